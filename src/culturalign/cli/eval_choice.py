@@ -1,0 +1,1 @@
+"""Commands for this capability are attached here (see cli/groups.py)."""

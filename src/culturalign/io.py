@@ -1,0 +1,158 @@
+"""Reading and writing record files: JSONL first, with located errors.
+
+Writers are append-friendly (results are written as they arrive, so a killed run
+keeps what it paid for) and ``atomic_write_text`` replaces whole files safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from culturalign.errors import DataError, Problem, Problems
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_text_utf8(path: Path) -> str:
+    """Read a file as UTF-8, reporting the byte offset and line of the first bad byte."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            [
+                Problem(
+                    str(path),
+                    line,
+                    None,
+                    f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                )
+            ]
+        ) from None
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each non-blank line; collect every bad line."""
+    problems = Problems(path)
+    text = read_text_utf8(path)
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.add(lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        if not isinstance(obj, dict):
+            problems.add(lineno, None, f"expected a JSON object, found {type(obj).__name__}")
+            continue
+        rows.append((lineno, obj))
+    problems.raise_if_any()
+    yield from rows
+
+
+def pydantic_problems(problems: Problems, where: str | int, exc: ValidationError) -> None:
+    """Turn a pydantic error into located problems, one per field."""
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or None
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if err["type"] == "extra_forbidden":
+            msg = "unexpected field"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        problems.add(where, loc, msg)
+
+
+def read_records(path: Path, model: type[M]) -> list[M]:
+    """Read a JSONL file of ``model`` records, reporting every problem with its line."""
+    path = Path(path)
+    problems = Problems(path)
+    out: list[M] = []
+    for lineno, obj in iter_jsonl(path):
+        try:
+            out.append(model.model_validate(obj))
+        except ValidationError as exc:
+            pydantic_problems(problems, lineno, exc)
+    problems.raise_if_any()
+    return out
+
+
+def write_records(path: Path, records: Iterable[BaseModel]) -> int:
+    """Write records as JSONL atomically; returns the count."""
+    lines = [r.model_dump_json(exclude_none=False) for r in records]
+    atomic_write_text(Path(path), "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+class JsonlAppender:
+    """Append records one at a time, flushed and fsynced, so a kill loses nothing written."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = self.path.open("a", encoding="utf-8")
+
+    def write(self, record: BaseModel | dict[str, Any]) -> None:
+        line = (
+            record.model_dump_json()
+            if isinstance(record, BaseModel)
+            else json.dumps(record, ensure_ascii=False)
+        )
+        self._fh.write(line + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    atomic_write_text(Path(path), json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def fingerprint_file(path: Path) -> str:
+    """SHA-256 of a file's bytes (data fingerprints in run logs and training outputs)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def stable_hash(obj: Any) -> str:
+    """SHA-256 of a canonical JSON rendering (sorted keys): cache keys and config hashes."""
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump(mode="json")
+    blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

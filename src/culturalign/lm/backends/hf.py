@@ -1,0 +1,265 @@
+"""transformers backend: chat templates, batched left-padded generation, log-probs.
+
+Defaults follow CARE's inference settings (temperature 0.7, top_p 1.0, at most 1024
+new tokens, 2048 tokens of context). A LoRA adapter can be applied on top
+(``hf:BASE+adapter=DIR``), and a folder holding only an adapter (what
+``culturalign train --lora`` writes) loads its base model by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from culturalign.errors import ConfigError
+from culturalign.lm.base import (
+    Backend,
+    GenRequest,
+    LabelScoreRequest,
+    LabelScoreResult,
+    OnDone,
+    Prompt,
+    ScoreRequest,
+)
+from culturalign.lm.fingerprint import hub_revision, weights_fingerprint
+from culturalign.records.generation import Completion
+
+log = logging.getLogger(__name__)
+
+# Used only when a tokenizer has no chat template (some base models, tiny test models).
+_FALLBACK_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+
+
+def _resolve_dtype(name: str | None, device: str):
+    import torch
+
+    if name in (None, "auto"):
+        if device.startswith("cuda") and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    try:
+        return {
+            "float32": torch.float32,
+            "fp32": torch.float32,
+            "bfloat16": torch.bfloat16,
+            "bf16": torch.bfloat16,
+            "float16": torch.float16,
+            "fp16": torch.float16,
+        }[name]
+    except KeyError:
+        raise ConfigError(f"unknown dtype {name!r}; use float32, bfloat16 or float16") from None
+
+
+class HFBackend(Backend):
+    kind = "hf"
+
+    def __init__(
+        self,
+        model: str | Path,
+        adapter: str | Path | None = None,
+        dtype: str | None = None,
+        device: str | None = None,
+        batch_size: int | None = None,
+        *,
+        model_obj: Any = None,
+        tokenizer_obj: Any = None,
+    ):
+        import torch
+
+        self.model_name = str(model)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.adapter = str(adapter) if adapter else None
+        base = self.model_name
+        local = Path(base)
+        if (
+            self.adapter is None
+            and local.is_dir()
+            and (local / "adapter_config.json").exists()
+            and not (local / "config.json").exists()
+        ):
+            # an adapter-only folder: load its base, then the adapter
+            self.adapter = str(local)
+            base = json.loads((local / "adapter_config.json").read_text())["base_model_name_or_path"]
+        self.base_name = base
+        if model_obj is not None:
+            self.model, self.tokenizer = model_obj, tokenizer_obj
+        else:
+            self.model, self.tokenizer = self._load(base, _resolve_dtype(dtype, self.device))
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        if not getattr(self.tokenizer, "chat_template", None):
+            log.warning("%s has no chat template; using a plain role-tagged template", base)
+            self.tokenizer.chat_template = _FALLBACK_TEMPLATE
+        self.model.eval()
+        self.chunk_size = batch_size or (32 if self.device.startswith("cuda") else 8)
+        self._identity = self._make_identity()
+
+    # -- loading -----------------------------------------------------------------------
+    def _load(self, base: str, dtype):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            tok_src = (
+                self.adapter
+                if self.adapter and (Path(self.adapter) / "tokenizer_config.json").exists()
+                else base
+            )
+            tokenizer = AutoTokenizer.from_pretrained(tok_src)
+            model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
+        except OSError as exc:
+            raise ConfigError(f"cannot load model {base!r}: {exc}") from None
+        if self.adapter:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, self.adapter)
+        model.to(self.device)
+        return model, tokenizer
+
+    def _make_identity(self) -> dict[str, Any]:
+        ident: dict[str, Any] = {"backend": "hf", "model": self.base_name}
+        fp = weights_fingerprint(self.base_name)
+        ident["weights"] = fp or hub_revision(self.base_name) or "unknown"
+        if self.adapter:
+            ident["adapter"] = weights_fingerprint(self.adapter) or self.adapter
+        return ident
+
+    def identity(self) -> dict[str, Any]:
+        return dict(self._identity)
+
+    # -- prompts -------------------------------------------------------------------------
+    def render(self, prompt: Prompt) -> str:
+        """Chat prompts go through the tokenizer's template; raw strings pass unchanged."""
+        if isinstance(prompt, str):
+            return prompt
+        msgs = [m.model_dump() for m in prompt]
+        return self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        """Token ids of context and continuation, split the way lm-evaluation-harness does:
+        trailing spaces move to the continuation, and the pair is encoded whole, so merges
+        across the boundary match what the model would see."""
+        n_spaces = len(context) - len(context.rstrip())
+        if n_spaces:
+            continuation = context[-n_spaces:] + continuation
+            context = context[:-n_spaces]
+        whole = self._encode(context + continuation)
+        ctx = self._encode(context)
+        return ctx, whole[len(ctx) :]
+
+    # -- generation ----------------------------------------------------------------------
+    def generate(self, requests: Sequence[GenRequest], on_done: OnDone) -> None:
+        import torch
+
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(requests):
+            groups.setdefault((r.params, r.sample_index), []).append(i)
+        for (params, sample_index), idxs in groups.items():
+            texts = [self.render(requests[i].messages) for i in idxs]
+            enc = [self._encode(t) for t in texts]
+            ok: list[int] = []
+            for j, ids in zip(idxs, enc, strict=True):
+                if len(ids) >= params.max_context:
+                    on_done(
+                        j,
+                        Completion(
+                            error=f"prompt has {len(ids)} tokens; the context limit is {params.max_context}"
+                        ),
+                    )
+                else:
+                    ok.append(j)
+            if not ok:
+                continue
+            lengths = {j: len(enc[idxs.index(j)]) for j in ok}
+            max_new = min(params.max_new_tokens, params.max_context - max(lengths.values()))
+            batch = self.tokenizer.pad(
+                {"input_ids": [enc[idxs.index(j)] for j in ok]},
+                padding=True,
+                return_tensors="pt",
+                padding_side="left",
+            ).to(self.device)
+            gen_kwargs: dict[str, Any] = {
+                "max_new_tokens": max_new,
+                "pad_token_id": self.tokenizer.pad_token_id,
+            }
+            if params.greedy:
+                gen_kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            else:
+                torch.manual_seed(params.seed * 1_000_003 + sample_index)
+                gen_kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
+            if params.stop:
+                gen_kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
+            with torch.inference_mode():
+                out = self.model.generate(**batch, **gen_kwargs)
+            new = out[:, batch["input_ids"].shape[1] :]
+            eos = self._eos_ids()
+            for row, j in enumerate(ok):
+                ids = new[row].tolist()
+                # cut at the first end-of-sequence or padding token
+                cut = next((k for k, t in enumerate(ids) if t in eos), len(ids))
+                text = self.tokenizer.decode(ids[:cut], skip_special_tokens=True)
+                finish = "stop" if cut < len(ids) else "length"
+                for s in params.stop:
+                    if s in text:
+                        text, finish = text[: text.index(s)], "stop"
+                on_done(
+                    j,
+                    Completion(
+                        text=text, finish_reason=finish, prompt_tokens=lengths[j], completion_tokens=cut
+                    ),
+                )
+
+    def _eos_ids(self) -> set[int]:
+        ids = set()
+        cfg = getattr(self.model, "generation_config", None)
+        eos = getattr(cfg, "eos_token_id", None) if cfg is not None else None
+        if isinstance(eos, int):
+            ids.add(eos)
+        elif eos:
+            ids.update(eos)
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        if self.tokenizer.pad_token_id is not None:
+            ids.add(self.tokenizer.pad_token_id)
+        return ids
+
+    # -- log-probabilities -------------------------------------------------------------
+    def score(self, requests: Sequence[ScoreRequest], on_done: OnDone) -> None:
+        from culturalign.lm.backends.hf_scoring import score_continuations
+
+        score_continuations(self, requests, on_done)
+
+    def label_logprobs(self, requests: Sequence[LabelScoreRequest], on_done: OnDone) -> None:
+        import torch
+
+        contexts = [self.render(r.prompt) + r.prefix for r in requests]
+        ctx_ids = []
+        label_ids: list[dict[str, int]] = []
+        for r, ctx in zip(requests, contexts, strict=True):
+            ids = None
+            first: dict[str, int] = {}
+            for lab in r.labels:
+                c, cont = self.encode_pair(ctx, lab)
+                ids = c if ids is None else ids
+                first[lab] = cont[0]
+            ctx_ids.append(ids if ids is not None else self._encode(ctx))
+            label_ids.append(first)
+        order = sorted(range(len(requests)), key=lambda i: len(ctx_ids[i]))
+        batch = self.tokenizer.pad(
+            {"input_ids": [ctx_ids[i] for i in order]}, padding=True, return_tensors="pt", padding_side="left"
+        ).to(self.device)
+        with torch.inference_mode():
+            logits = self.model(**batch).logits[:, -1, :].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        for row, i in enumerate(order):
+            on_done(
+                i, LabelScoreResult(logprobs={lab: float(logp[row, t]) for lab, t in label_ids[i].items()})
+            )

@@ -1,0 +1,228 @@
+"""``LM``: any backend plus the call cache, de-duplication, progress and accounting.
+
+This is the only object evaluation, synthesis and selection code talks to. Results
+come back in request order; a failed call is a result with ``error`` set (never an
+empty string), stored as a failure and retried by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from culturalign.io import stable_hash
+from culturalign.lm.base import (
+    Backend,
+    GenRequest,
+    LabelScoreRequest,
+    LabelScoreResult,
+    ScoreRequest,
+    ScoreResult,
+    as_prompt,
+    prompt_json,
+)
+from culturalign.lm.cache import CallCache
+from culturalign.progress import track
+from culturalign.records.generation import ChatMessage, Completion, GenerationParams
+
+
+@dataclass
+class CallStats:
+    requests: int = 0  # everything asked for
+    cache_hits: int = 0
+    calls: int = 0  # sent to the backend
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LM:
+    def __init__(self, backend: Backend, cache: CallCache | None, spec: str):
+        self.backend = backend
+        self.cache = cache
+        self.spec = spec
+        self.stats = CallStats()
+        self._identity = backend.identity()
+        self._model_key = json.dumps(self._identity, sort_keys=True)
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def identity(self) -> dict[str, Any]:
+        return dict(self._identity)
+
+    @property
+    def name(self) -> str:
+        return self.spec
+
+    @property
+    def supports_logprobs(self) -> bool:
+        return self.backend.supports_logprobs
+
+    # -- the three calls --------------------------------------------------------------------
+    def generate(
+        self,
+        prompts: Sequence[Sequence[ChatMessage] | Sequence[dict]],
+        params: GenerationParams | None = None,
+        n: int = 1,
+        desc: str = "generate",
+        on_result: Callable[[int, int, Completion], None] | None = None,
+    ) -> list[list[Completion]]:
+        """Chat completions: ``n`` samples for each prompt, as ``[prompt][sample]``."""
+        params = params or GenerationParams()
+        reqs = [GenRequest(as_prompt(p), params, k) for p in prompts for k in range(n)]  # type: ignore[arg-type]
+
+        def key(r: GenRequest) -> dict[str, Any]:
+            # greedy samples are identical, so they share one cache entry
+            return {
+                "messages": prompt_json(r.messages),
+                "params": r.params.model_dump(mode="json"),
+                "sample": 0 if r.params.greedy else r.sample_index,
+            }
+
+        def relay(i: int, c: Completion) -> None:
+            if on_result is not None:
+                on_result(i // n, i % n, c)
+
+        flat = self._run(
+            "generate",
+            reqs,
+            key,
+            self.backend.generate,
+            decode=lambda d: Completion.model_validate(d),
+            encode=lambda c: c.model_dump(exclude={"cached"}),
+            error_of=lambda c: c.error,
+            make_error=lambda e: Completion(error=e),
+            desc=desc,
+            on_result=relay,
+        )
+        for c in flat:
+            if not c.cached:
+                self.stats.prompt_tokens += c.prompt_tokens
+                self.stats.completion_tokens += c.completion_tokens
+                self.stats.cost_usd += c.cost_usd
+        return [flat[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+    def score(
+        self,
+        prompts: Sequence[Sequence[ChatMessage] | str],
+        continuations: Sequence[Sequence[str]],
+        desc: str = "score",
+    ) -> list[ScoreResult]:
+        """log P(continuation | prompt) summed over tokens, per continuation."""
+        reqs = [ScoreRequest(as_prompt(p), tuple(c)) for p, c in zip(prompts, continuations, strict=True)]
+        return self._run(
+            "score",
+            reqs,
+            lambda r: {"prompt": prompt_json(r.prompt), "continuations": list(r.continuations)},
+            self.backend.score,
+            decode=lambda d: ScoreResult(**d),
+            encode=lambda r: {k: v for k, v in asdict(r).items() if k != "cached"},
+            error_of=lambda r: r.error,
+            make_error=lambda e: ScoreResult(error=e),
+            desc=desc,
+        )
+
+    def label_logprobs(
+        self,
+        prompts: Sequence[Sequence[ChatMessage] | str],
+        labels: Sequence[str],
+        prefix: str = "",
+        desc: str = "score labels",
+    ) -> list[LabelScoreResult]:
+        """Next-token log-probabilities of each label after each prompt."""
+        reqs = [LabelScoreRequest(as_prompt(p), tuple(labels), prefix) for p in prompts]
+        return self._run(
+            "labels",
+            reqs,
+            lambda r: {"prompt": prompt_json(r.prompt), "labels": list(r.labels), "prefix": r.prefix},
+            self.backend.label_logprobs,
+            decode=lambda d: LabelScoreResult(**d),
+            encode=lambda r: {k: v for k, v in asdict(r).items() if k != "cached"},
+            error_of=lambda r: r.error,
+            make_error=lambda e: LabelScoreResult(error=e),
+            desc=desc,
+        )
+
+    # -- machinery ----------------------------------------------------------------------------
+    def cache_key(self, kind: str, request_key: dict[str, Any]) -> str:
+        return stable_hash({"kind": kind, "model": self._identity, "request": request_key})
+
+    def _run(self, kind, reqs, key_fn, call, *, decode, encode, error_of, make_error, desc, on_result=None):
+        n = len(reqs)
+        results: list[Any] = [None] * n
+        keys = [self.cache_key(kind, key_fn(r)) for r in reqs]
+        self.stats.requests += n
+        # identical requests are made once and shared
+        first_of: dict[str, int] = {}
+        followers: dict[int, list[int]] = {}
+        for i, k in enumerate(keys):
+            if k in first_of:
+                followers.setdefault(first_of[k], []).append(i)
+            else:
+                first_of[k] = i
+        stored = self.cache.get_many(first_of) if self.cache is not None else {}
+
+        with track(n, f"{desc} [{self.spec}]") as bar:
+
+            def deliver(i: int, res: Any, cached: bool) -> None:
+                for j in [i, *followers.get(i, [])]:
+                    results[j] = res
+                    if on_result is not None:
+                        on_result(j, res)
+                failed = error_of(res) is not None
+                bar.advance(1 + len(followers.get(i, [])), cached=int(cached), failed=int(failed))
+
+            missing: list[int] = []
+            for k, i in first_of.items():
+                if k in stored:
+                    res = decode(stored[k])
+                    res.cached = True
+                    self.stats.cache_hits += 1 + len(followers.get(i, []))
+                    deliver(i, res, True)
+                else:
+                    missing.append(i)
+
+            size = max(1, self.backend.chunk_size)
+            for start in range(0, len(missing), size):
+                chunk = missing[start : start + size]
+                seen: set[int] = set()
+
+                def done(j: int, res: Any, chunk=chunk, seen=seen) -> None:
+                    i = chunk[j]
+                    if i in seen:
+                        return
+                    seen.add(i)
+                    err = error_of(res)
+                    self.stats.calls += 1
+                    if err is not None:
+                        self.stats.failures += 1
+                    if self.cache is not None:
+                        self.cache.put(keys[i], kind, self._model_key, None if err else encode(res), err)
+                    deliver(i, res, False)
+
+                try:
+                    call([reqs[i] for i in chunk], done)
+                except KeyboardInterrupt:
+                    raise
+                except Exception as exc:  # a backend crash fails the rest of its chunk, recorded
+                    from culturalign.lm.base import NotSupported
+
+                    if isinstance(exc, NotSupported):
+                        raise
+                    message = f"{type(exc).__name__}: {exc}"
+                    for j, i in enumerate(chunk):
+                        if i not in seen:
+                            done(j, make_error(message))
+                for j, i in enumerate(chunk):  # a backend that forgot an item
+                    if i not in seen:
+                        done(j, make_error("backend returned no result"))
+        return results
+
+    def close(self) -> None:
+        self.backend.close()

@@ -1,0 +1,134 @@
+"""Model specs → backends, imported lazily.
+
+Spec grammar (one string on the command line)::
+
+    embedded                         the SmolLM2 model that ships with culturalign
+    hf:PATH_OR_HUB_ID[+key=value...] transformers; keys: adapter, dtype, device, batch_size
+    openai:MODEL[@BASE_URL]          any OpenAI-compatible chat-completions server
+    vllm:PATH_OR_HUB_ID[+key=value]  offline vLLM (GPU machines, extra ``[vllm]``)
+
+Users can add kinds with ``register_backend``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from culturalign.errors import ConfigError
+from culturalign.lm.base import Backend
+from culturalign.lm.cache import CallCache
+from culturalign.lm.cached import LM
+from culturalign.paths import default_call_cache
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    kind: str
+    target: str
+    options: dict[str, str] = field(default_factory=dict)
+    base_url: str | None = None
+
+    def __str__(self) -> str:
+        return self.raw
+
+    @property
+    def raw(self) -> str:
+        s = self.kind if not self.target else f"{self.kind}:{self.target}"
+        if self.base_url:
+            s += f"@{self.base_url}"
+        for k, v in self.options.items():
+            s += f"+{k}={v}"
+        return s
+
+
+_FACTORIES: dict[str, Callable[[ModelSpec], Backend]] = {}
+
+
+def register_backend(kind: str, factory: Callable[[ModelSpec], Backend]) -> None:
+    _FACTORIES[kind] = factory
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    spec = spec.strip()
+    if not spec:
+        raise ConfigError("empty model spec; try `embedded`, `hf:PATH`, `openai:MODEL@URL` or `vllm:PATH`")
+    if spec == "embedded" or spec.startswith("embedded:"):
+        return ModelSpec("embedded", "smollm2-135m-instruct", _options(spec.partition("+")[2], spec))
+    kind, sep, rest = spec.partition(":")
+    if not sep or kind not in {"hf", "openai", "vllm", *_FACTORIES}:
+        raise ConfigError(
+            f"unknown model spec {spec!r}; expected embedded, hf:PATH_OR_ID, openai:MODEL[@URL] or vllm:PATH_OR_ID"
+        )
+    target, _, opts = rest.partition("+")
+    base_url = None
+    if kind == "openai" and "@" in target:
+        target, base_url = target.split("@", 1)
+    if not target:
+        raise ConfigError(f"model spec {spec!r} names no model")
+    return ModelSpec(kind, target, _options(opts, spec), base_url)
+
+
+def _options(text: str, spec: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    for part in text.split("+"):
+        key, eq, value = part.partition("=")
+        if not eq or not key:
+            raise ConfigError(f"bad option {part!r} in model spec {spec!r}; write +key=value")
+        out[key] = value
+    return out
+
+
+def make_backend(spec: ModelSpec) -> Backend:
+    if spec.kind in _FACTORIES:
+        return _FACTORIES[spec.kind](spec)
+    if spec.kind == "embedded":
+        from culturalign.lm.backends.embedded import EmbeddedBackend
+
+        return EmbeddedBackend(**_hf_kwargs(spec))
+    if spec.kind == "hf":
+        from culturalign.lm.backends.hf import HFBackend
+
+        return HFBackend(spec.target, **_hf_kwargs(spec))
+    if spec.kind == "openai":
+        from culturalign.lm.backends.openai_compat import OpenAIBackend
+
+        return OpenAIBackend(spec.target, base_url=spec.base_url, **spec.options)
+    if spec.kind == "vllm":
+        from culturalign.lm.backends.vllm import VLLMBackend
+
+        return VLLMBackend(spec.target, **spec.options)
+    raise ConfigError(f"no backend for {spec.kind!r}")
+
+
+def _hf_kwargs(spec: ModelSpec) -> dict:
+    known = {"adapter", "dtype", "device", "batch_size"}
+    unknown = set(spec.options) - known
+    if unknown:
+        raise ConfigError(f"unknown option(s) {sorted(unknown)} in {spec.raw!r}; known: {sorted(known)}")
+    kw: dict = {}
+    if "adapter" in spec.options:
+        kw["adapter"] = spec.options["adapter"]
+    if "dtype" in spec.options:
+        kw["dtype"] = spec.options["dtype"]
+    if "device" in spec.options:
+        kw["device"] = spec.options["device"]
+    if "batch_size" in spec.options:
+        kw["batch_size"] = int(spec.options["batch_size"])
+    return kw
+
+
+def load_lm(spec: str | ModelSpec, cache: str | Path | CallCache | None = "default") -> LM:
+    """The LM for a spec, with the shared call cache (``cache=None`` turns it off)."""
+    parsed = parse_spec(spec) if isinstance(spec, str) else spec
+    backend = make_backend(parsed)
+    if cache == "default":
+        cache_obj: CallCache | None = CallCache(default_call_cache())
+    elif cache is None or isinstance(cache, CallCache):
+        cache_obj = cache
+    else:
+        cache_obj = CallCache(cache)
+    return LM(backend, cache_obj, parsed.raw)
