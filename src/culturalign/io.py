@@ -61,18 +61,23 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     yield from rows
 
 
+def describe_validation_error(err: dict[str, Any]) -> tuple[str | None, str]:
+    """(dotted field path, plain message) for one pydantic error."""
+    loc = ".".join(str(p) for p in err["loc"]) or None
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        msg = "unexpected field"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    return loc, msg
+
+
 def pydantic_problems(problems: Problems, where: str | int, exc: ValidationError) -> None:
     """Turn a pydantic error into located problems, one per field."""
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or None
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if err["type"] == "extra_forbidden":
-            msg = "unexpected field"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        problems.add(where, loc, msg)
+        problems.add(where, *describe_validation_error(err))
 
 
 def read_records(path: Path, model: type[M]) -> list[M]:
