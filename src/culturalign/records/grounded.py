@@ -1,0 +1,55 @@
+"""Records of the grounded evaluation and the training data drawn from it (paper 003 §4.2, §5.2.1).
+
+``GroundedEvalItem`` is one line of a run's ``items.jsonl``: the plain answer, the
+knowledge-augmented answer, and the judge's knowledge-entailment score for each.
+``SFTExample`` is TRL's conversational prompt-completion format (``prompt`` and
+``completion`` as message lists) plus provenance fields the trainer ignores.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from culturalign.records.generation import ChatMessage
+
+
+class JudgedAnswer(BaseModel):
+    """One answer and the judge's verdict on it.
+
+    ``entailment`` is P(Yes) to "does this answer reflect the knowledge?"; with a judge
+    that shows no probabilities it is 1.0 or 0.0 from the parsed verdict and ``method``
+    says so. None means no score could be had (``error`` says why); it is never 0.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = None
+    error: str | None = None
+    entailment: float | None = None
+    method: str | None = Field(default=None, description="'logprob' | 'parsed verdict' | None")
+    judge_error: str | None = None
+
+
+class GroundedEvalItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question_id: str
+    knowledge_id: str
+    cultural_group: str | None = None
+    topic: str | None = None
+    knowledge: str
+    question: str
+    plain: JudgedAnswer
+    augmented: JudgedAnswer | None = None
+
+
+class SFTExample(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question_id: str
+    prompt: list[ChatMessage]
+    completion: list[ChatMessage]
+    entailment: float | None = Field(default=None, description="the plain answer's score that selected it")
+    culture: str | None = None
+    category: str | None = None
+    source: str | None = None
