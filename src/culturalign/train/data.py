@@ -1,0 +1,361 @@
+"""Training data in TRL's conversational formats (paper 000 §4.1 and Table 3).
+
+Accepted inputs, told apart by their columns:
+
+* preference pairs (``prompt``/``chosen``/``rejected``): CARE's best-vs-worst pairs from
+  ``culturalign data pairs``, or any Hugging Face preference set (the "general
+  preference" baseline of CARE Table 3). Prompts and answers may be strings or message
+  lists; sets without a ``prompt`` column (the whole conversation in ``chosen`` and
+  ``rejected``) have their shared opening split off as the prompt.
+* unpaired examples (``prompt``/``completion``/``label``) for KTO.
+* SFT examples: ``prompt``/``completion``, a ``messages`` conversation, or CARE questions
+  with reference answers ("SFT w/ CARE").
+
+Files may be JSONL, JSON, Parquet or CSV, or a folder written by ``datasets``'
+``save_to_disk``. Everything becomes our typed records (``PreferencePair``,
+``UnpairedExample``, ``SFTExample``); provenance stays on the records and is dropped
+before the rows reach TRL.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from culturalign.errors import ConfigError, DataError, Problems
+from culturalign.io import iter_jsonl, pydantic_problems, read_text_utf8
+from culturalign.records import ChatMessage, CulturalQuestion, PreferencePair, UnpairedExample
+
+DataKind = Literal["preference", "unpaired", "sft", "questions"]
+_SPLITS = ("train", "train_prefs", "train_sft")
+
+
+class SFTExample(BaseModel):
+    """One prompt with the answer to imitate (TRL's conversational prompt-completion)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    prompt: list[ChatMessage]
+    completion: list[ChatMessage]
+
+
+# -- reading rows ------------------------------------------------------------------------
+
+
+def read_rows(path: str | Path, split: str | None = None) -> list[tuple[str | int, dict[str, Any]]]:
+    """(location, row) for every row of a data file or ``save_to_disk`` folder."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: data file not found")
+    if path.is_dir():
+        return _read_dataset_dir(path, split)
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return list(iter_jsonl(path))
+    if suffix == ".json":
+        text = read_text_utf8(path)
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(_one(path, exc.lineno, f"invalid JSON: {exc.msg}")) from None
+        if isinstance(obj, dict):
+            obj = obj.get(split or "train", obj.get("data"))
+        if not isinstance(obj, list):
+            raise DataError(_one(path, None, "expected a list of objects (or JSONL)"))
+        return [(f"item {i}", row) for i, row in enumerate(obj)]
+    if suffix in (".parquet", ".csv"):
+        from datasets import Dataset
+
+        ds = Dataset.from_parquet(str(path)) if suffix == ".parquet" else Dataset.from_csv(str(path))
+        return [(f"row {i + 1}", dict(row)) for i, row in enumerate(ds)]
+    raise ConfigError(f"{path}: unsupported data file type {suffix!r}; use .jsonl, .json, .parquet or .csv")
+
+
+def _one(path: Path, where: Any, msg: str) -> list:
+    p = Problems(path)
+    p.add(where, None, msg)
+    return p.items
+
+
+def _read_dataset_dir(path: Path, split: str | None) -> list[tuple[str | int, dict[str, Any]]]:
+    from datasets import Dataset, DatasetDict, load_from_disk
+
+    try:
+        ds = load_from_disk(str(path))
+    except (FileNotFoundError, ValueError) as exc:
+        files = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".json", ".parquet"))
+        if files:
+            return [row for f in files for row in read_rows(f, split)]
+        raise ConfigError(f"{path}: not a dataset folder or a folder of data files ({exc})") from None
+    if isinstance(ds, DatasetDict):
+        name = split or next((s for s in _SPLITS if s in ds), None)
+        if name is None or name not in ds:
+            raise ConfigError(f"{path}: choose a split with `split` (found {', '.join(ds)})")
+        ds = ds[name]
+    assert isinstance(ds, Dataset)
+    return [(f"row {i + 1}", dict(row)) for i, row in enumerate(ds)]
+
+
+def detect_kind(row: dict[str, Any]) -> DataKind | None:
+    keys = set(row)
+    if {"chosen", "rejected"} <= keys:
+        return "preference"
+    if {"completion", "label"} <= keys:
+        return "unpaired"
+    if {"prompt", "completion"} <= keys or "messages" in keys:
+        return "sft"
+    if {"id", "text", "culture"} <= keys:
+        return "questions"
+    return None
+
+
+# -- normalising messages ----------------------------------------------------------------
+
+
+def _messages(value: Any, default_role: str) -> list[ChatMessage]:
+    if isinstance(value, str):
+        return [ChatMessage(role=default_role, content=value)]  # type: ignore[arg-type]
+    if isinstance(value, list) and all(isinstance(m, dict) for m in value):
+        return [ChatMessage(role=m.get("role"), content=m.get("content")) for m in value]
+    raise ValueError(f"expected text or a list of {{role, content}} messages, found {type(value).__name__}")
+
+
+def _split_prompt(chosen: list[ChatMessage], rejected: list[ChatMessage]):
+    """Shared opening of two conversations = the prompt (implicit-prompt preference sets)."""
+    n = 0
+    while n < min(len(chosen), len(rejected)) - 1 and chosen[n] == rejected[n]:
+        n += 1
+    return chosen[:n], chosen[n:], rejected[n:]
+
+
+def _preference(row: dict[str, Any], index: int, source: str) -> PreferencePair:
+    chosen = _messages(row["chosen"], "assistant")
+    rejected = _messages(row["rejected"], "assistant")
+    if "prompt" in row and row["prompt"] is not None:
+        prompt = _messages(row["prompt"], "user")
+        # some sets repeat the prompt at the start of chosen/rejected
+        if chosen[: len(prompt)] == prompt and rejected[: len(prompt)] == prompt:
+            chosen, rejected = chosen[len(prompt) :], rejected[len(prompt) :]
+    else:
+        prompt, chosen, rejected = _split_prompt(chosen, rejected)
+    if not prompt:
+        raise ValueError("no prompt: give a `prompt` column or conversations that start with the user turn")
+    for name, msgs in (("chosen", chosen), ("rejected", rejected)):
+        if not msgs or msgs[-1].role != "assistant":
+            raise ValueError(f"{name} must end with an assistant message")
+    meta = {k: row.get(k) for k in ("culture", "category", "associated_culture", "source")}
+    meta = {k: (str(v) if v is not None else None) for k, v in meta.items()}
+    return PreferencePair(
+        question_id=str(row.get("question_id") or row.get("id") or f"{source}#{index}"),
+        prompt=prompt,
+        chosen=chosen,
+        rejected=rejected,
+        chosen_rating=row.get("chosen_rating"),
+        rejected_rating=row.get("rejected_rating"),
+        **meta,
+    )
+
+
+def _label(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise ValueError(f"label must be true or false, found {value!r}")
+
+
+def _unpaired(row: dict[str, Any], index: int, source: str) -> UnpairedExample:
+    return UnpairedExample(
+        question_id=str(row.get("question_id") or row.get("id") or f"{source}#{index}"),
+        prompt=_messages(row["prompt"], "user"),
+        completion=_messages(row["completion"], "assistant"),
+        label=_label(row["label"]),
+        rating=row.get("rating"),
+        culture=row.get("culture"),
+        category=row.get("category"),
+    )
+
+
+# -- public loaders ----------------------------------------------------------------------
+
+
+def _convert(path: Path, rows, want: str, fn) -> list:
+    problems = Problems(path)
+    out = []
+    for i, (where, row) in enumerate(rows):
+        try:
+            out.append(fn(row, i, path.name))
+        except ValidationError as exc:
+            pydantic_problems(problems, where, exc)
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.add(where, None, f"not a usable {want}: {exc}")
+    problems.raise_if_any()
+    if not out:
+        raise DataError(_one(path, None, f"no {want}s found"))
+    return out
+
+
+def _kind_of(path: Path, rows) -> DataKind:
+    if not rows:
+        raise DataError(_one(path, None, "the file holds no rows"))
+    where, first = rows[0]
+    kind = detect_kind(first)
+    if kind is None:
+        raise DataError(
+            _one(
+                path,
+                where,
+                f"cannot tell the data format from columns {sorted(first)}: expected prompt/chosen/rejected, "
+                "prompt/completion/label, prompt/completion, messages, or CARE questions (id/text/culture)",
+            )
+        )
+    return kind
+
+
+def load_pairs(path: str | Path, split: str | None = None) -> list[PreferencePair]:
+    path = Path(path)
+    rows = read_rows(path, split)
+    kind = _kind_of(path, rows)
+    if kind != "preference":
+        raise DataError(
+            _one(path, rows[0][0], f"expected preference pairs (prompt/chosen/rejected), found {kind} data")
+        )
+    return _convert(path, rows, "preference pair", _preference)
+
+
+def load_unpaired(path: str | Path, split: str | None = None) -> list[UnpairedExample]:
+    """KTO data: unpaired rows as they are, or preference pairs split into two rows each."""
+    path = Path(path)
+    rows = read_rows(path, split)
+    kind = _kind_of(path, rows)
+    if kind == "preference":
+        return unpair(_convert(path, rows, "preference pair", _preference))
+    if kind != "unpaired":
+        raise DataError(
+            _one(path, rows[0][0], f"KTO needs prompt/completion/label rows or pairs, found {kind} data")
+        )
+    return _convert(path, rows, "unpaired example", _unpaired)
+
+
+def unpair(pairs: Iterable[PreferencePair]) -> list[UnpairedExample]:
+    out = []
+    for p in pairs:
+        for completion, label in ((p.chosen, True), (p.rejected, False)):
+            out.append(
+                UnpairedExample(
+                    question_id=p.question_id,
+                    prompt=p.prompt,
+                    completion=completion,
+                    label=label,
+                    rating=p.chosen_rating if label else p.rejected_rating,
+                    culture=p.culture,
+                    category=p.category,
+                )
+            )
+    return out
+
+
+def load_sft(path: str | Path, *, mode: str = "vanilla", lang: str = "native", split: str | None = None):
+    """SFT examples; CARE questions become (question under ``mode``, reference answer)."""
+    from culturalign.prompting import build_messages
+
+    path = Path(path)
+    rows = read_rows(path, split)
+    kind = _kind_of(path, rows)
+    if kind == "questions":
+        questions = _convert(path, rows, "CARE question", lambda r, i, s: CulturalQuestion.model_validate(r))
+        out = []
+        for q in questions:
+            answer = q.reference_in(lang)
+            if not answer:
+                continue
+            prompt = build_messages(q.text_in(lang), mode=mode, culture=q.culture)
+            out.append(
+                SFTExample(id=q.id, prompt=prompt, completion=[ChatMessage(role="assistant", content=answer)])
+            )
+        if not out:
+            raise DataError(_one(path, None, "no question has a reference answer to fine-tune on"))
+        return out
+
+    def to_sft(row: dict[str, Any], i: int, source: str) -> SFTExample:
+        rid = str(row.get("id") or row.get("question_id") or f"{source}#{i}")
+        if kind == "preference":  # imitate the preferred answer
+            pair = _preference(row, i, source)
+            return SFTExample(id=rid, prompt=pair.prompt, completion=pair.chosen)
+        if "messages" in row and "prompt" not in row:
+            msgs = _messages(row["messages"], "user")
+            last = max((k for k, m in enumerate(msgs) if m.role == "assistant"), default=-1)
+            if last <= 0:
+                raise ValueError("the conversation has no assistant turn after a prompt")
+            return SFTExample(id=rid, prompt=msgs[:last], completion=msgs[last:])
+        return SFTExample(
+            id=rid,
+            prompt=_messages(row["prompt"], "user"),
+            completion=_messages(row["completion"], "assistant"),
+        )
+
+    if kind == "unpaired":
+        rows = [(w, r) for w, r in rows if _label(r.get("label"))]
+    return _convert(path, rows, "SFT example", to_sft)
+
+
+# -- held-out split and TRL datasets -----------------------------------------------------
+
+
+def split_heldout(
+    items: Sequence[Any], *, fraction: float, min_n: int, max_n: int, seed: int
+) -> tuple[list[Any], list[Any]]:
+    """(train, held-out), grouped by question so no prompt sits on both sides.
+
+    Holds out ``fraction`` of the questions, at least ``min_n`` and at most ``max_n``
+    items, and never more than a third of the data.
+    """
+    if fraction <= 0 or not items:
+        return list(items), []
+    groups: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        key = item.question_id if hasattr(item, "question_id") else str(i)
+        key = key + "|" + json.dumps([m.content for m in item.prompt], ensure_ascii=False)
+        groups.setdefault(key, []).append(i)
+    keys = sorted(groups)
+    random.Random(seed).shuffle(keys)
+    target = max(min_n, round(fraction * len(items)))
+    target = min(target, max_n, len(items) // 3)
+    held: list[int] = []
+    for key in keys:
+        if len(held) >= target:
+            break
+        held.extend(groups[key])
+    held_set = set(held)
+    return [x for i, x in enumerate(items) if i not in held_set], [items[i] for i in sorted(held_set)]
+
+
+def _msgs(messages: list[ChatMessage]) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
+def trl_rows(records: Sequence[PreferencePair | UnpairedExample | SFTExample]) -> list[dict[str, Any]]:
+    """Only the columns TRL reads, as plain message lists."""
+    out = []
+    for r in records:
+        if isinstance(r, PreferencePair):
+            out.append({"prompt": _msgs(r.prompt), "chosen": _msgs(r.chosen), "rejected": _msgs(r.rejected)})
+        elif isinstance(r, UnpairedExample):
+            out.append({"prompt": _msgs(r.prompt), "completion": _msgs(r.completion), "label": r.label})
+        else:
+            out.append({"prompt": _msgs(r.prompt), "completion": _msgs(r.completion)})
+    return out
+
+
+def to_dataset(records: Sequence[PreferencePair | UnpairedExample | SFTExample]):
+    from datasets import Dataset
+
+    return Dataset.from_list(trl_rows(records))

@@ -1,0 +1,198 @@
+"""Loading the model to align: specs, dtypes, QLoRA, adapters and the reference model.
+
+``embedded`` is the prepared SmolLM2 folder; ``hf:PATH_OR_ID`` is any transformers
+model; ``hf:DIR`` may also be a folder that ``culturalign train --lora`` wrote (an
+adapter only): its adapter is merged into its base so training continues from the
+aligned weights. API models (``openai:``) cannot be trained.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from culturalign.errors import ConfigError, MissingDependency
+
+log = logging.getLogger(__name__)
+
+# ChatML with generation markers, for tokenizers that ship no chat template.
+FALLBACK_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] + '<|im_end|>' }}"
+    "{% endgeneration %}{% else %}{{ message['content'] + '<|im_end|>' }}{% endif %}{{ '\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any
+    spec: str
+    base_path: str  # what the weights were loaded from
+    merged_adapter: str | None = None  # an adapter folded into the weights on load
+    device: str = "cpu"
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_spec(spec: str) -> tuple[str, str | None, dict[str, str]]:
+    """(base path or hub id, adapter folder or None, spec options)."""
+    from culturalign.lm.registry import parse_spec
+
+    parsed = parse_spec(spec)
+    if parsed.kind == "embedded":
+        from culturalign.models import embedded
+
+        return str(embedded.prepare()), None, dict(parsed.options)
+    if parsed.kind != "hf":
+        raise ConfigError(
+            f"cannot train {spec!r}: training needs local weights; use embedded or hf:PATH_OR_ID"
+        )
+    base, adapter = parsed.target, parsed.options.get("adapter")
+    local = Path(base)
+    if adapter is None and (local / "adapter_config.json").exists() and not (local / "config.json").exists():
+        adapter = base
+        base = json.loads((local / "adapter_config.json").read_text())["base_model_name_or_path"]
+    return base, adapter, dict(parsed.options)
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def bf16_supported() -> bool:
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
+def check_qlora() -> None:
+    """QLoRA needs a CUDA GPU and bitsandbytes; say which is missing."""
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise MissingDependency("bitsandbytes", extra="qlora", why="for QLoRA (4-bit nf4 base weights)")
+    if not cuda_available():
+        raise ConfigError(
+            "QLoRA needs a CUDA GPU (bitsandbytes 4-bit kernels); none is visible here. "
+            "Use --lora for LoRA on full-precision weights instead."
+        )
+
+
+def _dtype(name: str | None):
+    import torch
+
+    if name in (None, "auto"):
+        return torch.bfloat16 if bf16_supported() else torch.float32
+    table = {
+        "float32": torch.float32,
+        "fp32": torch.float32,
+        "bfloat16": torch.bfloat16,
+        "bf16": torch.bfloat16,
+    }
+    if name not in table:
+        raise ConfigError(f"unknown dtype {name!r} in the model spec; use float32 or bfloat16")
+    return table[name]
+
+
+def load_model(spec: str, *, for_training: bool = True, qlora: Any = None) -> LoadedModel:
+    """Model + tokenizer for ``spec``; ``qlora`` (QLoraSettings) loads 4-bit weights."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base, adapter, options = resolve_spec(spec)
+    notes: list[str] = []
+    kwargs: dict[str, Any] = {"dtype": _dtype(options.get("dtype"))}
+    device = "cuda" if cuda_available() else "cpu"
+    if qlora is not None and qlora.enabled:
+        check_qlora()
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type=qlora.quant_type,
+            bnb_4bit_use_double_quant=qlora.double_quant,
+            bnb_4bit_compute_dtype=getattr(torch, qlora.compute_dtype),
+        )
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
+    tok_src = adapter if adapter and (Path(adapter) / "tokenizer_config.json").exists() else base
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(tok_src)
+        model = AutoModelForCausalLM.from_pretrained(base, **kwargs)
+    except OSError as exc:
+        raise ConfigError(f"cannot load model {base!r}: {exc}") from None
+    if adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter)
+        if for_training:
+            if qlora is not None and qlora.enabled:
+                raise ConfigError(
+                    f"cannot merge the adapter {adapter} into 4-bit weights; train QLoRA from the base model"
+                )
+            model = model.merge_and_unload()
+            notes.append(f"merged the adapter {adapter} into {base} before training")
+    if not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = FALLBACK_TEMPLATE
+        notes.append(f"{base} has no chat template; trained with a ChatML template (saved with the model)")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if not for_training and "device_map" not in kwargs:
+        model.to(device)
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        spec=spec,
+        base_path=base,
+        merged_adapter=adapter if for_training else None,
+        device=device,
+        notes=notes,
+    )
+
+
+def lora_config(settings: Any):
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=settings.r,
+        lora_alpha=settings.alpha,
+        lora_dropout=settings.dropout,
+        target_modules=list(settings.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def check_lora_targets(model: Any, targets: list[str]) -> None:
+    """Fail early, with the module names that exist, when LoRA targets match nothing."""
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = [t for t in targets if t not in names]
+    if missing:
+        linear = sorted(
+            {
+                n.rsplit(".", 1)[-1]
+                for n, m in model.named_modules()
+                if type(m).__name__ in ("Linear", "Linear4bit")
+            }
+        )
+        raise ConfigError(
+            f"lora.target_modules: {', '.join(missing)} not found in this model; its linear layers are: "
+            f"{', '.join(linear)}"
+        )
+
+
+def frozen_copy(model: Any) -> Any:
+    """An explicit reference model, so TRL never reloads one from ``config._name_or_path``."""
+    import copy
+
+    ref = copy.deepcopy(model)
+    ref.eval()
+    for p in ref.parameters():
+        p.requires_grad_(False)
+    return ref

@@ -1,0 +1,198 @@
+"""What a training run leaves in its output folder, and how a rerun reads it back.
+
+``OUT/`` holds the adapter (``adapter_config.json`` + weights, with the base model's
+absolute path) or full weights, the tokenizer, ``train-config.yaml`` (the resolved
+config), ``heldout.jsonl`` (the pairs the gap was measured on), ``curves.csv`` and
+``curves.png``, ``run.json`` (the shared run log) and ``culturalign-train.json`` (the
+manifest: status, method, base model, data fingerprint, result). The folder loads as
+``hf:OUT`` in every other command. ``OUT/checkpoints/`` holds the checkpoints while a
+run is unfinished; ``--resume`` continues from the newest one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from culturalign.errors import ConfigError
+from culturalign.io import fingerprint_file, stable_hash, write_json
+from culturalign.runlog import git_revision, package_versions
+from culturalign.train.gap import GapReport
+
+MANIFEST = "culturalign-train.json"
+CHECKPOINTS = "checkpoints"
+
+
+class TrainResult(BaseModel):
+    """The outcome of one training run (also stored in the manifest)."""
+
+    out_dir: Path
+    method: str
+    model_spec: str
+    base_model: str
+    steps: int
+    seconds: float
+    n_train: int
+    n_heldout: int
+    effective_batch: int
+    metrics: dict[str, float] = Field(default_factory=dict)
+    gap_before: GapReport | None = None
+    gap_after: GapReport | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def gap_rise(self) -> float | None:
+        if self.gap_before is None or self.gap_after is None:
+            return None
+        return self.gap_after.gap - self.gap_before.gap
+
+
+class Manifest(BaseModel):
+    status: Literal["running", "interrupted", "finished"]
+    method: str
+    model_spec: str
+    base_model: str
+    data: dict[str, str]
+    config: dict[str, Any]
+    config_hash: str
+    started: float = Field(default_factory=time.time)
+    finished: float | None = None
+    versions: dict[str, str] = Field(default_factory=package_versions)
+    git: str | None = Field(default_factory=git_revision)
+    result: TrainResult | None = None
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def data_fingerprint(path: Path) -> str:
+    """SHA-256 of a data file, or of every file in a dataset folder."""
+    path = Path(path)
+    if path.is_file():
+        return fingerprint_file(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    return stable_hash([[str(p.relative_to(path)), fingerprint_file(p)] for p in files])
+
+
+def read_manifest(out_dir: Path) -> Manifest | None:
+    path = Path(out_dir) / MANIFEST
+    if not path.exists():
+        return None
+    return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def write_manifest(out_dir: Path, manifest: Manifest) -> None:
+    if is_main_process():
+        write_json(Path(out_dir) / MANIFEST, manifest.model_dump(mode="json"))
+
+
+def last_checkpoint(out_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    folder = Path(out_dir) / CHECKPOINTS
+    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+
+
+_RESUME_FREE = ("keep_checkpoints", "save_total_limit", "logging_steps")
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and k != "trl":
+            out |= _flat(v, f"{prefix}{k}.")
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Settings that differ between two resolved configs (those that do not matter on resume left out)."""
+    a, b = _flat(old), _flat(new)
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k not in _RESUME_FREE)
+
+
+def check_out_dir(
+    out_dir: Path, *, resume: bool, method: str, fingerprint: str, config: dict[str, Any]
+) -> Manifest | None:
+    """Refuse to mix runs in one folder; return the earlier manifest when resuming."""
+    out_dir = Path(out_dir)
+    old = read_manifest(out_dir)
+    if old is None:
+        if out_dir.exists() and any(out_dir.iterdir()):
+            raise ConfigError(
+                f"{out_dir}: the output folder is not empty and holds no training run; choose another --out"
+            )
+        return None
+    if old.status == "finished":
+        if resume:
+            return old
+        raise ConfigError(
+            f"{out_dir}: already holds a finished {old.method} run; choose another --out or delete it"
+        )
+    if not resume:
+        ckpt = last_checkpoint(out_dir)
+        where = f" (last checkpoint: {Path(ckpt).name})" if ckpt else ""
+        raise ConfigError(
+            f"{out_dir}: holds an unfinished {old.method} run{where}; pass --resume to continue it, "
+            "or choose another --out"
+        )
+    differences = []
+    if old.method != method:
+        differences.append(f"method {old.method} -> {method}")
+    if old.data.get("sha256") != fingerprint:
+        differences.append("the training data changed")
+    changed = config_changes(old.config, config)
+    if changed:
+        differences.append(f"settings changed: {', '.join(changed)}")
+    if differences:
+        raise ConfigError(f"{out_dir}: cannot resume: {'; '.join(differences)}")
+    return old
+
+
+def fix_adapter_base(out_dir: Path, base_path: str) -> None:
+    """Record the base model as an absolute path when it is a local folder, so
+    ``hf:OUT`` loads from any working directory."""
+    cfg_path = Path(out_dir) / "adapter_config.json"
+    if not cfg_path.exists():
+        return
+    data = json.loads(cfg_path.read_text())
+    local = Path(base_path)
+    data["base_model_name_or_path"] = str(local.resolve()) if local.exists() else base_path
+    write_json(cfg_path, data)
+
+
+def save_model(trainer: Any, tokenizer: Any, out_dir: Path, *, merge: bool, base_path: str) -> str:
+    """Save the adapter, or merged/full weights, with the tokenizer; returns what was saved."""
+    from accelerate.utils import is_peft_model
+
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if is_peft_model(model) and merge:
+        merged = model.merge_and_unload()
+        if is_main_process():
+            merged.save_pretrained(out_dir, safe_serialization=True)
+            tokenizer.save_pretrained(out_dir)
+        trainer.model = merged
+        return "merged weights"
+    trainer.save_model(str(out_dir))
+    if is_main_process():
+        tokenizer.save_pretrained(out_dir)
+        fix_adapter_base(out_dir, base_path)
+    return "adapter" if is_peft_model(model) else "full weights"
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident memory of this process (Linux), in MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None

@@ -1,0 +1,284 @@
+"""``train(method, model, data, out)``: align a model with SFT, DPO, KTO or SimPO.
+
+The CARE recipe (paper 000 §4.1 and appendix B) and the CultureBank SFT recipe (paper
+003 §4.2, §5.3) as one function that the CLI, the studies and ``culturalign run`` all
+call. It loads the data into TRL's formats, keeps a held-out set of pairs, measures
+the chosen-vs-rejected log-probability gap on them before and after training, runs the
+TRL trainer with checkpoints (``resume=True`` continues an interrupted run), and saves a
+folder that loads as ``hf:OUT`` everywhere.
+
+The same code runs on one CPU and under ``accelerate launch -m culturalign train ...``
+(DDP, DeepSpeed ZeRO-2/3, FSDP; configs in ``culturalign/configs/accelerate/``).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from culturalign.errors import ConfigError
+from culturalign.io import stable_hash, write_records
+from culturalign.progress import enabled as progress_enabled
+from culturalign.records import PreferencePair
+from culturalign.train.gap import GapReport, preference_gap
+from culturalign.train.outputs import (
+    CHECKPOINTS,
+    MANIFEST,
+    Manifest,
+    TrainResult,
+    check_out_dir,
+    data_fingerprint,
+    is_main_process,
+    last_checkpoint,
+    peak_rss_mb,
+    save_model,
+    write_manifest,
+)
+from culturalign.train.presets import METHODS, TrainConfig, resolve_config
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TrainResult", "heldout_gap", "load_training_data", "train"]
+
+
+def heldout_gap(model_dir_or_spec: str | Path, pairs: Sequence[PreferencePair] | str | Path) -> float:
+    from culturalign.train.gap import heldout_gap as _gap
+
+    return _gap(model_dir_or_spec, pairs)
+
+
+def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[list[Any], list[Any], str]:
+    """(training records, held-out records, description) for ``method``.
+
+    DPO and SimPO read pairs; KTO reads unpaired rows or splits pairs into two rows; SFT
+    reads prompt/completion rows, conversations, CARE questions with reference answers, or
+    pairs (imitating the chosen answer). Held-out items are split off by question before
+    any conversion, unless ``heldout.file`` names them.
+    """
+    from culturalign.train import data as d
+
+    h = cfg.heldout
+    kind = d.detect_kind(d.read_rows(data_path)[0][1]) if Path(data_path).is_file() else "preference"
+
+    def split(items):
+        if h.file is not None or not h.measure:
+            return list(items), []
+        return d.split_heldout(
+            items, fraction=h.fraction, min_n=h.min_pairs, max_n=h.max_pairs, seed=cfg.seed
+        )
+
+    if method in ("dpo", "simpo"):
+        train_items, held = split(d.load_pairs(data_path))
+        desc = "preference pairs"
+    elif method == "kto":
+        if kind == "preference":
+            pairs_train, held = split(d.load_pairs(data_path))
+            train_items, desc = (
+                d.unpair(pairs_train),
+                "preference pairs split into desirable/undesirable rows",
+            )
+        else:
+            train_items, held = split(d.load_unpaired(data_path))
+            desc = "unpaired examples"
+    elif method == "sft":
+        if kind == "preference":
+            pairs_train, held = split(d.load_pairs(data_path))
+            train_items = [
+                d.SFTExample(id=p.question_id, prompt=p.prompt, completion=p.chosen) for p in pairs_train
+            ]
+            desc = "the chosen answers of preference pairs"
+        else:
+            train_items = d.load_sft(data_path, mode=cfg.sft.prompt_mode, lang=cfg.sft.lang)
+            held, desc = [], "reference answers" if kind == "questions" else "prompt/completion examples"
+    else:
+        raise ConfigError(f"unknown training method {method!r}; choose one of {', '.join(METHODS)}")
+    if h.file is not None and h.measure:
+        held = (
+            d.load_pairs(h.file)
+            if d.detect_kind(d.read_rows(h.file)[0][1]) == "preference"
+            else d.load_unpaired(h.file)
+        )
+    return train_items, held, desc
+
+
+def _gap(model: Any, tokenizer: Any, held: list[Any], cfg: TrainConfig) -> GapReport | None:
+    if not held or not cfg.heldout.measure or not is_main_process():
+        return None
+    return preference_gap(model, tokenizer, held, max_length=cfg.max_length)
+
+
+def _result_from(manifest: Manifest, out_dir: Path) -> TrainResult:
+    if manifest.result is None:
+        raise ConfigError(
+            f"{out_dir}/{MANIFEST}: a finished run without a result; delete the folder and rerun"
+        )
+    return manifest.result.model_copy(update={"out_dir": Path(out_dir)})
+
+
+def train(
+    method: str,
+    model_spec: str,
+    data_path: str | Path,
+    out_dir: str | Path,
+    *,
+    config: TrainConfig | dict[str, Any] | str | Path | None = None,
+    lora: bool = False,
+    qlora: bool = False,
+    resume: bool = False,
+    merge: bool = False,
+    heldout: str | Path | None = None,
+    callbacks: list[Any] | None = None,
+) -> TrainResult:
+    """Train ``model_spec`` on ``data_path`` with ``method``; write everything to ``out_dir``.
+
+    ``config`` is a TrainConfig, a mapping or a YAML path layered on a preset (default
+    ``care-paper``). ``callbacks`` are extra ``transformers.TrainerCallback`` objects.
+    A finished folder with ``resume=True`` returns its stored result without training.
+    """
+    method = method.lower()
+    if method not in METHODS:
+        raise ConfigError(f"unknown training method {method!r}; choose one of {', '.join(METHODS)}")
+    overrides: dict[str, Any] = {}
+    if lora or qlora:
+        overrides["lora"] = {"enabled": True}
+    if qlora:
+        overrides["qlora"] = {"enabled": True}
+    if merge:
+        overrides["merge_adapter"] = True
+    if heldout is not None:
+        overrides["heldout"] = {"file": str(heldout)}
+    cfg = resolve_config(config, overrides=overrides)
+    if method == "kto" and cfg.per_device_batch_size < 2:
+        raise ConfigError(
+            f"{cfg.where('per_device_batch_size')}: per_device_batch_size: KTO needs at least 2"
+        )
+    data_path, out_dir = Path(data_path), Path(out_dir)
+    fingerprint = data_fingerprint(data_path) if data_path.exists() else ""
+    old = check_out_dir(
+        out_dir, resume=resume, method=method, fingerprint=fingerprint, config=cfg.model_dump(mode="json")
+    )
+    if old is not None and old.status == "finished":
+        log.info("%s already holds a finished run; nothing to do", out_dir)
+        return _result_from(old, out_dir)
+    if cfg.qlora.enabled:
+        from culturalign.train.models import check_qlora
+
+        check_qlora()
+
+    train_items, held, desc = load_training_data(method, data_path, cfg)
+    from culturalign.train import data as d
+    from culturalign.train.models import load_model
+    from culturalign.train.trainers import build_trainer, plan_batches, trl_args
+
+    loaded = load_model(model_spec, qlora=cfg.qlora)
+    notes = [f"training data: {len(train_items)} examples ({desc}) from {data_path.name}", *loaded.notes]
+    if loaded.merged_adapter and cfg.lora.enabled and not cfg.merge_adapter:
+        cfg.merge_adapter = True
+        notes.append("saving merged weights: the starting model already carried an adapter")
+    plan = plan_batches(cfg, len(train_items))
+    if plan.note:
+        notes.append(plan.note)
+        log.warning(plan.note)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = old or Manifest(
+        status="running",
+        method=method,
+        model_spec=model_spec,
+        base_model=loaded.base_path,
+        data={"path": str(data_path.resolve()), "sha256": fingerprint, "format": desc},
+        config=cfg.model_dump(mode="json"),
+        config_hash=stable_hash(cfg.model_dump(mode="json")),
+    )
+    manifest.status = "running"
+    write_manifest(out_dir, manifest)
+    if is_main_process():
+        (out_dir / "train-config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+        if held:
+            write_records(out_dir / "heldout.jsonl", held)
+
+    gap_before = _gap(loaded.model, loaded.tokenizer, held, cfg)
+    args = trl_args(method, cfg, plan, out_dir / CHECKPOINTS, notes)
+    trainer = build_trainer(
+        method,
+        model=loaded.model,
+        tokenizer=loaded.tokenizer,
+        train_dataset=d.to_dataset(train_items),
+        args=args,
+        cfg=cfg,
+        callbacks=callbacks,
+        notes=notes,
+    )
+    if not progress_enabled():
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)  # the curves file keeps every logged value
+    checkpoint = last_checkpoint(out_dir) if resume else None
+    if resume and checkpoint is None:
+        notes.append("--resume found no checkpoint; started from the beginning")
+    elif checkpoint:
+        notes.append(f"resumed from {Path(checkpoint).name}")
+    title = f"{method.upper()} {model_spec} on {data_path.name}"
+    started = time.time()
+    try:
+        output = trainer.train(resume_from_checkpoint=checkpoint)
+    except BaseException:
+        if is_main_process():
+            from culturalign.train.curves import write_curves
+
+            write_curves(trainer.state.log_history, out_dir, title + " (interrupted)")
+            manifest.status = "interrupted"
+            write_manifest(out_dir, manifest)
+        raise
+    seconds = time.time() - started
+
+    saved = save_model(
+        trainer, loaded.tokenizer, out_dir, merge=cfg.merge_adapter, base_path=loaded.base_path
+    )
+    notes.append(f"saved {saved}")
+    gap_after = _gap(trainer.accelerator.unwrap_model(trainer.model), loaded.tokenizer, held, cfg)
+    metrics = {k: float(v) for k, v in output.metrics.items() if isinstance(v, int | float)}
+    rss = peak_rss_mb()
+    if rss is not None:
+        metrics["peak_rss_mb"] = rss
+    result = TrainResult(
+        out_dir=out_dir,
+        method=method,
+        model_spec=model_spec,
+        base_model=loaded.base_path,
+        steps=int(output.global_step),
+        seconds=seconds,
+        n_train=len(train_items),
+        n_heldout=len(held),
+        effective_batch=plan.effective,
+        metrics=metrics,
+        gap_before=gap_before,
+        gap_after=gap_after,
+        notes=notes,
+    )
+    if is_main_process():
+        _finish(trainer, out_dir, manifest, result, cfg, title, data_path)
+    return result
+
+
+def _finish(
+    trainer, out_dir: Path, manifest: Manifest, result: TrainResult, cfg: TrainConfig, title, data_path
+):
+    from culturalign.runlog import RunLog
+    from culturalign.train.curves import write_curves
+
+    write_curves(trainer.state.log_history, out_dir, title)
+    manifest.status = "finished"
+    manifest.finished = time.time()
+    manifest.result = result
+    write_manifest(out_dir, manifest)
+    run = RunLog(kind=f"train-{result.method}", config=cfg.model_dump(mode="json"), notes=result.notes)
+    run.models["base"] = {"spec": result.model_spec, "path": result.base_model}
+    run.add_data(data_path)
+    run.finish(out_dir)
+    if not cfg.keep_checkpoints:
+        shutil.rmtree(out_dir / CHECKPOINTS, ignore_errors=True)
