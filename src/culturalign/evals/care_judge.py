@@ -1,0 +1,315 @@
+"""CARE's LM-as-a-judge (paper 000 §4.1 and appendix C.1): a judge model reads the
+question, the human reference answer and a response, writes a short commentary and
+ends with ``Rating: [[n]]`` on CARE's 1-10 scale.
+
+Three rubrics, chosen by cultural category, as in the paper:
+
+* ``entities_opinion``  cultural entities and opinion (accuracy, depth, relevance);
+* ``norms_commonsense`` social norms and cultural commonsense (accuracy against the
+  reference, comprehensiveness, cultural relevance; stricter bands);
+* ``literacy``          literacy (accuracy, interpretation, textual evidence, relevance).
+
+Questions with no category are judged with ``entities_opinion``, the paper's most
+general rubric, and counted as "uncategorised" in the summary.
+
+Decoding: one sample per judgment is greedy (temperature 0). A reply without a
+usable rating is asked again, up to ``retries`` times, with sampling and a new seed
+per attempt, so the call cache cannot hand back the same reply; the same seeds are
+used on every run, so a rerun is answered from the cache. ``samples=k`` asks k
+sampled judgments (distinct sample indices) and keeps the median of the valid ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from culturalign.errors import ConfigError
+from culturalign.evals.judge_parse import parse_rating
+from culturalign.lm.cached import LM
+from culturalign.paths import package_data
+from culturalign.records.generation import ChatMessage, Completion, GenerationParams, ModelResponse
+from culturalign.records.judgment import JudgeAttempt, JudgeSample, Judgment
+from culturalign.records.question import Category, parse_category
+
+RUBRIC_DIR = package_data("evals", "rubrics")
+RUBRICS = ("entities_opinion", "norms_commonsense", "literacy")
+PLACEHOLDERS = ("{question}", "{answer}", "{response}")
+UNCATEGORISED_RUBRIC = "entities_opinion"
+RUBRIC_FOR_CATEGORY: dict[Category, str] = {
+    Category.ENTITIES: "entities_opinion",
+    Category.OPINION: "entities_opinion",
+    Category.SOCIAL_NORMS: "norms_commonsense",
+    Category.COMMONSENSE: "norms_commonsense",
+    Category.LITERACY: "literacy",
+}
+
+#: Judge decoding: greedy, room for a commentary, and a context long enough for a
+#: rubric plus a 1,024-token response (CARE caps responses at 1,024 new tokens).
+JUDGE_PARAMS = GenerationParams(temperature=0.0, max_new_tokens=512, max_context=8192)
+SAMPLE_TEMPERATURE = 0.7
+_RETRY_SEED_STRIDE = 1000
+
+
+@dataclass(frozen=True)
+class Rubric:
+    name: str
+    text: str
+    source: str
+
+    @property
+    def sha(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
+
+    def render(self, question: str, answer: str, response: str) -> str:
+        """Fill the three placeholders. Plain replacement, not ``str.format``, so a
+        user's rubric may contain other braces (JSON examples) untouched."""
+        return (
+            self.text.replace("{question}", question)
+            .replace("{answer}", answer)
+            .replace("{response}", response)
+        )
+
+
+@dataclass(frozen=True)
+class RubricSet:
+    rubrics: dict[str, Rubric]
+    notes: tuple[str, ...] = ()
+
+    def for_category(self, category: str | Category | None) -> Rubric:
+        if category is None:
+            return self.rubrics[UNCATEGORISED_RUBRIC]
+        return self.rubrics[RUBRIC_FOR_CATEGORY[parse_category(category)]]
+
+    @property
+    def shas(self) -> dict[str, str]:
+        return {f"judge/{name}": r.sha for name, r in self.rubrics.items()}
+
+
+def _read_rubric(name: str, path: Path) -> Rubric:
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: judge template not found; a --judge-template folder needs "
+            f"{', '.join(n + '.txt' for n in RUBRICS)}"
+        )
+    text = path.read_text(encoding="utf-8")
+    missing = [p for p in PLACEHOLDERS if p not in text]
+    if missing:
+        raise ConfigError(f"{path}: judge template lacks the placeholder(s) {', '.join(missing)}")
+    return Rubric(name, text, str(path))
+
+
+def load_rubrics(template_dir: str | Path | None = None) -> RubricSet:
+    """The built-in rubrics, or a user's folder of ``entities_opinion.txt``,
+    ``norms_commonsense.txt`` and ``literacy.txt``.
+
+    The CARE release ships its literacy and norms/commonsense files under each
+    other's names (see ``../shared/data/README.md``). When a folder's
+    ``literacy.txt`` never mentions literature but its ``norms_commonsense.txt`` does,
+    the two are used the other way round and a note says so.
+    """
+    if template_dir is None:
+        return RubricSet({n: _read_rubric(n, RUBRIC_DIR / f"{n}.txt") for n in RUBRICS})
+    folder = Path(template_dir)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: --judge-template must be a folder holding {', '.join(RUBRICS)} (.txt)")
+    rubrics = {n: _read_rubric(n, folder / f"{n}.txt") for n in RUBRICS}
+    notes: list[str] = []
+    lit, norms = rubrics["literacy"], rubrics["norms_commonsense"]
+    if "liter" not in lit.text.lower() and "liter" in norms.text.lower():
+        rubrics["literacy"] = Rubric("literacy", norms.text, norms.source)
+        rubrics["norms_commonsense"] = Rubric("norms_commonsense", lit.text, lit.source)
+        notes.append(
+            f"{folder}: literacy.txt and norms_commonsense.txt hold each other's rubric "
+            "(as in the CARE release); each was used for the category its content describes"
+        )
+    return RubricSet(rubrics, tuple(notes))
+
+
+@dataclass(frozen=True)
+class JudgeItem:
+    """One response to judge, with everything the rubric and the tables need."""
+
+    item_id: str
+    question: str
+    reference: str | None
+    response: str | None
+    sample_index: int = 0
+    response_error: str | None = None
+    category: str | None = None
+    scope: str | None = None
+    culture: str | None = None
+    mode: str = "vanilla"
+    lang: str = "native"
+    model: str | None = None
+    human_rating: float | None = None
+
+
+def items_from_responses(responses: Sequence[ModelResponse]) -> list[JudgeItem]:
+    return [
+        JudgeItem(
+            item_id=r.item_id,
+            question=r.question or (r.messages[-1].content if r.messages else ""),
+            reference=r.reference_answer,
+            response=r.text,
+            sample_index=r.sample_index,
+            response_error=r.error,
+            category=r.category,
+            scope=r.geographic_scope,
+            culture=r.culture,
+            mode=r.mode,
+            lang=r.lang,
+            model=r.model,
+        )
+        for r in responses
+    ]
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    samples: int = 1
+    retries: int = 2
+    params: GenerationParams = JUDGE_PARAMS
+    sample_temperature: float = SAMPLE_TEMPERATURE
+
+    def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise ConfigError(f"judge samples must be at least 1, not {self.samples}")
+        if self.retries < 0:
+            raise ConfigError(f"judge retries must be 0 or more, not {self.retries}")
+
+    def attempt_params(self, attempt: int, sample: int) -> GenerationParams:
+        """Attempt 0 of a single judgment decodes as configured (greedy by default);
+        several samples and every retry sample, each retry with its own seed."""
+        temperature = self.params.temperature
+        if (self.samples > 1 or attempt > 0) and self.params.greedy:
+            temperature = self.sample_temperature
+        seed = self.params.seed + (_RETRY_SEED_STRIDE * attempt + sample if attempt > 0 else 0)
+        return self.params.model_copy(update={"temperature": temperature, "seed": seed})
+
+
+@dataclass
+class _Slot:
+    item: int
+    sample: int
+    attempts: list[JudgeAttempt] = field(default_factory=list)
+    rating: float | None = None
+
+
+def _attempt(attempt: int, params: GenerationParams, c: Completion) -> JudgeAttempt:
+    if not c.ok:
+        return JudgeAttempt(
+            attempt=attempt,
+            seed=params.seed,
+            temperature=params.temperature,
+            error=c.error or "no text",
+            parse_status="call_failed",
+            parse_detail=c.error or "no text",
+            cached=c.cached,
+        )
+    parsed = parse_rating(c.text)
+    return JudgeAttempt(
+        attempt=attempt,
+        seed=params.seed,
+        temperature=params.temperature,
+        reply=c.text,
+        parse_status=parsed.status,
+        parse_detail=parsed.detail,
+        rating=parsed.rating,
+        cached=c.cached,
+    )
+
+
+def judge_items(
+    judge: LM,
+    items: Sequence[JudgeItem],
+    rubrics: RubricSet | None = None,
+    config: JudgeConfig | None = None,
+) -> list[Judgment]:
+    """Rate every item; returns one ``Judgment`` per item, in order."""
+    rubrics = rubrics or load_rubrics()
+    config = config or JudgeConfig()
+    chosen = [rubrics.for_category(it.category) for it in items]
+    prompts: dict[int, list[ChatMessage]] = {}
+    skipped: dict[int, str] = {}
+    for i, it in enumerate(items):
+        if it.response is None or not it.response.strip():
+            skipped[i] = f"no response to judge ({it.response_error or 'empty text'})"
+        elif it.reference is None or not it.reference.strip():
+            skipped[i] = "the item has no reference answer"
+        else:
+            text = chosen[i].render(it.question, it.reference, it.response)
+            prompts[i] = [ChatMessage(role="user", content=text)]
+
+    slots = [_Slot(i, k) for i in prompts for k in range(config.samples)]
+    for attempt in range(config.retries + 1):
+        pending = [s for s in slots if s.rating is None]
+        if not pending:
+            break
+        if attempt == 0:
+            # all samples of attempt 0 in one call: sample indices 0..k-1
+            params = config.attempt_params(0, 0)
+            order = list(prompts)
+            out = judge.generate([prompts[i] for i in order], params, n=config.samples, desc="judge")
+            by_item = dict(zip(order, out, strict=True))
+            for s in pending:
+                s.attempts.append(_attempt(0, params, by_item[s.item][s.sample]))
+        else:
+            for sample in sorted({s.sample for s in pending}):
+                group = [s for s in pending if s.sample == sample]
+                params = config.attempt_params(attempt, sample)
+                out = judge.generate(
+                    [prompts[s.item] for s in group], params, n=1, desc=f"judge (retry {attempt})"
+                )
+                for s, samples in zip(group, out, strict=True):
+                    s.attempts.append(_attempt(attempt, params, samples[0]))
+        for s in pending:
+            s.rating = s.attempts[-1].rating
+
+    by_item_slots: dict[int, list[_Slot]] = {}
+    for s in slots:
+        by_item_slots.setdefault(s.item, []).append(s)
+    return [
+        _judgment(it, chosen[i], judge.spec, by_item_slots.get(i, []), skipped.get(i))
+        for i, it in enumerate(items)
+    ]
+
+
+def _judgment(item: JudgeItem, rubric: Rubric, judge: str, slots: list[_Slot], skip: str | None) -> Judgment:
+    samples = [JudgeSample(sample=s.sample, rating=s.rating, attempts=s.attempts) for s in slots]
+    ratings = [s.rating for s in slots if s.rating is not None]
+    if skip is not None:
+        status, rating, reason = "skipped", None, skip
+    elif ratings:
+        status, rating, reason = "ok", float(statistics.median(ratings)), None
+    else:
+        last = slots[0].attempts[-1]
+        status, rating = "invalid", None
+        reason = f"no valid rating after {len(slots[0].attempts)} attempt(s): {last.parse_detail}"
+    return Judgment(
+        item_id=item.item_id,
+        sample_index=item.sample_index,
+        question=item.question,
+        reference=item.reference,
+        response=item.response,
+        category=item.category,
+        scope=item.scope,
+        culture=item.culture,
+        mode=item.mode,
+        lang=item.lang,
+        model=item.model,
+        judge=judge,
+        rubric=rubric.name,
+        rubric_sha=rubric.sha,
+        rating=rating,
+        valid=status == "ok",
+        status=status,
+        reason=reason,
+        judge_reply=samples[0].reply if samples else None,
+        samples=samples,
+        attempts=sum(len(s.attempts) for s in slots),
+        human_rating=item.human_rating,
+    )
