@@ -1,1 +1,181 @@
-"""Commands for this capability are attached here (see cli/groups.py)."""
+"""`culturalign annotate ...`: the annotation web app and its data (paper 000 §3.2, appendix A).
+
+Nothing heavy is imported here; FastAPI and friends load only inside ``serve``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from culturalign.cli.groups import annotate_app
+
+DbOpt = typer.Option(
+    "annotations.sqlite", "--db", help="SQLite file (WAL mode), or a postgresql:// URL for a team server"
+)
+
+users_app = typer.Typer(
+    help="Annotators and coordinators: add them, issue sign-in links, list them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+annotate_app.add_typer(users_app, name="users")
+
+
+def _store(db: str):
+    from culturalign.annotate.store import Store
+
+    return Store(db)
+
+
+@annotate_app.command("serve")
+def serve_cmd(
+    db: str = DbOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on"),
+    port: int = typer.Option(8080, "--port", help="TCP port"),
+    max_body: int = typer.Option(64 * 1024, "--max-body", help="largest request body accepted, in bytes"),
+    secure_cookies: bool = typer.Option(
+        False, "--secure-cookies", help="mark cookies Secure (when served over HTTPS, e.g. behind a proxy)"
+    ),
+) -> None:
+    """Serve the annotation app (server-rendered pages; no front-end build)."""
+    from culturalign.annotate.server import serve
+
+    typer.echo(f"annotation app on http://{host}:{port} (database: {db})", err=True)
+    serve(db, host=host, port=port, max_body=max_body, secure_cookies=secure_cookies)
+
+
+@annotate_app.command("import")
+def import_cmd(
+    files: list[Path] = typer.Argument(
+        ..., help="question JSONL (with responses) and/or ModelResponse JSONL files"
+    ),
+    db: str = DbOpt,
+    per_item: int = typer.Option(
+        None, "--per-item", "-k", help="annotators per item (default 2; kept for later imports)"
+    ),
+    tasks: str = typer.Option(
+        "rank,classify", "--tasks", help="tasks for these items: rank, classify, rubric"
+    ),
+    reference_as_response: bool = typer.Option(
+        False,
+        "--reference-as-response",
+        help="also offer the human reference answer as a candidate (as CARE did)",
+    ),
+) -> None:
+    """Import questions and candidate responses; assign them to annotators."""
+    from culturalign.annotate.importer import import_files, parse_tasks
+
+    store = _store(db)
+    report = import_files(
+        store, files, tasks=parse_tasks(tasks), per_item=per_item, reference_as_response=reference_as_response
+    )
+    s = report.summary
+    typer.echo(
+        f"imported {report.items} items with {report.responses} responses from {report.files} file(s): "
+        f"{s.new} new, {s.updated} updated (new version), {s.unchanged} unchanged; "
+        f"{s.assigned} new assignments ({store.per_item} annotator(s) per item)"
+    )
+    if report.skipped_failed:
+        typer.echo(f"skipped {report.skipped_failed} failed generations (no text to judge)", err=True)
+    if not store.annotators():
+        typer.echo("no annotators yet: add them with `culturalign annotate users add NAME`", err=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="annotator name as shown in the app and exports"),
+    db: str = DbOpt,
+    admin: bool = typer.Option(False, "--admin", help="a coordinator: sees agreement, gets no items"),
+    base_url: str = typer.Option("http://127.0.0.1:8080", "--base-url", help="where the app is served"),
+    hours: float = typer.Option(168, "--hours", help="how long the sign-in link stays valid"),
+) -> None:
+    """Add an annotator and print a one-time sign-in link."""
+    from culturalign.annotate.auth import issue_login_link
+
+    store = _store(db)
+    person = store.add_annotator(name, role="admin" if admin else "annotator")
+    assigned = store.assign() if not admin else 0
+    typer.echo(issue_login_link(store, person, base_url, hours=hours))
+    typer.echo(
+        f"added {'coordinator' if admin else 'annotator'} {name!r}; {assigned} item(s) assigned", err=True
+    )
+
+
+@users_app.command("link")
+def users_link(
+    name: str = typer.Argument(...),
+    db: str = DbOpt,
+    base_url: str = typer.Option("http://127.0.0.1:8080", "--base-url"),
+    hours: float = typer.Option(168, "--hours"),
+) -> None:
+    """Print a new one-time sign-in link for an existing annotator."""
+    from culturalign.annotate.auth import issue_login_link
+    from culturalign.errors import ConfigError
+
+    store = _store(db)
+    person = store.annotator(name=name)
+    if person is None:
+        raise ConfigError(f"no annotator named {name!r}; add them with `annotate users add {name}`")
+    typer.echo(issue_login_link(store, person, base_url, hours=hours))
+
+
+@users_app.command("list")
+def users_list(db: str = DbOpt) -> None:
+    """List annotators with their progress."""
+    store = _store(db)
+    for person in store.annotators():
+        rows = store.queue(person.id)
+        total = sum(len(r.status) for r in rows)
+        done = sum(1 for r in rows for s in r.status.values() if s == "done")
+        typer.echo(f"{person.name}\t{person.role}\t{done}/{total} tasks done")
+
+
+@annotate_app.command("export")
+def export_cmd(
+    fmt: str = typer.Option("care", "--format", "-f", help="care | pairs | jsonl"),
+    db: str = DbOpt,
+    out: Path = typer.Option(None, "--out", "-o", help="output file (default: standard output)"),
+) -> None:
+    """Export annotations: CARE release rows, best-vs-worst preference pairs, or everything."""
+    from culturalign.annotate.exporter import export_rows
+    from culturalign.io import atomic_write_text
+
+    rows = export_rows(_store(db), fmt)
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_text(out, text)
+    typer.echo(f"exported {len(rows)} {fmt} row(s){f' to {out}' if out else ''}", err=True)
+
+
+@annotate_app.command("agreement")
+def agreement_cmd(
+    db: str = DbOpt,
+    json_out: Path = typer.Option(
+        None, "--json", help="also write the full report (overall and per item) as JSON"
+    ),
+    items: bool = typer.Option(True, "--items/--no-items", help="print the per-item table"),
+) -> None:
+    """Inter-annotator agreement: Cohen's/Fleiss' kappa for categories, Krippendorff's alpha for scores."""
+    from culturalign.annotate.agreement import compute_agreement
+    from culturalign.io import write_json
+
+    report = compute_agreement(_store(db).judgments())
+    typer.echo(f"{'what':<20} {'method':<32} {'value':>7} {'compared':>9} {'annotators':>10}  note")
+    for f in report.overall:
+        value = f"{f.value:.3f}" if f.value is not None else "-"
+        typer.echo(f"{f.name:<20} {f.method:<32} {value:>7} {f.n_units:>9} {f.n_annotators:>10}  {f.note}")
+    if items and report.per_item:
+        names = [f.name for f in report.overall]
+        typer.echo("\nper item: " + "\t".join(["item", "version", *names]))
+        for (key, version), values in sorted(report.per_item.items()):
+            cells = [f"{values[n]:.2f}" if values.get(n) is not None else "-" for n in names]
+            typer.echo("\t".join([key, str(version), *cells]))
+    if json_out is not None:
+        write_json(json_out, report.as_dict())
