@@ -167,8 +167,8 @@ def collect(
     for path, rows in response_files:
         problems = Problems(path)
         for lineno, r in rows:
-            if r.text is None or r.error is not None:
-                report.skipped_failed += 1
+            if r.error is not None or not (r.text or "").strip():
+                report.skipped_failed += 1  # a failed call or an empty answer: nothing to judge
                 continue
             key = r.item_id if r.lang == "native" else f"{r.item_id}@{r.lang}"
             content = contents.get(key)

@@ -81,7 +81,9 @@ def import_cmd(
         f"{s.assigned} new assignments ({store.per_item} annotator(s) per item)"
     )
     if report.skipped_failed:
-        typer.echo(f"skipped {report.skipped_failed} failed generations (no text to judge)", err=True)
+        typer.echo(
+            f"skipped {report.skipped_failed} failed or empty generations (no text to judge)", err=True
+        )
     if not store.annotators():
         typer.echo("no annotators yet: add them with `culturalign annotate users add NAME`", err=True)
 
