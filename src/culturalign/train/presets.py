@@ -321,7 +321,12 @@ def resolve_config(
     ``config`` may be a ready TrainConfig, a mapping, a YAML path, or None. The preset is
     ``preset_name``, else the one the YAML/mapping names, else ``care-paper``.
     """
+    overrides = dict(overrides or {})
+    if "preset" in overrides:  # `--set preset=NAME` picks the preset
+        preset_name = preset_name or overrides.pop("preset")
     if isinstance(config, TrainConfig):
+        if preset_name and preset_name != config.preset:
+            raise ConfigError(f"a ready TrainConfig cannot switch preset to {preset_name!r}")
         data = config.model_dump(mode="python")
         if overrides:
             data = deep_merge(data, overrides)

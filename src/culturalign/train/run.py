@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ from culturalign.train.outputs import (
 from culturalign.train.presets import METHODS, TrainConfig, resolve_config
 
 log = logging.getLogger(__name__)
+# TRL still calls the old name inside its trainers; nothing for a user to change.
+_TRL_NOISE = ".*is_gradient_checkpointing.*"
 
 __all__ = ["TrainResult", "heldout_gap", "load_training_data", "train"]
 
@@ -111,6 +114,15 @@ def _gap(model: Any, tokenizer: Any, held: list[Any], cfg: TrainConfig) -> GapRe
     return preference_gap(model, tokenizer, held, max_length=cfg.max_length)
 
 
+def _quiet_libraries() -> None:
+    """No per-step bars from datasets/transformers when culturalign's progress is off."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+
+
 def _result_from(manifest: Manifest, out_dir: Path) -> TrainResult:
     if manifest.result is None:
         raise ConfigError(
@@ -169,6 +181,8 @@ def train(
 
         check_qlora()
 
+    if not progress_enabled():
+        _quiet_libraries()
     train_items, held, desc = load_training_data(method, data_path, cfg)
     from culturalign.train import data as d
     from culturalign.train.models import load_model
@@ -225,7 +239,9 @@ def train(
     title = f"{method.upper()} {model_spec} on {data_path.name}"
     started = time.time()
     try:
-        output = trainer.train(resume_from_checkpoint=checkpoint)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_TRL_NOISE, category=FutureWarning)
+            output = trainer.train(resume_from_checkpoint=checkpoint)
     except BaseException:
         if is_main_process():
             from culturalign.train.curves import write_curves

@@ -168,6 +168,8 @@ def trl_args(method: str, cfg: TrainConfig, plan: BatchPlan, checkpoint_dir: Pat
     elif method == "sft":
         args |= {"completion_only_loss": cfg.sft.completion_only_loss}
     valid = {f.name for f in dataclasses.fields(config_cls)}
+    if "activation_checkpointing" in valid:  # the new name; the old one warns in transformers 5
+        args["activation_checkpointing"] = cfg.gradient_checkpointing
     for key, value in cfg.trl.items():
         if key not in valid:
             close = difflib.get_close_matches(key, sorted(valid), n=1)

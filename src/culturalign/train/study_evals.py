@@ -1,0 +1,156 @@
+"""The evaluation step of a training study, chosen by name from the study config.
+
+An evaluation takes a model spec, a folder for its outputs and an optional subset
+(``native`` / ``foreign``: only items whose ``associated_culture`` matches, for the
+culture-mixing study of CARE §4.5) and returns named numbers.
+
+* ``care``: CARE's LM-as-a-judge scores (paper 000 §4.1, appendix C) through
+  ``culturalign.evals.care.run_care_eval``: the average and one mean per category.
+* ``gap``: the held-out chosen-vs-rejected log-probability gap on the study's
+  held-out pairs (cheap, no judge; what the tests and CPU demos use).
+
+``register_evaluation`` adds more (e.g. the choice benchmarks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from culturalign.errors import ConfigError
+
+Subset = Literal["native", "foreign"] | None
+Evaluation = Callable[[str, Path, Subset], dict[str, float]]
+
+
+class EvalSettings(BaseModel):
+    """Which evaluation a study runs, on what, with which judge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "gap"
+    data: Path | None = None
+    judge: str = "embedded"
+    mode: Literal["vanilla", "cot", "roleplay"] = "vanilla"
+    lang: str = "native"
+    limit: int | None = None
+    max_new_tokens: int | None = None
+    cache: str | None = None  # call cache path; None = the default cache
+
+
+_FACTORIES: dict[str, Callable[[EvalSettings, Path], Evaluation]] = {}
+
+
+def register_evaluation(name: str, factory: Callable[[EvalSettings, Path], Evaluation]) -> None:
+    """``factory(settings, heldout_pairs_path) -> evaluation``."""
+    _FACTORIES[name] = factory
+
+
+def make_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
+    if settings.name not in _FACTORIES:
+        raise ConfigError(
+            f"eval.name: unknown evaluation {settings.name!r}; available: {', '.join(sorted(_FACTORIES))}"
+        )
+    return _FACTORIES[settings.name](settings, heldout_path)
+
+
+def _gap_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
+    from culturalign.train.data import load_pairs
+
+    pairs = load_pairs(settings.data or heldout_path)
+
+    def evaluate(spec: str, out_dir: Path, subset: Subset) -> dict[str, float]:
+        from culturalign.train.gap import gap_report
+
+        chosen = [p for p in pairs if subset is None or (p.associated_culture or "").lower() == subset]
+        if not chosen:
+            raise ConfigError(f"no held-out pairs with associated_culture {subset!r} to measure the gap on")
+        report = gap_report(spec, chosen)
+        out = {"gap": report.gap, "gap_per_token": report.gap_per_token}
+        if report.accuracy is not None:
+            out["accuracy"] = report.accuracy
+        return out
+
+    return evaluate
+
+
+def care_metrics(summary: Any) -> dict[str, float]:
+    """The average and per-category means of a ``CareSummary`` (one culture: bare labels)."""
+    from culturalign.records.question import Category
+
+    out: dict[str, float] = {}
+    if summary.overall.mean is not None:
+        out["average"] = float(summary.overall.mean)
+    single = len(summary.cultures) == 1
+    for culture, cs in summary.cultures.items():
+        prefix = "" if single else f"{culture}/"
+        if not single and cs.average.mean is not None:
+            out[f"{prefix}average"] = float(cs.average.mean)
+        for cat, stats in cs.categories.items():
+            if stats.mean is None:
+                continue
+            try:
+                label = Category(cat).label
+            except ValueError:
+                label = cat
+            out[f"{prefix}{label}"] = float(stats.mean)
+    return out
+
+
+def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
+    from culturalign.io import read_records
+    from culturalign.records import CulturalQuestion, GenerationParams
+
+    if settings.data is None:
+        raise ConfigError("eval.data: the CARE evaluation needs questions (--eval-data FILE)")
+    questions = read_records(settings.data, CulturalQuestion)
+    state: dict[str, Any] = {}
+
+    def cache_arg():
+        return (
+            "default"
+            if settings.cache is None
+            else (None if settings.cache == "off" else Path(settings.cache))
+        )
+
+    def evaluate(spec: str, out_dir: Path, subset: Subset) -> dict[str, float]:
+        from culturalign.evals.care import run_care_eval
+        from culturalign.lm import load_lm
+
+        items = [
+            q
+            for q in questions
+            if subset is None or (q.associated_culture is not None and q.associated_culture.value == subset)
+        ]
+        if not items:
+            raise ConfigError(f"{settings.data}: no questions with associated_culture {subset!r}")
+        if "judge" not in state:
+            state["judge"] = load_lm(settings.judge, cache=cache_arg())
+        params = GenerationParams(max_new_tokens=settings.max_new_tokens) if settings.max_new_tokens else None
+        lm = load_lm(spec, cache=cache_arg())
+        try:
+            summary = run_care_eval(
+                lm,
+                state["judge"],
+                items,
+                out_dir,
+                mode=settings.mode,
+                lang=settings.lang,
+                limit=settings.limit,
+                params=params,
+                data_path=settings.data,
+            )
+        finally:
+            close = getattr(lm, "close", None)
+            if close is not None:
+                close()
+        return care_metrics(summary)
+
+    return evaluate
+
+
+register_evaluation("gap", _gap_evaluation)
+register_evaluation("care", _care_evaluation)
