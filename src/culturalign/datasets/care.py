@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from culturalign.datasets import care_fields as f
-from culturalign.datasets.rows import container, first_row_keys, read_rows
+from culturalign.datasets.rows import Row, container, first_row_keys, read_rows
 from culturalign.errors import Problems
 from culturalign.io import pydantic_problems
 from culturalign.records import CulturalQuestion
@@ -63,7 +63,13 @@ def sniff(path: Path) -> bool:
 def load(path: Path) -> list[CulturalQuestion]:
     path = Path(path)
     problems = Problems(path)
-    rows = read_rows(path, problems)
+    return rows_to_questions(read_rows(path, problems), path, problems)
+
+
+def rows_to_questions(
+    rows: list[Row], path: Path, problems: Problems, *, source: str | None = None
+) -> list[CulturalQuestion]:
+    """Located rows → questions; raises ``DataError`` with every problem found."""
     out: list[CulturalQuestion] = []
     first_seen: dict[str, str | int] = {}
     for row in rows:
@@ -77,7 +83,7 @@ def load(path: Path) -> list[CulturalQuestion]:
         temporal = f.flag_field(row, "temporal_sensitive", problems)
         text_en = f.text_field(row, ("question_en", "translated_question"), problems, required=False)
         answer_en = f.text_field(row, ("answer_en",), problems, required=False)
-        source = f.text_field(row, ("source",), problems, required=False)
+        row_source = f.text_field(row, ("source",), problems, required=False)
         if question is None:
             continue
         language = f.resolve_language(row, question, path, problems)
@@ -108,7 +114,7 @@ def load(path: Path) -> list[CulturalQuestion]:
                     reference_answer=answer,
                     text_en=text_en,
                     reference_answer_en=answer_en,
-                    source=source or "CARE",
+                    source=row_source or source or "CARE",
                 )
             )
         except ValidationError as exc:

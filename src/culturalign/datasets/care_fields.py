@@ -8,6 +8,7 @@ derived here so that the same question gets the same id in every file.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import unicodedata
 from pathlib import Path
@@ -160,10 +161,17 @@ def resolve_culture(
     return "unknown"
 
 
-def unexpected_fields(row: Row, allowed: set[str], problems: Problems) -> None:
+def unexpected_fields(row: Row, allowed: set[str], problems: Problems, *, kind: str = "field") -> None:
     extra = sorted(k for k in row.data if k not in allowed and not ignorable(k))
     for name in extra:
-        problems.add(row.where, name, f"unexpected field (known fields: {', '.join(sorted(allowed))})")
+        problems.add(row.where, name, unexpected_message(name, allowed, kind))
+
+
+def unexpected_message(name: str, allowed: set[str], kind: str = "field") -> str:
+    close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
+    if close:
+        return f"unexpected {kind}; did you mean {close[0]!r}?"
+    return f"unexpected {kind} (known: {', '.join(sorted(allowed))})"
 
 
 def ignorable(name: str) -> bool:

@@ -189,7 +189,7 @@ def _check_columns(first: Row, problems: Problems) -> bool:
             problems.add(
                 1 if isinstance(first.where, int) else None,
                 name,
-                f"unexpected column (known columns: {', '.join(sorted(ALLOWED))})",
+                f.unexpected_message(name, ALLOWED, "column"),
             )
     return ok
 

@@ -1,4 +1,7 @@
-"""Our own JSONL files: one record per line, any record type of ``culturalign.records``.
+"""Our own record files: one record per line, any record type of ``culturalign.records``.
+
+JSONL is the main form; the Parquet files and JSON lists that ``data convert`` can write
+are read back here too.
 
 The type is recognised from the fields of the first record (a ``CulturalQuestion`` has
 ``text``, ``language`` and ``culture``; a ``ChoiceItem`` has ``question`` and
@@ -14,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from culturalign.datasets.rows import Row, container, read_rows
+from culturalign.datasets.rows import Row, container, drop_nested_nones, first_row_keys, read_rows
 from culturalign.errors import Problems
 from culturalign.io import describe_validation_error
 from culturalign.records import (
@@ -66,14 +69,24 @@ def record_type(keys: set[str]) -> type[BaseModel] | None:
 
 def sniff(path: Path) -> bool:
     """Any ``.jsonl`` file not claimed by a more specific format is ours (bad lines included,
-    so that ``data validate`` can say what is wrong with them)."""
-    return container(Path(path)) == "jsonl"
+    so that ``data validate`` can say what is wrong with them); Parquet and JSON files are
+    ours when their first record has the fields of one of our record types."""
+    path = Path(path)
+    kind = container(path)
+    if kind == "jsonl":
+        return True
+    if kind in ("parquet", "json"):
+        keys = first_row_keys(path)
+        return bool(keys) and record_type(keys) is not None
+    return False
 
 
 def load(path: Path) -> list[Any]:
     path = Path(path)
     problems = Problems(path)
     rows = read_rows(path, problems)
+    if container(path) == "parquet":
+        rows = [Row(r.where, drop_nested_nones(r.data)) for r in rows]
     model = None
     if rows:
         model = record_type(set(rows[0].data))
@@ -103,7 +116,7 @@ def validate_rows(rows: list[Row], model: type[BaseModel], problems: Problems) -
         key = _identity(record)
         if key is not None:
             if key in seen:
-                problems.add(row.where, "id", f"duplicate id {_show(key)} (first on line {seen[key]})")
+                problems.add(row.where, "id", f"duplicate id {_show(key)} (first at {_at(seen[key])})")
                 continue
             seen[key] = row.where
         out.append(record)
@@ -115,6 +128,10 @@ def _identity(record: BaseModel) -> Any:
     if isinstance(record, ModelResponse):
         return (record.item_id, record.model, record.mode, record.lang, record.sample_index)
     return getattr(record, "id", None)
+
+
+def _at(where: str | int) -> str:
+    return f"line {where}" if isinstance(where, int) else str(where)
 
 
 def _show(key: Any) -> str:

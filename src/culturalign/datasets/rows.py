@@ -44,6 +44,20 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def drop_nested_nones(row: dict[str, Any]) -> dict[str, Any]:
+    """Arrow stores dicts with differing keys as one struct, filling absent keys with None;
+    drop those again below the top level so records validate as they were written."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return {k: clean(v) for k, v in row.items()}
+
+
 def container(path: Path) -> str:
     """``json`` | ``jsonl`` | ``csv`` | ``tsv`` | ``parquet`` from the file name."""
     suffix = path.suffix.lower()
@@ -105,6 +119,12 @@ def read_rows(path: Path, problems: Problems) -> list[Row]:
     """Every row of a table file, with syntax problems added to ``problems``."""
     path = Path(path)
     kind = container(path)
+    if path.is_dir():
+        problems.add(None, None, "is a folder; this format is read from a single file")
+        return []
+    if not path.is_file():
+        problems.add(None, None, "no such file")
+        return []
     if kind == "parquet":
         return _parquet_rows(path, problems)
     text = read_text_utf8(path)
