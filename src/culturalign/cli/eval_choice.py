@@ -1,1 +1,208 @@
-"""Commands for this capability are attached here (see cli/groups.py)."""
+"""``eval opinions | culturalbench | cali | blend | mcq``: benchmarks scored from the
+model's own probabilities, no judge (papers 002 §4.1 and 003 §5.2). Thin: each command
+parses options, loads the data and calls one ``run_*`` function; heavy imports stay
+inside the commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt, open_lm
+from culturalign.cli.groups import eval_app
+
+OutOpt = typer.Option(..., "--out", "-o", help="run directory to write (items.jsonl, summary.json, table.md)")
+FormatOpt = typer.Option(None, "--format", "-f", help="data format (default: detected)")
+ChatOpt = typer.Option(
+    True,
+    "--chat/--no-chat",
+    help="wrap prompts in the model's chat template (--no-chat: raw text, as for base models)",
+)
+TemplatesOpt = typer.Option(None, "--templates", help="folder with your own choice/*.txt prompt templates")
+
+
+def _data_opt(what: str):
+    return typer.Option(..., "--data", "-d", help=what)
+
+
+def _finish(summary: dict[str, Any], out: Path) -> None:
+    """Show the table (with its notes) and where the files are."""
+    typer.echo((out / "table.md").read_text(encoding="utf-8"))
+    typer.echo(f"wrote {out}/items.jsonl, summary.json, table.md, table.csv, run.json")
+
+
+@eval_app.command("opinions")
+def opinions(
+    data: Path = _data_opt(
+        "WVS folder, GlobalOpinionQA CSV, or JSONL of ChoiceItems with target_distributions"
+    ),
+    out: Path = OutOpt,
+    model: str = ModelOpt,
+    fmt: str | None = FormatOpt,
+    limit: int | None = LimitOpt,
+    country: list[str] = typer.Option([], "--country", help="only these countries (repeatable)"),
+    unsteered: bool = typer.Option(
+        True,
+        "--unsteered/--no-unsteered",
+        help="also ask with no country named and rank the closest countries",
+    ),
+    closest: int = typer.Option(5, "--closest", min=1, help="how many closest countries to name"),
+    chat: bool = ChatOpt,
+    templates: Path | None = TemplatesOpt,
+    cache: str | None = CacheOpt,
+) -> None:
+    """1 − Jensen–Shannon distance between the model's answer distribution and each
+    country's survey shares; cultureSim, the spread across countries, and the countries
+    the unsteered model is closest to."""
+    from culturalign.evals.choice_data import opinion_items
+    from culturalign.evals.opinions import run_opinions
+
+    items = opinion_items(data, fmt)
+    summary = run_opinions(
+        open_lm(model, cache),
+        items,
+        out,
+        countries=country or None,
+        unsteered=unsteered,
+        closest=closest,
+        chat=chat,
+        template_dir=templates,
+        limit=limit,
+        data_path=data,
+    )
+    _finish(summary, out)
+
+
+@eval_app.command("culturalbench")
+def culturalbench(
+    data: Path = _data_opt("CulturalBench-Easy.csv, CulturalBench-Hard.csv, or a folder with both"),
+    out: Path = OutOpt,
+    model: str = ModelOpt,
+    fmt: str | None = FormatOpt,
+    limit: int | None = LimitOpt,
+    chat: bool = ChatOpt,
+    templates: Path | None = TemplatesOpt,
+    cache: str | None = CacheOpt,
+) -> None:
+    """Easy: accuracy over four lettered options. Hard: every option judged true or
+    false; a question is right only when all its judgements are."""
+    from culturalign.evals.choice_data import culturalbench_items
+    from culturalign.evals.culturalbench import run_culturalbench
+
+    summary = run_culturalbench(
+        open_lm(model, cache),
+        culturalbench_items(data, fmt),
+        out,
+        chat=chat,
+        template_dir=templates,
+        limit=limit,
+        data_path=data,
+    )
+    _finish(summary, out)
+
+
+@eval_app.command("cali")
+def cali(
+    data: Path = _data_opt("CALI data.tsv"),
+    out: Path = OutOpt,
+    model: str = ModelOpt,
+    fmt: str | None = FormatOpt,
+    limit: int | None = LimitOpt,
+    culture: list[str] = typer.Option(
+        [], "--culture", help="cultures to ask for (default: United States, India)"
+    ),
+    tune_threshold: bool = typer.Option(
+        False, "--tune-threshold", help="tune an entailment threshold on a dev split; report on the rest"
+    ),
+    dev_fraction: float = typer.Option(
+        0.3, "--dev-fraction", min=0.05, max=0.95, help="share of pairs for tuning"
+    ),
+    seed: int = typer.Option(0, "--seed", help="seed of the dev/test split"),
+    chat: bool = ChatOpt,
+    templates: Path | None = TemplatesOpt,
+    cache: str | None = CacheOpt,
+) -> None:
+    """Macro-F1 and entailment F1 per culture: the model, given a persona of each
+    culture, against the majority label of that culture's annotators."""
+    from culturalign.evals.cali import DEFAULT_CULTURES, run_cali
+    from culturalign.evals.choice_data import cali_items
+
+    summary = run_cali(
+        open_lm(model, cache),
+        cali_items(data, fmt),
+        out,
+        cultures=culture or DEFAULT_CULTURES,
+        tune=tune_threshold,
+        dev_fraction=dev_fraction,
+        seed=seed,
+        chat=chat,
+        template_dir=templates,
+        limit=limit,
+        data_path=data,
+    )
+    _finish(summary, out)
+
+
+@eval_app.command("blend")
+def blend(
+    data: Path = _data_opt("BLEnD folder (annotations/, questions/) or one <Region>_data.json"),
+    out: Path = OutOpt,
+    model: str = ModelOpt,
+    fmt: str | None = FormatOpt,
+    limit: int | None = LimitOpt,
+    language: list[str] = typer.Option([], "--language", help="local and/or en (default: both)"),
+    max_new_tokens: int = typer.Option(48, "--max-new-tokens", min=1, help="room for a short answer"),
+    chat: bool = ChatOpt,
+    templates: Path | None = TemplatesOpt,
+    cache: str | None = CacheOpt,
+) -> None:
+    """Short answers in the local language and in English, matched against the
+    annotated answers (either language counts); accuracy per region and language."""
+    from culturalign.evals.blend import LANGUAGES, run_blend
+    from culturalign.evals.choice_data import blend_items
+
+    summary = run_blend(
+        open_lm(model, cache),
+        blend_items(data, fmt),
+        out,
+        languages=language or LANGUAGES,
+        max_new_tokens=max_new_tokens,
+        chat=chat,
+        template_dir=templates,
+        limit=limit,
+        data_path=data,
+    )
+    _finish(summary, out)
+
+
+@eval_app.command("mcq")
+def mcq(
+    data: Path = _data_opt("INCLUDE / MMLU-style table, CulturalBench-Easy, or JSONL of ChoiceItems"),
+    out: Path = OutOpt,
+    model: str = ModelOpt,
+    fmt: str | None = FormatOpt,
+    limit: int | None = LimitOpt,
+    mode: str = typer.Option(
+        "letters", "--mode", help="letters: next-token letter probabilities; text: score each option's text"
+    ),
+    chat: bool = ChatOpt,
+    templates: Path | None = TemplatesOpt,
+    cache: str | None = CacheOpt,
+) -> None:
+    """Accuracy on multiple-choice questions (plus length-normalised accuracy with --mode text)."""
+    from culturalign.evals.choice_data import mcq_items
+    from culturalign.evals.mcq import run_mcq
+
+    summary = run_mcq(
+        open_lm(model, cache),
+        mcq_items(data, fmt),
+        out,
+        mode=mode,
+        chat=chat,
+        template_dir=templates,
+        limit=limit,
+        data_path=data,
+    )
+    _finish(summary, out)

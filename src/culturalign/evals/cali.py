@@ -1,0 +1,195 @@
+"""Culturally aware NLI (CALI; paper 003 §5.2.3): does the model's judgement of a
+premise/hypothesis pair follow the annotators of the culture it is asked to speak for?
+
+For each pair and culture (United States, India) the model is given a persona of that
+culture and three lettered relations; the next-token probabilities of ``E``, ``N``,
+``C`` are renormalised. The gold label is the majority of that culture's annotators;
+pairs without a strict majority (a 2-2-1 split) are dropped and counted.
+
+Reported per culture: macro-F1 over E/N/C and the F1 of entailment (sklearn), plus
+accuracy. Predictions are the most probable label. With ``tune_threshold`` an
+entailment threshold (predict E when P(E) ≥ t, else the likelier of N and C) is chosen
+on a deterministic dev split (a hash of each pair id) and every reported number comes
+from the remaining test split only; the dev items are never scored into the results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from culturalign.evals.choice_prompts import ChoicePrompts, culture_phrase
+from culturalign.evals.choice_run import ChoiceRun, method_notes
+from culturalign.evals.choice_scoring import score_labels
+from culturalign.evals.metrics import accuracy, argmax, f1_scores
+from culturalign.lm.cached import LM
+from culturalign.records import NLIItem
+
+NLI_LABELS = ("E", "N", "C")
+DEFAULT_CULTURES = ("United States", "India")
+
+
+def split_of(item_id: str, dev_fraction: float, seed: int = 0) -> str:
+    """``dev`` or ``test``, from a hash of the id: stable across runs and machines."""
+    digest = hashlib.sha256(f"{seed}:{item_id}".encode()).digest()
+    return "dev" if int.from_bytes(digest[:8], "big") / 2**64 < dev_fraction else "test"
+
+
+def predict(probs: Sequence[float], threshold: float | None = None) -> str:
+    """The label for E/N/C probabilities: argmax, or E when P(E) ≥ threshold and
+    otherwise the likelier of N and C."""
+    if threshold is None:
+        return NLI_LABELS[argmax(probs)]
+    if probs[0] >= threshold:
+        return "E"
+    return "N" if probs[1] >= probs[2] else "C"
+
+
+def tune_threshold(p_entail: Sequence[float], probs: Sequence[Sequence[float]], gold: Sequence[str]) -> float:
+    """The entailment threshold with the best entailment F1 on these (dev) items; ties go
+    to the threshold closest to 0.5."""
+    candidates = sorted({0.5, *p_entail})
+    best_t, best_f1 = 0.5, -1.0
+    for t in candidates:
+        f1 = f1_scores(gold, [predict(p, t) for p in probs], NLI_LABELS)["E"]
+        if f1 > best_f1 + 1e-12 or (abs(f1 - best_f1) <= 1e-12 and abs(t - 0.5) < abs(best_t - 0.5)):
+            best_t, best_f1 = t, f1
+    return best_t
+
+
+def metrics_for(records: Sequence[dict[str, Any]], key: str = "pred") -> dict[str, Any]:
+    scored = [r for r in records if r.get("gold") is not None and r.get(key) is not None]
+    gold = [r["gold"] for r in scored]
+    pred = [r[key] for r in scored]
+    f1 = f1_scores(gold, pred, NLI_LABELS)
+    return {
+        "n": len(scored),
+        "accuracy": accuracy(g == p for g, p in zip(gold, pred, strict=True)),
+        "macro_f1": f1["macro"],
+        "entailment_f1": f1["E"],
+        "f1": {lab: f1[lab] for lab in NLI_LABELS},
+    }
+
+
+def summarise_cali(
+    records: Sequence[dict[str, Any]], cultures: Sequence[str], tuned: dict[str, float] | None
+) -> dict[str, Any]:
+    per: dict[str, Any] = {}
+    for c in cultures:
+        mine = [r for r in records if r["culture"] == c]
+        block: dict[str, Any] = {
+            "pairs": len(mine),
+            "ties_dropped": sum(1 for r in mine if r["gold"] is None),
+            "failed": sum(1 for r in mine if r["gold"] is not None and r.get("pred") is None),
+        }
+        if tuned is None:
+            block.update(metrics_for(mine))
+        else:
+            test = [r for r in mine if r["split"] == "test"]
+            block["threshold"] = tuned.get(c)
+            block["dev_pairs"] = sum(1 for r in mine if r["split"] == "dev")
+            block.update(metrics_for(test, "pred_threshold"))
+            block["argmax_on_test"] = metrics_for(test)
+        per[c] = block
+    return {"per_culture": per, "tuned_threshold": tuned is not None}
+
+
+def run_cali(
+    lm: LM,
+    items: Sequence[Any],
+    out_dir: str | Path,
+    *,
+    cultures: Sequence[str] = DEFAULT_CULTURES,
+    tune: bool = False,
+    dev_fraction: float = 0.3,
+    seed: int = 0,
+    chat: bool = True,
+    template_dir: str | Path | None = None,
+    limit: int | None = None,
+    data_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Macro-F1 and entailment F1 per culture on CALI pairs."""
+    pairs = [i for i in items if isinstance(i, NLIItem)]
+    if limit is not None:
+        pairs = pairs[:limit]
+    prompts = ChoicePrompts(template_dir, chat)
+    config = {
+        "pairs": len(pairs),
+        "cultures": list(cultures),
+        "tune_threshold": tune,
+        "chat": chat,
+        "limit": limit,
+    }
+    if tune:
+        config.update(dev_fraction=dev_fraction, seed=seed)
+    run = ChoiceRun(out_dir, "eval-cali", lm, config)
+    run.add_data(data_path)
+    try:
+        units = [(p, c) for p in pairs for c in cultures if c in p.labels]
+        scored = score_labels(
+            lm,
+            [
+                prompts.prompt("cali", premise=p.premise, hypothesis=p.hypothesis, culture=culture_phrase(c))
+                for p, c in units
+            ],
+            [list(NLI_LABELS)] * len(units),
+            prefix=prompts.prefix(),
+            desc="CALI (pair × culture)",
+        )
+        records = []
+        for (p, c), s in zip(units, scored, strict=True):
+            rec: dict[str, Any] = {
+                "id": p.id,
+                "culture": c,
+                "premise": p.premise,
+                "hypothesis": p.hypothesis,
+                "votes": p.labels[c],
+                "gold": p.gold(c),
+                **s.as_record(),
+                "pred": None if s.choice is None else NLI_LABELS[s.choice],
+            }
+            if tune:
+                rec["split"] = split_of(p.id, dev_fraction, seed)
+            records.append(rec)
+        tuned = _tune(records, cultures) if tune else None
+        for rec in records:
+            if tuned is not None and rec["probs"] is not None and rec["culture"] in tuned:
+                rec["pred_threshold"] = predict(rec["probs"], tuned[rec["culture"]])
+            run.write_item(rec)
+    except BaseException:
+        run.abort()
+        raise
+    summary = summarise_cali(records, cultures, tuned)
+    methods: dict[str, int] = {}
+    for r in records:
+        methods[r["method"]] = methods.get(r["method"], 0) + 1
+    summary.update(benchmark="cali", methods=methods)
+    notes = method_notes(methods)
+    if tune:
+        notes.append(
+            f"Entailment thresholds were tuned on a dev split ({dev_fraction:.0%} of pairs by id hash); "
+            "every reported number is on the remaining test pairs."
+        )
+    headers = ["culture", "pairs scored", "ties dropped", "macro-F1", "entailment F1", "accuracy"]
+    if tune:
+        headers.append("threshold")
+    rows = []
+    for c, b in summary["per_culture"].items():
+        row = [c, b["n"], b["ties_dropped"], b["macro_f1"], b["entailment_f1"], b["accuracy"]]
+        rows.append([*row, b["threshold"]] if tune else row)
+    return run.finish(
+        summary, headers, rows, prompts=prompts.shas, notes=notes, title="CALI (culturally aware NLI)"
+    )
+
+
+def _tune(records: list[dict[str, Any]], cultures: Sequence[str]) -> dict[str, float]:
+    out = {}
+    for c in cultures:
+        dev = [r for r in records if r["culture"] == c and r["split"] == "dev" and r["gold"] and r["probs"]]
+        if dev:
+            out[c] = tune_threshold(
+                [r["probs"][0] for r in dev], [r["probs"] for r in dev], [r["gold"] for r in dev]
+            )
+    return out

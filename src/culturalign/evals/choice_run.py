@@ -1,0 +1,108 @@
+"""The run directory every choice benchmark writes, and its tables.
+
+::
+
+    items.jsonl        one record per scored unit (question × country, pair × culture, ...)
+    summary.json       the headline numbers and breakdowns, plus method and failure counts
+    table.md/.csv      the breakdown table a report shows
+    run.json           RunLog: model identity, data fingerprint, template shas, call stats
+
+``items.jsonl`` is written as results arrive (one fsynced line each), so a run that is
+killed keeps what it scored; the call cache makes the rerun pay only for the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from culturalign.io import JsonlAppender, atomic_write_text, write_json
+from culturalign.lm.cached import LM
+from culturalign.runlog import RunLog
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def csv_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return buf.getvalue()
+
+
+class ChoiceRun:
+    """Opens a run directory, streams item records, and writes the closing files."""
+
+    def __init__(self, out_dir: str | Path, kind: str, lm: LM, config: dict[str, Any]):
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.log = RunLog(kind=kind, config=config)
+        self.log.add_model("model", lm)
+        self.lm = lm
+        items = self.out / "items.jsonl"
+        items.unlink(missing_ok=True)  # a rerun rewrites it (from the call cache)
+        self._items = JsonlAppender(items)
+
+    def add_data(self, path: str | Path | None) -> None:
+        if path is None:
+            return
+        p = Path(path)
+        files = [p] if p.is_file() else sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else []
+        for f in files:
+            self.log.add_data(f)
+
+    def write_item(self, record: dict[str, Any]) -> None:
+        self._items.write(record)
+
+    def finish(
+        self,
+        summary: dict[str, Any],
+        headers: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        prompts: dict[str, str],
+        notes: Sequence[str] = (),
+        title: str = "",
+    ) -> dict[str, Any]:
+        self._items.close()
+        self.log.prompts.update(prompts)
+        self.log.notes.extend(notes)
+        summary = {**summary, "model": self.lm.spec, "notes": list(self.log.notes)}
+        write_json(self.out / "summary.json", summary)
+        head = f"# {title}\n\n" if title else ""
+        tail = "".join(f"\n> {n}\n" for n in self.log.notes)
+        atomic_write_text(self.out / "table.md", head + markdown_table(headers, rows) + tail)
+        atomic_write_text(self.out / "table.csv", csv_table(headers, rows))
+        self.log.finish(self.out, {"model": self.lm})
+        return summary
+
+    def abort(self) -> None:
+        self._items.close()
+
+
+def method_notes(methods: dict[str, int]) -> list[str]:
+    """A caveat for every unit answered by generating and parsing instead of probabilities."""
+    parsed = methods.get("generate-parse", 0)
+    if not parsed:
+        return []
+    return [
+        f"{parsed} answers came from generating and parsing the reply (the backend gave no "
+        "log-probabilities): their distributions are one-hot on the parsed option."
+    ]

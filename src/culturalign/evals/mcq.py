@@ -1,0 +1,138 @@
+"""Generic multiple choice: INCLUDE, MMLU-style tables and our own ``ChoiceItem`` JSONL.
+
+Two ways to read the model's answer:
+
+* ``letters`` (default): options listed with letters, the next-token probability of
+  each letter after the answer prefix; one forward pass per question. Reports accuracy.
+* ``text``: each option's full text scored as the continuation of ``Question: ...
+  Answer:`` (lm-evaluation-harness's multiple-choice scoring; the prompt is encoded once
+  and every option is scored from its cached prefix). Reports accuracy (highest summed
+  log-probability) and length-normalised accuracy (highest log-probability per
+  character of the option, lm-eval's ``acc_norm``).
+
+Breakdowns by culture (country), language and topic when the items carry them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from culturalign.errors import ConfigError
+from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
+from culturalign.evals.choice_run import ChoiceRun, method_notes
+from culturalign.evals.choice_scoring import score_labels, score_texts
+from culturalign.evals.metrics import accuracy
+from culturalign.lm.cached import LM
+from culturalign.records import ChoiceItem
+
+MODES = ("letters", "text")
+
+
+def _breakdown(records: Sequence[dict[str, Any]], key: str, metric: str) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[bool]] = {}
+    for r in records:
+        if r.get(metric) is not None and r.get(key):
+            groups.setdefault(r[key], []).append(r[metric])
+    return {g: {"accuracy": accuracy(v), "n": len(v)} for g, v in sorted(groups.items())}
+
+
+def summarise_mcq(records: Sequence[dict[str, Any]], mode: str) -> dict[str, Any]:
+    scored = [r for r in records if r.get("correct") is not None]
+    out: dict[str, Any] = {
+        "mode": mode,
+        "questions": len(scored),
+        "failed": len(records) - len(scored),
+        "accuracy": accuracy(r["correct"] for r in scored),
+    }
+    if mode == "text":
+        out["accuracy_norm"] = accuracy(r["correct_norm"] for r in scored)
+    for key, name in (("culture", "per_culture"), ("language", "per_language"), ("topic", "per_topic")):
+        block = _breakdown(scored, key, "correct")
+        if block:
+            out[name] = block
+    return out
+
+
+def run_mcq(
+    lm: LM,
+    items: Sequence[Any],
+    out_dir: str | Path,
+    *,
+    mode: str = "letters",
+    chat: bool = True,
+    template_dir: str | Path | None = None,
+    limit: int | None = None,
+    data_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Accuracy on multiple-choice items with a gold answer."""
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    questions = [i for i in items if isinstance(i, ChoiceItem) and i.answer is not None]
+    if limit is not None:
+        questions = questions[:limit]
+    prompts = ChoicePrompts(template_dir, chat)
+    run = ChoiceRun(
+        out_dir, "eval-mcq", lm, {"questions": len(questions), "mode": mode, "chat": chat, "limit": limit}
+    )
+    run.add_data(data_path)
+    try:
+        if mode == "letters":
+            scored = score_labels(
+                lm,
+                [
+                    prompts.prompt("mcq", question=q.question, options=option_block(q.options))
+                    for q in questions
+                ],
+                [letters_for(len(q.options)) for q in questions],
+                prefix=prompts.prefix(),
+                desc="multiple choice (letters)",
+            )
+        else:
+            scored = score_texts(
+                lm,
+                [prompts.prompt("mcq_text", raw_suffix="", question=q.question) for q in questions],
+                [q.options for q in questions],
+                desc="multiple choice (option texts)",
+            )
+        records = []
+        for q, s in zip(questions, scored, strict=True):
+            rec: dict[str, Any] = {
+                "id": q.id,
+                "culture": q.culture,
+                "language": q.language,
+                "topic": q.topic,
+                "question": q.question,
+                "options": q.options,
+                "answer": q.answer,
+                **s.as_record(),
+                "correct": None if s.choice is None else s.choice == q.answer,
+            }
+            if mode == "text":
+                rec["correct_norm"] = None if s.choice_norm is None else s.choice_norm == q.answer
+            run.write_item(rec)
+            records.append(rec)
+    except BaseException:
+        run.abort()
+        raise
+    summary = summarise_mcq(records, mode)
+    methods: dict[str, int] = {}
+    for r in records:
+        methods[r["method"]] = methods.get(r["method"], 0) + 1
+    summary.update(benchmark="mcq", methods=methods)
+    headers = ["culture", "n", "accuracy"]
+    rows: list[list[Any]] = [
+        [c, b["n"], b["accuracy"]] for c, b in (summary.get("per_culture") or {}).items()
+    ]
+    rows.append(["all", summary["questions"], summary["accuracy"]])
+    if mode == "text":
+        rows.append(["all (length-normalised)", summary["questions"], summary["accuracy_norm"]])
+    return run.finish(
+        summary,
+        headers,
+        rows,
+        prompts=prompts.shas,
+        notes=method_notes(methods),
+        title=f"Multiple choice ({mode})",
+    )

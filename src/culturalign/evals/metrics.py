@@ -1,0 +1,148 @@
+"""Pure scoring functions for the benchmarks scored from a model's own probabilities.
+
+* ``jsd_similarity``: 1 − Jensen–Shannon *distance* with base-2 logarithms, so it lies in
+  [0, 1]; GlobalOpinionQA's per-question score (paper 002 §4.1, paper 003 §5.2.2). The
+  distance is the square root of the divergence; with natural logarithms it would top
+  out at sqrt(ln 2) ≈ 0.83, not 1, which is the mistake to avoid.
+* ``culture_sim``: paper 003's cultureSim, the mean over questions of the mean over the
+  countries asked about that question.
+* ``renormalise``: option log-probabilities → a distribution over just those options.
+* ``accuracy``, ``f1_scores`` (sklearn), ``normalise_answer`` / ``answer_matches`` for
+  BLEnD's short answers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+
+
+def renormalise(logprobs: Sequence[float | None]) -> list[float]:
+    """A distribution over the options from their log-probabilities (None = unseen = 0).
+
+    Raises ValueError when no option has a log-probability."""
+    seen = [lp for lp in logprobs if lp is not None and math.isfinite(lp)]
+    if not seen:
+        raise ValueError("no option has a log-probability")
+    top = max(seen)
+    weights = [math.exp(lp - top) if lp is not None and math.isfinite(lp) else 0.0 for lp in logprobs]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def _as_distribution(p: Sequence[float], name: str) -> list[float]:
+    if any((not math.isfinite(v)) or v < 0 for v in p):
+        raise ValueError(f"{name} has a negative or non-finite value")
+    total = float(sum(p))
+    if total <= 0:
+        raise ValueError(f"{name} sums to 0")
+    return [float(v) / total for v in p]
+
+
+def jsd_similarity(p: Sequence[float], q: Sequence[float]) -> float:
+    """1 − Jensen–Shannon distance (base 2) between two distributions over the same options."""
+    from scipy.spatial.distance import jensenshannon
+
+    if len(p) != len(q):
+        raise ValueError(f"distributions differ in length ({len(p)} vs {len(q)})")
+    distance = float(jensenshannon(_as_distribution(p, "p"), _as_distribution(q, "q"), base=2))
+    if not math.isfinite(distance):  # identical inputs can give a tiny negative under the root
+        distance = 0.0
+    return min(1.0, max(0.0, 1.0 - distance))
+
+
+def culture_sim(scores: Mapping[str, Mapping[str, float]]) -> float | None:
+    """Paper 003's cultureSim: ``scores[question][country]`` similarities, averaged over
+    each question's countries, then over questions. None when there are none."""
+    per_question = [sum(c.values()) / len(c) for c in scores.values() if c]
+    return sum(per_question) / len(per_question) if per_question else None
+
+
+def mean(values: Iterable[float]) -> float | None:
+    vals = list(values)
+    return sum(vals) / len(vals) if vals else None
+
+
+def std(values: Iterable[float]) -> float | None:
+    """Population standard deviation (ddof = 0): the spread across the countries reported,
+    paper 003's balance figure. None for an empty list."""
+    vals = list(values)
+    if not vals:
+        return None
+    m = sum(vals) / len(vals)
+    return math.sqrt(sum((v - m) ** 2 for v in vals) / len(vals))
+
+
+def accuracy(correct: Iterable[bool]) -> float | None:
+    flags = list(correct)
+    return sum(1 for c in flags if c) / len(flags) if flags else None
+
+
+def argmax(values: Sequence[float]) -> int:
+    """Index of the largest value; the first one on ties (deterministic)."""
+    best = 0
+    for i, v in enumerate(values):
+        if v > values[best]:
+            best = i
+    return best
+
+
+def f1_scores(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
+    """Per-label F1 and their unweighted mean (``macro``), via sklearn; a label that is
+    neither gold nor predicted anywhere scores 0 (sklearn's ``zero_division=0``)."""
+    from sklearn.metrics import f1_score
+
+    if len(gold) != len(predicted):
+        raise ValueError("gold and predicted differ in length")
+    if not gold:
+        return {**{lab: 0.0 for lab in labels}, "macro": 0.0}
+    per = f1_score(gold, predicted, labels=list(labels), average=None, zero_division=0)
+    out = {lab: float(v) for lab, v in zip(labels, per, strict=True)}
+    out["macro"] = float(f1_score(gold, predicted, labels=list(labels), average="macro", zero_division=0))
+    return out
+
+
+# -- BLEnD short answers --------------------------------------------------------------
+
+_ARTICLES = re.compile(r"\b(?:the|a|an)\b")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_answer(text: str) -> str:
+    """Fold an answer for matching: Unicode NFKC, case-folded, punctuation and symbols
+    turned into spaces, English articles dropped, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(" " if unicodedata.category(ch)[0] in ("P", "S") else ch for ch in text)
+    text = _ARTICLES.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _spaced_script(text: str) -> bool:
+    """Latin, Greek or Cyrillic letters only: words are delimited by spaces, so an answer
+    must match whole words. Other scripts (Chinese, Korean with attached particles,
+    Arabic with attached articles) match as substrings."""
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            if not name.startswith(("LATIN", "GREEK", "CYRILLIC")):
+                return False
+    return True
+
+
+def answer_matches(response: str, answers: Iterable[str]) -> str | None:
+    """The first annotated answer found in the response (both normalised), or None."""
+    said = normalise_answer(response)
+    if not said:
+        return None
+    for answer in answers:
+        want = normalise_answer(answer)
+        if not want:
+            continue
+        if _spaced_script(want):
+            if re.search(rf"(?<!\w){re.escape(want)}(?!\w)", said):
+                return answer
+        elif want in said:
+            return answer
+    return None

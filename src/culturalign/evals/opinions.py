@@ -1,0 +1,220 @@
+"""Opinion distributions: GlobalOpinionQA and the WVS shares (paper 002 §4.1, paper 003
+§5.2.2).
+
+For every question and every country with survey shares, the model is asked how a
+person from that country would answer; the option letters' next-token probabilities,
+renormalised over the options, are its distribution ``P_m(q|c)``. The score is
+``1 − JSD(P_m, P_c)`` with the Jensen–Shannon *distance* in base 2 (in [0, 1]).
+
+Reported (``summary.json``):
+
+* ``per_country``: mean similarity and count per country;
+* ``culture_sim``: paper 003's cultureSim, the mean over questions of the mean over
+  that question's countries;
+* ``country_std``: the population standard deviation of the per-country means, paper
+  003's balance figure (lower is more even);
+* ``unsteered``: the same question asked with no country named; its similarity to each
+  country's shares, averaged per country, ranks the countries the model's own answers
+  sit closest to (``closest``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
+from culturalign.evals.choice_run import ChoiceRun, method_notes
+from culturalign.evals.choice_scoring import OptionScores, score_labels
+from culturalign.evals.metrics import culture_sim, jsd_similarity, mean, std
+from culturalign.lm.cached import LM
+from culturalign.records import ChoiceItem
+
+
+def opinion_items(items: Sequence[Any]) -> list[ChoiceItem]:
+    return [i for i in items if isinstance(i, ChoiceItem) and i.target_distributions]
+
+
+def summarise_opinions(
+    steered: Sequence[dict[str, Any]], unsteered: Sequence[dict[str, Any]], closest: int = 5
+) -> dict[str, Any]:
+    """The headline numbers from item records (pure). Records with an error are counted
+    under ``failed`` and left out of every mean."""
+    by_q: dict[str, dict[str, float]] = {}
+    by_c: dict[str, list[float]] = {}
+    failed = 0
+    for r in steered:
+        if r.get("similarity") is None:
+            failed += 1
+            continue
+        by_q.setdefault(r["id"], {})[r["country"]] = r["similarity"]
+        by_c.setdefault(r["country"], []).append(r["similarity"])
+    per_country = {c: {"mean": mean(v), "n": len(v)} for c, v in sorted(by_c.items())}
+    out: dict[str, Any] = {
+        "questions": len(by_q),
+        "pairs": sum(len(v) for v in by_c.values()),
+        "failed": failed,
+        "culture_sim": culture_sim(by_q),
+        "pair_mean": mean(s for v in by_c.values() for s in v),
+        "country_std": std(c["mean"] for c in per_country.values()),
+        "per_country": per_country,
+    }
+    un_c: dict[str, list[float]] = {}
+    un_failed = 0
+    for r in unsteered:
+        sims = r.get("similarity_by_country")
+        if not sims:
+            un_failed += 1
+            continue
+        for country, s in sims.items():
+            un_c.setdefault(country, []).append(s)
+    if unsteered:
+        ranking = sorted(((c, mean(v)) for c, v in un_c.items()), key=lambda cv: -(cv[1] or 0.0))
+        out["unsteered"] = {
+            "questions": len(unsteered) - un_failed,
+            "failed": un_failed,
+            "per_country": {c: {"mean": m, "n": len(un_c[c])} for c, m in ranking},
+            "closest": [c for c, _ in ranking[:closest]],
+        }
+    return out
+
+
+def _record(item: ChoiceItem, country: str | None, scores: OptionScores) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "id": item.id,
+        "kind": "steered" if country else "unsteered",
+        "country": country,
+        "question": item.question,
+        "options": item.options,
+        "source": item.source,
+        **scores.as_record(),
+    }
+    if scores.probs is None:
+        rec["similarity"] = None
+        if country is None:
+            rec["similarity_by_country"] = None
+        return rec
+    targets = item.target_distributions or {}
+    if country is not None:
+        rec["target"] = targets[country]
+        rec["similarity"] = jsd_similarity(scores.probs, targets[country])
+    else:
+        rec["similarity_by_country"] = {
+            c: jsd_similarity(scores.probs, t) for c, t in sorted(targets.items())
+        }
+    return rec
+
+
+def run_opinions(
+    lm: LM,
+    items: Sequence[Any],
+    out_dir: str | Path,
+    *,
+    countries: Sequence[str] | None = None,
+    unsteered: bool = True,
+    closest: int = 5,
+    chat: bool = True,
+    template_dir: str | Path | None = None,
+    limit: int | None = None,
+    data_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Score the model's opinion distributions against every country's survey shares."""
+    questions = opinion_items(items)
+    if limit is not None:
+        questions = questions[:limit]
+    wanted = set(countries) if countries else None
+    prompts = ChoicePrompts(template_dir, chat)
+    run = ChoiceRun(
+        out_dir,
+        "eval-opinions",
+        lm,
+        {
+            "questions": len(questions),
+            "countries": sorted(wanted) if wanted else "all",
+            "unsteered": unsteered,
+            "chat": chat,
+            "limit": limit,
+            "template_dir": str(template_dir) if template_dir else None,
+        },
+    )
+    run.add_data(data_path)
+    prefix = prompts.prefix()
+    try:
+        units = [
+            (q, c)
+            for q in questions
+            for c in sorted(q.target_distributions or {})
+            if wanted is None or c in wanted
+        ]
+        scored = score_labels(
+            lm,
+            [
+                prompts.prompt("opinion", country=c, question=q.question, options=option_block(q.options))
+                for q, c in units
+            ],
+            [letters_for(len(q.options)) for q, _ in units],
+            prefix=prefix,
+            desc="opinions by country",
+        )
+        steered = []
+        for (q, c), s in zip(units, scored, strict=True):
+            rec = _record(q, c, s)
+            run.write_item(rec)
+            steered.append(rec)
+        plain: list[dict[str, Any]] = []
+        if unsteered:
+            scored = score_labels(
+                lm,
+                [
+                    prompts.prompt("opinion_unsteered", question=q.question, options=option_block(q.options))
+                    for q in questions
+                ],
+                [letters_for(len(q.options)) for q in questions],
+                prefix=prefix,
+                desc="opinions, no country named",
+            )
+            for q, s in zip(questions, scored, strict=True):
+                rec = _record(q, None, s)
+                if wanted is not None and rec.get("similarity_by_country"):
+                    rec["similarity_by_country"] = {
+                        c: v for c, v in rec["similarity_by_country"].items() if c in wanted
+                    }
+                run.write_item(rec)
+                plain.append(rec)
+    except BaseException:
+        run.abort()
+        raise
+    summary = summarise_opinions(steered, plain, closest)
+    methods: dict[str, int] = {}
+    for r in [*steered, *plain]:
+        methods[r["method"]] = methods.get(r["method"], 0) + 1
+    summary["methods"] = methods
+    summary["benchmark"] = "opinions"
+    return run.finish(
+        summary,
+        *_table(summary),
+        prompts=prompts.shas,
+        notes=method_notes(methods),
+        title=(
+            f"Opinion distributions: cultureSim {_pct(summary['culture_sim'])}, "
+            f"std across countries {_pct(summary['country_std'])}"
+        ),
+    )
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.2f}"
+
+
+def _table(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    un = (summary.get("unsteered") or {}).get("per_country", {})
+    rank = {c: k + 1 for k, c in enumerate(un)}
+    headers = ["country", "n", "similarity (named)", "similarity (no country named)", "closeness rank"]
+    rows: list[list[Any]] = [
+        [c, v["n"], v["mean"], (un.get(c) or {}).get("mean"), rank.get(c)]
+        for c, v in summary["per_country"].items()
+    ]
+    rows.append(["cultureSim (all)", summary["pairs"], summary["culture_sim"], None, None])
+    rows.append(["std across countries", len(summary["per_country"]), summary["country_std"], None, None])
+    return headers, rows
