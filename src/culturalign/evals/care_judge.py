@@ -208,7 +208,6 @@ def _attempt(attempt: int, params: GenerationParams, c: Completion) -> JudgeAtte
             error=c.error or "no text",
             parse_status="call_failed",
             parse_detail=c.error or "no text",
-            cached=c.cached,
         )
     parsed = parse_rating(c.text)
     return JudgeAttempt(
@@ -219,7 +218,6 @@ def _attempt(attempt: int, params: GenerationParams, c: Completion) -> JudgeAtte
         parse_status=parsed.status,
         parse_detail=parsed.detail,
         rating=parsed.rating,
-        cached=c.cached,
     )
 
 
@@ -236,8 +234,8 @@ def judge_items(
     prompts: dict[int, list[ChatMessage]] = {}
     skipped: dict[int, str] = {}
     for i, it in enumerate(items):
-        if it.response is None or not it.response.strip():
-            skipped[i] = f"no response to judge ({it.response_error or 'empty text'})"
+        if it.response is None:  # the call failed; an empty answer is still judged (badly)
+            skipped[i] = f"no response to judge ({it.response_error or 'no text'})"
         elif it.reference is None or not it.reference.strip():
             skipped[i] = "the item has no reference answer"
         else:

@@ -15,7 +15,10 @@ JudgmentStatus = Literal["ok", "invalid", "skipped"]
 
 
 class JudgeAttempt(BaseModel):
-    """One call to the judge: the reply (or the call's error) and what the parser made of it."""
+    """One call to the judge: the reply (or the call's error) and what the parser made of it.
+
+    Whether it came from the call cache is not recorded here (``run.json`` counts cache
+    hits), so a rerun writes byte-identical judgments."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -27,7 +30,6 @@ class JudgeAttempt(BaseModel):
     parse_status: str = Field(description="ok | empty | missing | out_of_range | conflict | call_failed")
     parse_detail: str = ""
     rating: float | None = None
-    cached: bool = False
 
 
 class JudgeSample(BaseModel):

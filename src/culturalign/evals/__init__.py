@@ -1,0 +1,30 @@
+"""Evaluations. Each benchmark is its own module; importing this package loads none of
+them (``from culturalign.evals.care import run_care_eval`` loads CARE's).
+
+* ``care``             CARE's judged evaluation (paper 000 §4.1, §5, appendix C)
+* ``care_judge``       rubrics, prompt rendering and the judging loop
+* ``judge_parse``      reading ``Rating: [[n]]`` out of a judge's reply (pure)
+* ``care_stats``       judgments → means, counts, bootstrap intervals (pure)
+* ``care_tables``      CARE's tables from run directories, as data, Markdown, CSV, rich
+* ``judge_inputs``     any responses file → judge items (``culturalign judge``)
+* ``judge_agreement``  judge vs. human ratings: Pearson, Spearman, Kendall, histograms
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "run_care_eval": "culturalign.evals.care",
+    "CareSummary": "culturalign.evals.care_stats",
+    "parse_rating": "culturalign.evals.judge_parse",
+    "run_judge_agreement": "culturalign.evals.judge_agreement",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'culturalign.evals' has no attribute {name!r}")
