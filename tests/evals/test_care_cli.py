@@ -118,6 +118,19 @@ def test_judge_scores_web_passages_like_a_model(tiny_model_dir, tmp_path):
     assert json.loads((tmp_path / "web.run.json").read_text())["kind"] == "judge"
 
 
+def test_eval_care_prints_the_table_and_differences_from_a_baseline(tiny_model_dir, tmp_path):
+    spec = f"hf:{tiny_model_dir}"
+    common = ["eval", "care", "--model", spec, "--judge", spec, "--data", SAMPLE, "--limit", "5"]
+    common += ["--max-new-tokens", "4", "--judge-max-new-tokens", "4", "--judge-retries", "0"]
+    _run_inprocess(*common, "--out", tmp_path / "base")
+    result = _run_inprocess(
+        *common, "--mode", "roleplay", "--baseline", tmp_path / "base", "--out", tmp_path / "rp"
+    )
+    assert "Japanese" in result.output and "Entities" in result.output
+    assert "difference from base" in result.output
+    assert "5 responses judged" in result.output
+
+
 # -- care-table across runs --------------------------------------------------------------------
 def _j(item, rating, category, mode="vanilla", culture="Chinese", scope="national"):
     return Judgment(

@@ -129,7 +129,7 @@ def test_category_table_has_care_layout_with_invalid_counts():
     assert "Invalid: the judge gave no usable rating" in md
     rows = list(csv.DictReader(io.StringIO(to_csv(table))))
     assert [r["run"] for r in rows] == ["vanilla", "aligned"]
-    assert rows[0]["Average"] == "5.5000" and rows[0]["invalid"] == "1"
+    assert rows[0]["Average"] == "5.5000" and rows[0]["invalid"] == "1" and rows[0]["judge"] == "scripted:j"
     assert float(rows[0]["Average CI low"]) == pytest.approx(bootstrap_ci([5.0, 6.0] * 5)[0], abs=1e-4)
 
 
@@ -180,6 +180,8 @@ def test_notes_and_rich_rendering_carry_the_weak_judge_warning():
     run = _run("m", [_j("a", 5)], notes=["The judge is the embedded SmolLM2-135M model: a weak stand-in"])
     table = category_table([run])
     assert any("weak stand-in" in n for n in table.notes)
+    embedded = CareRun("e", summarize([_j("a", 5)], label="e", judge="embedded:smollm2-135m-instruct"))
+    assert "weak stand-in judge" in to_csv(category_table([embedded]))
     console = Console(width=200, record=True)
     console.print(to_rich(table))
     assert "weak stand-in" in console.export_text()

@@ -28,9 +28,12 @@ Mode = Literal["vanilla", "cot", "roleplay"]
 
 
 def _console():
+    """Wide when piped to a file, so the CARE tables are not squeezed into 80 columns."""
+    import sys
+
     from rich.console import Console
 
-    return Console()
+    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def _questions(path: Path, fmt: str | None):

@@ -56,6 +56,7 @@ class Row:
     invalid: int = 0
     skipped: int = 0
     delta: bool = False  # cells are differences from the baseline
+    judge: str | None = None
 
 
 @dataclass
@@ -105,6 +106,14 @@ CATEGORY_COLUMNS = [(c.value, c.label) for c in Category]
 SCOPE_COLUMNS = [(s.value, s.label) for s in GeographicScope]
 
 
+def judge_label(summary: CareSummary) -> str | None:
+    """The judge's spec, marked when it is the embedded stand-in (CSV rows carry it)."""
+    if summary.judge is None:
+        return None
+    weak = summary.judge.split("+")[0].split(":")[0] == "embedded"
+    return f"{summary.judge} (weak stand-in judge)" if weak else summary.judge
+
+
 def _cell(stats: CellStats | None) -> Cell:
     if stats is None:
         return Cell(None)
@@ -151,7 +160,7 @@ def category_table(runs: Sequence[CareRun], title: str | None = None) -> CareTab
             if cs is None:
                 continue
             cells = [_cell(cs.categories.get(key)) for key, _ in cols] + [_cell(cs.average)]
-            block.rows.append(Row(r.label, cells, **_counts(cs.average)))
+            block.rows.append(Row(r.label, cells, **_counts(cs.average), judge=judge_label(r.summary)))
         blocks.append(block)
     return CareTable(title or f"CARE: {SCALE}", blocks, _notes(runs))
 
@@ -186,7 +195,7 @@ def scope_table(runs: Sequence[CareRun], title: str | None = None) -> CareTable:
             if cs is None:
                 continue
             cells = [_cell(cs.scopes.get(key)) for key, _ in cols] + [_cell(cs.average)]
-            block.rows.append(Row(r.label, cells, **_counts(cs.average)))
+            block.rows.append(Row(r.label, cells, **_counts(cs.average), judge=judge_label(r.summary)))
         blocks.append(block)
     return CareTable(title or f"CARE by geographic scope: {SCALE}", blocks, _notes(runs))
 
@@ -214,6 +223,7 @@ def mode_table(runs: Sequence[CareRun], title: str | None = None) -> CareTable:
                     rated=sum(t["rated"] for t in totals),
                     invalid=sum(t["invalid"] for t in totals),
                     skipped=sum(t["skipped"] for t in totals),
+                    judge=judge_label(r.summary),
                 )
             )
         blocks.append(block)
@@ -279,7 +289,7 @@ def to_csv(table: CareTable) -> str:
     ci_cols = columns if table.inline_ci else ([table.ci_column] if table.ci_column in columns else [])
     for c in ci_cols:
         header += [f"{c} CI low", f"{c} CI high"]
-    w.writerow([*header, "delta", "rated", "invalid", "skipped"])
+    w.writerow([*header, "delta", "rated", "invalid", "skipped", "judge"])
 
     def num(x: float | None) -> str:
         return "" if x is None else f"{x:.4f}"
@@ -291,7 +301,7 @@ def to_csv(table: CareTable) -> str:
             for c in ci_cols:
                 ci = vals[c].ci if c in vals and not row.delta else None
                 line += [num(ci[0]) if ci else "", num(ci[1]) if ci else ""]
-            w.writerow([*line, int(row.delta), row.rated, row.invalid, row.skipped])
+            w.writerow([*line, int(row.delta), row.rated, row.invalid, row.skipped, row.judge or ""])
     return buf.getvalue()
 
 

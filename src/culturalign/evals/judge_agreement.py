@@ -135,7 +135,8 @@ def plot_histograms(human: dict[int, int], judge: dict[int, int], path: Path, ju
     ax.set_xticks(BINS)
     ax.set_xlabel("rating (1: poor → 10: excellent)")
     ax.set_ylabel("responses")
-    ax.set_title("Rating distributions: judge vs. humans")
+    weak = judge_name.split("+")[0].split(":")[0] == "embedded"
+    ax.set_title("Rating distributions: judge vs. humans" + (" (weak stand-in judge)" if weak else ""))
     ax.legend(frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
