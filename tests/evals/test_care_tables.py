@@ -185,3 +185,12 @@ def test_notes_and_rich_rendering_carry_the_weak_judge_warning():
     console = Console(width=200, record=True)
     console.print(to_rich(table))
     assert "weak stand-in" in console.export_text()
+
+
+def test_delta_without_a_baseline_for_a_culture_says_so():
+    base = _run("vanilla", [_j("a", 4)])
+    other = _run("dpo", [_j("a", 5), _j("b", 6, culture="Arab")])
+    table = delta_table([other], base)
+    arab = table.blocks[1]
+    assert arab.title == "Arab" and not arab.rows[0].delta and arab.rows[0].cells[-1].value == 6.0
+    assert any("Arab: vanilla has no results here" in n for n in table.notes)

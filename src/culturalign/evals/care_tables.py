@@ -170,6 +170,10 @@ def delta_table(runs: Sequence[CareRun], baseline: CareRun, title: str | None = 
     absolute = category_table([baseline, *runs])
     for block in absolute.blocks:
         base = block.rows[0] if block.rows and block.rows[0].label == baseline.label else None
+        if base is None:
+            absolute.notes.append(
+                f"{block.title}: {baseline.label} has no results here; absolute scores shown."
+            )
         for row in block.rows[1:] if base else []:
             row.delta = True
             row.cells = [
