@@ -10,12 +10,13 @@ from ``Native (X)``, the language, or the file name. Also read from JSONL with t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from culturalign.datasets import care_fields as f
-from culturalign.datasets.rows import Row, container, first_row_keys, read_rows
+from culturalign.datasets.rows import Row, container, first_row_keys, head_text, read_rows
 from culturalign.errors import Problems
 from culturalign.io import pydantic_problems
 from culturalign.records import CulturalQuestion
@@ -47,10 +48,14 @@ ALLOWED = {
 
 def sniff(path: Path) -> bool:
     path = Path(path)
-    if container(path) not in ("json", "jsonl"):
-        return False
-    keys = first_row_keys(path)
-    if not keys:
+    kind = container(path)
+    if kind == "json":
+        # every key in the head of the file, so that a syntax error in the first object
+        # still leaves the file recognisable (and its error reported with its line)
+        keys = set(re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', head_text(path)))
+    elif kind == "jsonl":
+        keys = first_row_keys(path) or set()
+    else:
         return False
     return (
         "question" in keys

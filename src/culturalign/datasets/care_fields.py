@@ -9,6 +9,7 @@ derived here so that the same question gets the same id in every file.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import unicodedata
 from pathlib import Path
@@ -168,6 +169,11 @@ def unexpected_fields(row: Row, allowed: set[str], problems: Problems, *, kind: 
 
 
 def unexpected_message(name: str, allowed: set[str], kind: str = "field") -> str:
+    return _unexpected_message(name, frozenset(allowed), kind)
+
+
+@functools.lru_cache(maxsize=256)
+def _unexpected_message(name: str, allowed: frozenset[str], kind: str) -> str:
     close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
     if close:
         return f"unexpected {kind}; did you mean {close[0]!r}?"

@@ -59,7 +59,10 @@ def _load_source(path: str | Path, fmt: str | None, describe: bool) -> Loaded:
         return Loaded(text, hub.NAME, hub.load_saved(p))
     if p.is_file() and p.stat().st_size == 0:
         raise DataError([Problem(text, None, None, "the file is empty")])
-    name = fmt or detect_format(p)
+    try:
+        name = fmt or detect_format(p)
+    except DataError as exc:
+        raise DataError(_syntax_problems(p) + exc.problems) from None
     if name not in FORMATS:
         raise CulturalignError(f"unknown format {name!r}; known formats: {', '.join([*FORMATS, hub.NAME])}")
     mod = loader(name)
@@ -88,6 +91,21 @@ def _load_source(path: str | Path, fmt: str | None, describe: bool) -> Loaded:
         raise DataError([Problem(text, None, None, f"no records found (read as {name})")])
     _check_unique_ids(text, records)
     return Loaded(text, name, records, note)
+
+
+def _syntax_problems(path: Path) -> list[Problem]:
+    """When no format claims a file, its syntax errors (if any) are the likelier story."""
+    from culturalign.datasets.rows import container, read_rows
+    from culturalign.errors import Problems
+
+    if not path.is_file() or container(path) not in ("json", "jsonl", "csv", "tsv"):
+        return []
+    problems = Problems(path)
+    try:
+        read_rows(path, problems)
+    except DataError as exc:  # not UTF-8
+        return exc.problems
+    return [p for p in problems.items if p.where is not None]
 
 
 def _check_unique_ids(path: str, records: list[Any]) -> None:
