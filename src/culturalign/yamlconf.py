@@ -18,6 +18,15 @@ from culturalign.io import describe_validation_error, read_text_utf8
 M = TypeVar("M", bound=BaseModel)
 
 
+class LocatedValueError(ValueError):
+    """Raised by cross-field validators to point at the field that is wrong, e.g.
+    ``("train", 0, "base")``, rather than at the whole document."""
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = loc
+
+
 def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     """1-based line of the deepest node on ``loc`` that exists in the YAML tree."""
     line = None if node is None else node.start_mark.line + 1
@@ -60,6 +69,11 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
     except ValidationError as exc:
         problems = Problems(path)
         for err in exc.errors():
-            line = _line_of(root, tuple(err["loc"]))
-            problems.add(line, *describe_validation_error(err))
+            loc = tuple(err["loc"])
+            field, msg = describe_validation_error(err)
+            original = (err.get("ctx") or {}).get("error")
+            if isinstance(original, LocatedValueError):
+                loc = loc + tuple(original.loc)
+                field = ".".join(str(p) for p in loc) or None
+            problems.add(_line_of(root, loc), field, msg)
         raise DataError(problems.items) from None

@@ -1,1 +1,62 @@
-"""Commands for this capability are attached here (see cli/groups.py)."""
+"""`culturalign run`, `culturalign demo` and `culturalign report`: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from culturalign.cli.common import CacheOpt, cache_arg
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("demo")(demo)
+    app.command("report")(report)
+
+
+def run(
+    experiment: Path = typer.Argument(..., help="experiment YAML file"),
+    out: Path = typer.Option(None, "--out", "-o", help="run directory (default runs/<experiment name>)"),
+    force: bool = typer.Option(False, help="re-run every stage even if unchanged"),
+    cache: str = CacheOpt,
+) -> None:
+    """Run an experiment as stages; unchanged stages are skipped, interrupted runs resume."""
+    from rich.console import Console
+
+    from culturalign.pipeline.runner import run_experiment
+
+    result = run_experiment(experiment, out, cache=cache_arg(cache), force=force)
+    s = result["spend"]
+    Console().print(
+        f"run directory: {result['run_dir']}  ({len(result['ran'])} stages ran, {len(result['skipped'])} skipped, "
+        f"{result['seconds']}s; {s['calls']} model calls, {s['cache_hits']} cache hits, ${s['cost_usd']:.4f})"
+    )
+
+
+def demo(
+    out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="run directory"),
+    cache: str = CacheOpt,
+    force: bool = typer.Option(False, help="re-run every stage even if unchanged"),
+) -> None:
+    """The whole loop on the embedded model and the sample data: evaluate, align with
+    DPO + LoRA, evaluate again, and write the report (about 10 minutes on 2 CPU cores)."""
+    from culturalign.pipeline.demo import run_demo
+
+    run_demo(out, cache=cache_arg(cache), force=force)
+
+
+def report(
+    run_dirs: list[Path] = typer.Argument(
+        ..., help="run directories (an experiment run, or single evaluation runs)"
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="output file stem (default: RUN_DIR/report)"),
+    fmt: list[str] = typer.Option(["html", "md"], "--format", "-f", help="html and/or md"),
+    baseline: str = typer.Option(None, help="model (name or spec) to take deltas against"),
+) -> None:
+    """Write one self-contained HTML report (images embedded) and/or Markdown."""
+    from culturalign.report.build import build_report
+
+    paths = build_report(run_dirs, out=out, formats=fmt, baseline=baseline)
+    for p in paths:
+        typer.echo(str(p))

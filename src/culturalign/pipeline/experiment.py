@@ -1,0 +1,163 @@
+"""The experiment file: what data, which models, which recipes and evaluations.
+
+An experiment holds only what differs from the defaults (nanoGPT's lesson). Paths may
+be relative to the experiment file, or ``sample:NAME`` for the sample data shipped
+inside the package. Model names map to specs; every ``train`` entry adds a model of
+its own name, so evaluations can list ``[base, dpo]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from culturalign.errors import ConfigError
+from culturalign.paths import package_data
+from culturalign.yamlconf import LocatedValueError, load_yaml_model
+
+EvalKind = Literal["care", "opinions", "culturalbench", "cali", "blend", "mcq", "grounded"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SplitSpec(_Strict):
+    per_category: int = Field(30, ge=1, description="test questions per category per culture (CARE: 30)")
+    seed: int = 0
+
+
+class PairsSpec(_Strict):
+    strategy: Literal["best-worst", "all"] = "best-worst"
+    min_margin: float = Field(1.0, ge=0)
+
+
+class DataSpec(_Strict):
+    questions: str | None = Field(None, description="culture-specific questions with reference answers")
+    questions_format: str | None = None
+    preferences: str | None = Field(None, description="rated responses (the CARE preference shape)")
+    preferences_format: str | None = None
+    split: SplitSpec | None = None
+    pairs: PairsSpec = Field(default_factory=PairsSpec)
+
+
+class TrainSpec(_Strict):
+    name: str
+    method: Literal["sft", "dpo", "kto", "simpo"] = "dpo"
+    base: str = Field("base", description="a model name from `models`")
+    data: str = Field(
+        "pairs", description="'pairs' (built from data.preferences), 'sft' (reference answers), or a path"
+    )
+    lora: bool = True
+    qlora: bool = False
+    config: dict[str, Any] = Field(default_factory=dict, description="training preset name and overrides")
+
+
+class EvalSpec(_Strict):
+    kind: EvalKind
+    data: str | None = Field(None, description="defaults to the experiment's test questions for `care`")
+    data_format: str | None = None
+    models: list[str] | None = Field(None, description="model names; default: all")
+    modes: list[str] = Field(default_factory=lambda: ["vanilla"])
+    langs: list[str] = Field(default_factory=lambda: ["native"])
+    limit: int | None = Field(None, ge=1)
+    judge: str | None = None
+    generation: dict[str, Any] = Field(default_factory=dict, description="decoding overrides for the model")
+    judge_generation: dict[str, Any] = Field(
+        default_factory=dict, description="decoding overrides for the judge"
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="extra keyword arguments for the evaluation"
+    )
+
+    @field_validator("modes")
+    @classmethod
+    def _modes(cls, v: list[str]) -> list[str]:
+        from culturalign.prompting import MODES
+
+        bad = [m for m in v if m not in MODES]
+        if bad:
+            raise ValueError(f"unknown mode(s) {bad}; choose from {list(MODES)}")
+        return v
+
+    @field_validator("langs")
+    @classmethod
+    def _langs(cls, v: list[str]) -> list[str]:
+        bad = [x for x in v if x not in ("native", "en")]
+        if bad:
+            raise ValueError(f"unknown language choice(s) {bad}; use 'native' or 'en'")
+        return v
+
+
+class ReportSpec(_Strict):
+    baseline: str | None = Field(None, description="model name the deltas are taken against")
+    formats: list[Literal["html", "md"]] = Field(default_factory=lambda: ["html", "md"])
+
+
+class Experiment(_Strict):
+    name: str
+    description: str = ""
+    data: DataSpec = Field(default_factory=DataSpec)
+    models: dict[str, str] = Field(default_factory=lambda: {"base": "embedded"})
+    judge: str = "embedded"
+    generation: dict[str, Any] = Field(default_factory=dict, description="decoding overrides for every model")
+    train: list[TrainSpec] = Field(default_factory=list)
+    evaluations: list[EvalSpec] = Field(default_factory=list)
+    report: ReportSpec = Field(default_factory=ReportSpec)
+
+    @model_validator(mode="after")
+    def _names(self) -> Experiment:
+        names = set(self.models)
+        for i, t in enumerate(self.train):
+            if t.name in names:
+                raise LocatedValueError(("train", i, "name"), f"train entry {t.name!r} reuses a model name")
+            if t.base not in self.models:
+                raise LocatedValueError(
+                    ("train", i, "base"),
+                    f"train entry {t.name!r}: base {t.base!r} is not in models ({sorted(self.models)})",
+                )
+            if t.data == "pairs" and not self.data.preferences:
+                raise LocatedValueError(
+                    ("train", i, "data"),
+                    f"train entry {t.name!r} trains on 'pairs' but data.preferences is not set",
+                )
+            names.add(t.name)
+        for i, e in enumerate(self.evaluations):
+            for m in e.models or []:
+                if m not in names:
+                    raise LocatedValueError(
+                        ("evaluations", i, "models"),
+                        f"evaluation {e.kind!r} names unknown model {m!r}; known: {sorted(names)}",
+                    )
+            if e.kind in ("care", "grounded") and not (e.data or self.data.questions):
+                raise LocatedValueError(
+                    ("evaluations", i), f"evaluation {e.kind!r} needs `data` (or data.questions)"
+                )
+            if e.kind not in ("care", "grounded") and not e.data:
+                raise LocatedValueError(("evaluations", i), f"evaluation {e.kind!r} needs `data`")
+        if self.report.baseline and self.report.baseline not in names:
+            raise LocatedValueError(
+                ("report", "baseline"), f"report.baseline {self.report.baseline!r} is not a model name"
+            )
+        return self
+
+    @property
+    def model_names(self) -> list[str]:
+        return [*self.models, *(t.name for t in self.train)]
+
+
+def resolve_path(value: str, base_dir: Path) -> Path:
+    """``sample:NAME`` → the packaged sample file; relative paths → next to the experiment."""
+    if value.startswith("sample:"):
+        p = package_data("data", "sample", value.split(":", 1)[1])
+        if not p.exists():
+            raise ConfigError(f"no sample data named {value!r} (looked in {p.parent})")
+        return p
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base_dir / p)
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    return load_yaml_model(path, Experiment)

@@ -1,0 +1,72 @@
+"""Content-hashed stages: a stage whose inputs and config have not changed is skipped.
+
+Each stage has a fingerprint over its config and the bytes of its input files (or
+the weights of a model folder). ``stages.json`` in the run directory records the
+fingerprint of every stage that finished; a stage cut off by Ctrl-C or a kill has no
+record and runs again (its model calls come back from the call cache).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from culturalign.io import fingerprint_file, stable_hash, write_json
+
+
+def path_fingerprint(path: Path) -> str:
+    """Bytes of a file, or of every file in a folder (sorted, with relative names)."""
+    path = Path(path)
+    if path.is_file():
+        return fingerprint_file(path)
+    if path.is_dir():
+        parts = []
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and "checkpoint-" not in str(p.relative_to(path)) and p.name != "run.json":
+                parts.append((str(p.relative_to(path)), fingerprint_file(p)))
+        return stable_hash(parts)
+    return "missing"
+
+
+@dataclass
+class Stage:
+    name: str
+    run: Callable[[], dict[str, Any] | None]
+    config: dict[str, Any] = field(default_factory=dict)
+    inputs: list[Path] = field(default_factory=list)
+    output: Path | None = None
+
+    def fingerprint(self) -> str:
+        return stable_hash(
+            {"config": self.config, "inputs": {str(p): path_fingerprint(p) for p in self.inputs}}
+        )
+
+
+class StageBook:
+    """The run directory's record of finished stages."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / "stages.json"
+        try:
+            self.done: dict[str, dict[str, Any]] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.done = {}
+
+    def is_fresh(self, stage: Stage, fingerprint: str) -> bool:
+        rec = self.done.get(stage.name)
+        if not rec or rec.get("fingerprint") != fingerprint:
+            return False
+        return stage.output is None or Path(stage.output).exists()
+
+    def record(self, stage: Stage, fingerprint: str, seconds: float, info: dict[str, Any] | None) -> None:
+        self.done[stage.name] = {
+            "fingerprint": fingerprint,
+            "finished": time.time(),
+            "seconds": round(seconds, 2),
+            "info": info or {},
+        }
+        write_json(self.path, self.done)

@@ -1,0 +1,342 @@
+"""Find what run directories hold and write the report (issue 10).
+
+Run directories are recognised by their files: ``run.json`` (every evaluation and
+stage that uses the run log; its ``kind`` says what it is), ``culturalign-train.json``
+(a training run), ``study.csv`` (a training study). A CARE run is read through the CARE
+tables module so the report shows exactly the numbers ``eval care`` printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from culturalign.errors import ConfigError
+from culturalign.io import atomic_write_text
+from culturalign.report.document import (
+    Document,
+    Heading,
+    Image,
+    Note,
+    Paragraph,
+    Preformatted,
+    Table,
+    to_html,
+    to_markdown,
+)
+
+CHOICE_TITLES = {
+    "eval-opinions": "Opinion distributions (1 − Jensen–Shannon distance)",
+    "eval-culturalbench": "CulturalBench",
+    "eval-cali": "Culturally-aware NLI (CALI)",
+    "eval-blend": "BLEnD short answers",
+    "eval-mcq": "Multiple choice",
+    "eval-grounded": "Situation-grounded questions (knowledge entailment)",
+}
+
+
+@dataclass
+class Found:
+    runs: dict[str, list[Path]] = field(default_factory=lambda: defaultdict(list))  # kind -> dirs
+    train: list[Path] = field(default_factory=list)
+    studies: list[Path] = field(default_factory=list)
+    run_logs: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+
+
+def discover(roots: Sequence[Path]) -> Found:
+    found = Found()
+    for root in roots:
+        root = Path(root)
+        if not root.exists():
+            raise ConfigError(f"{root}: no such run directory")
+        for rj in sorted(root.rglob("run.json")):
+            try:
+                log = json.loads(rj.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            found.run_logs.append((rj.parent, log))
+            if "checkpoint-" not in str(rj):
+                found.runs[log.get("kind", "unknown")].append(rj.parent)
+        found.train += [
+            p.parent for p in sorted(root.rglob("culturalign-train.json")) if "checkpoint-" not in str(p)
+        ]
+        found.studies += [p.parent for p in sorted(root.rglob("study.csv"))]
+    return found
+
+
+def _label(path: Path, roots: Sequence[Path]) -> str:
+    """eval/care/<model>/<mode>-<lang> → '<model>' (+ mode-lang when not vanilla-native)."""
+    parts = path.parts
+    if "eval" in parts:
+        i = len(parts) - 1 - parts[::-1].index("eval")
+        rest = parts[i + 2 :]
+        if len(rest) >= 2:
+            return rest[0] if rest[1] == "vanilla-native" else f"{rest[0]} ({rest[1]})"
+    return path.name
+
+
+def _fmt_cell(text: str) -> str:
+    """Long floats from CSV files shown with 3 decimals; everything else unchanged."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return text if text.lstrip("-").isdigit() else f"{value:.3f}"
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return (rows[0], [[_fmt_cell(c) for c in r] for r in rows[1:]]) if rows else ([], [])
+
+
+def _care_section(
+    doc: Document, dirs: list[Path], roots: Sequence[Path], baseline: str | None, figs: Path
+) -> None:
+    from culturalign.evals import care_tables as ct
+    from culturalign.report.plots import care_bars
+
+    runs = [ct.load_run(d, _label(d, roots)) for d in dirs]
+    doc.add(Heading("CARE: judged answers to culture-specific questions"))
+    doc.add(Paragraph(ct.SCALE + ". " + ct.INVALID_NOTE))
+    by_setting: dict[tuple, list] = defaultdict(list)
+    for r in runs:
+        by_setting[(r.summary.mode, r.summary.lang)].append(r)
+    for (mode, lang), group in sorted(by_setting.items(), key=lambda kv: (kv[0][0] != "vanilla", str(kv[0]))):
+        table = ct.category_table(group, title=f"By category (mode {mode}, language {lang})")
+        _add_care_table(doc, table)
+        png = care_bars(group, figs / f"care-{mode}-{lang}.png")
+        if png:
+            doc.add(
+                Image(
+                    png, f"Mean judge rating by category and culture, mode {mode}, language {lang} (95% CI)"
+                )
+            )
+        base = next(
+            (r for r in group if baseline and (r.label == baseline or r.summary.model == baseline)), None
+        )
+        if base is not None and len(group) > 1:
+            _add_care_table(
+                doc,
+                ct.delta_table(
+                    [r for r in group if r is not base], base, title=f"Change against {base.label}"
+                ),
+            )
+        _add_care_table(
+            doc, ct.scope_table(group, title=f"By geographic scope (mode {mode}, language {lang})")
+        )
+    if len(by_setting) > 1:
+        _add_care_table(doc, ct.mode_table(runs, title="By prompting mode"))
+
+
+def _add_care_table(doc: Document, table: Any) -> None:
+    from culturalign.evals import care_tables as ct
+
+    for block in table.blocks:
+        headers, rows = ct.block_rows(table, block)
+        doc.add(Table(headers, rows, caption=f"{table.title}: {block.title}"))
+
+
+def _choice_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[Path]) -> None:
+    doc.add(Heading(CHOICE_TITLES.get(kind, kind)))
+    for d in dirs:
+        label = _label(d, roots)
+        if (d / "table.csv").exists():
+            headers, rows = _read_csv(d / "table.csv")
+            doc.add(Table(headers, rows, caption=label))
+        elif (d / "table.md").exists():
+            doc.add(Paragraph(label), Preformatted((d / "table.md").read_text(encoding="utf-8")))
+        for png in sorted(d.glob("*.png")):
+            doc.add(Image(png, f"{label}: {png.stem}"))
+
+
+def _train_section(doc: Document, dirs: list[Path]) -> None:
+    doc.add(Heading("Training"))
+    rows = []
+    for d in dirs:
+        m = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8"))
+        r = m.get("result") or {}
+        gb, ga = r.get("gap_before") or {}, r.get("gap_after") or {}
+        rows.append(
+            [
+                d.name,
+                m.get("method", "?"),
+                m.get("model_spec", "?"),
+                m.get("status", "?"),
+                str(r.get("steps", "-")),
+                f"{r['seconds']:.0f}s" if r.get("seconds") is not None else "-",
+                f"{gb['gap']:.3f}" if "gap" in gb else "-",
+                f"{ga['gap']:.3f}" if "gap" in ga else "-",
+                f"{ga['accuracy']:.2f}" if ga.get("accuracy") is not None else "-",
+            ]
+        )
+    doc.add(
+        Table(
+            [
+                "run",
+                "method",
+                "base",
+                "status",
+                "steps",
+                "time",
+                "held-out gap before",
+                "after",
+                "pair accuracy after",
+            ],
+            rows,
+            caption="Held-out gap: mean log P(chosen) − log P(rejected) on pairs kept out of training",
+        )
+    )
+    for d in dirs:
+        m = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8"))
+        for n in (m.get("result") or {}).get("notes") or []:
+            doc.add(Paragraph(f"{d.name}: {n}"))
+        if (d / "curves.png").exists():
+            doc.add(Image(d / "curves.png", f"{d.name}: training curves (loss, reward margins, accuracies)"))
+
+
+def _studies_section(doc: Document, dirs: list[Path]) -> None:
+    doc.add(Heading("Training studies"))
+    for d in dirs:
+        headers, rows = _read_csv(d / "study.csv")
+        doc.add(Table(headers, rows, caption=d.name))
+        for png in sorted(d.glob("*.png")):
+            doc.add(Image(png, f"{d.name}: {png.stem}"))
+
+
+def _other_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[Path]) -> None:
+    doc.add(Heading(kind))
+    for d in dirs:
+        for f in ("table.csv",):
+            if (d / f).exists():
+                headers, rows = _read_csv(d / f)
+                doc.add(Table(headers, rows, caption=_label(d, roots)))
+        for png in sorted(d.glob("*.png")):
+            doc.add(Image(png, f"{_label(d, roots)}: {png.stem}"))
+
+
+def _provenance(doc: Document, found: Found, roots: Sequence[Path]) -> None:
+    doc.add(Heading("Provenance"))
+    rows, versions, gits = [], {}, set()
+    for d, log in found.run_logs:
+        models = "; ".join(
+            f"{role}={m.get('spec', m.get('model'))} [{m.get('weights', m.get('model', ''))}"
+            + (f", adapter {m['adapter']}" if m.get("adapter") else "")
+            + "]"
+            for role, m in (log.get("models") or {}).items()
+        )
+        data = "; ".join(f"{Path(p).name}:{h[:10]}" for p, h in (log.get("data") or {}).items())
+        calls = log.get("calls") or {}
+        n_calls = sum(c.get("calls", 0) for c in calls.values())
+        hits = sum(c.get("cache_hits", 0) for c in calls.values())
+        tokens = sum(c.get("prompt_tokens", 0) + c.get("completion_tokens", 0) for c in calls.values())
+        cost = sum(c.get("cost_usd", 0.0) for c in calls.values())
+        prompts = ", ".join(f"{k}:{v}" for k, v in (log.get("prompts") or {}).items())
+        rows.append(
+            [
+                _label(d, roots),
+                log.get("kind", "?"),
+                models,
+                data,
+                prompts,
+                str(n_calls),
+                str(hits),
+                str(tokens),
+                f"${cost:.4f}",
+            ]
+        )
+        versions.update(log.get("versions") or {})
+        if log.get("git"):
+            gits.add(log["git"])
+    if rows:
+        doc.add(
+            Table(
+                [
+                    "run",
+                    "kind",
+                    "models [weights hash]",
+                    "data sha256",
+                    "prompt shas",
+                    "model calls",
+                    "cache hits",
+                    "tokens",
+                    "cost",
+                ],
+                rows,
+            )
+        )
+    if versions:
+        doc.add(Paragraph("Package versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
+    if gits:
+        doc.add(Paragraph("culturalign git revision: " + ", ".join(sorted(gits))))
+    for root in roots:
+        exp = Path(root) / "experiment.yaml"
+        if exp.exists():
+            doc.add(Paragraph(f"Experiment file ({exp}):"), Preformatted(exp.read_text(encoding="utf-8")))
+
+
+def build_document(
+    run_dirs: Sequence[Path], *, baseline: str | None = None, title: str = "culturalign report", figs: Path
+) -> Document:
+    roots = [Path(p) for p in run_dirs]
+    found = discover(roots)
+    doc = Document(title)
+    # caveats about evaluations (e.g. a weak stand-in judge) lead the report
+    notes = sorted(
+        {
+            n
+            for _, log in found.run_logs
+            if str(log.get("kind", "")).startswith("eval")
+            for n in (log.get("notes") or [])
+        }
+    )
+    for n in notes:
+        doc.add(Note(n))
+    if not found.run_logs and not found.train and not found.studies:
+        doc.add(Paragraph("No results found in these run directories."))
+    if found.runs.get("eval-care"):
+        _care_section(doc, found.runs["eval-care"], roots, baseline, figs)
+    for kind in CHOICE_TITLES:
+        if found.runs.get(kind):
+            _choice_section(doc, kind, found.runs[kind], roots)
+    if found.train:
+        _train_section(doc, found.train)
+    if found.studies:
+        _studies_section(doc, found.studies)
+    known = {"eval-care", *CHOICE_TITLES}
+    for kind, dirs in sorted(found.runs.items()):
+        if kind not in known and not kind.startswith("train"):
+            _other_section(doc, kind, dirs, roots)
+    _provenance(doc, found, roots)
+    return doc
+
+
+def build_report(
+    run_dirs: Sequence[Path],
+    *,
+    out: Path | None = None,
+    formats: Sequence[str] = ("html", "md"),
+    baseline: str | None = None,
+    title: str = "culturalign report",
+) -> list[Path]:
+    bad = [f for f in formats if f not in ("html", "md")]
+    if bad:
+        raise ConfigError(f"unknown report format(s) {bad}; use html and/or md")
+    out = Path(out) if out else Path(run_dirs[0]) / "report"
+    figs = out.with_name(out.name + "_figures")
+    doc = build_document(run_dirs, baseline=baseline, title=title, figs=figs)
+    written = []
+    if "html" in formats:
+        p = out.with_suffix(".html")
+        atomic_write_text(p, to_html(doc))
+        written.append(p)
+    if "md" in formats:
+        p = out.with_suffix(".md")
+        atomic_write_text(p, to_markdown(doc, p))
+        written.append(p)
+    return written

@@ -1,0 +1,76 @@
+"""The report's own figures (the stages draw theirs: curves, PCA, histograms).
+
+``care_bars``: grouped bars per category, one bar per run, one panel per culture,
+with the 95% bootstrap intervals as error bars (CARE Fig. 1 / Table 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def care_bars(runs: Sequence[Any], out_png: Path) -> Path | None:
+    """One panel per culture; x = categories (+ Average); bars = runs. ``runs`` are CareRuns."""
+    from culturalign.records.question import Category
+
+    cultures = sorted({c for r in runs for c in r.summary.cultures})
+    if not cultures:
+        return None
+    plt = _plt()
+    cats = [(c.value, c.label) for c in Category] + [("__avg__", "Average")]
+    fig, axes = plt.subplots(1, len(cultures), figsize=(max(6, 5.5 * len(cultures)), 4), squeeze=False)
+    width = 0.8 / max(1, len(runs))
+    for ax, culture in zip(axes[0], cultures, strict=True):
+        for k, run in enumerate(runs):
+            cs = run.summary.cultures.get(culture)
+            means, lo, hi = [], [], []
+            for key, _ in cats:
+                st = None if cs is None else (cs.average if key == "__avg__" else cs.categories.get(key))
+                m = st.mean if st is not None and st.mean is not None else float("nan")
+                means.append(m)
+                lo.append(m - st.ci_low if st is not None and st.ci_low is not None else 0)
+                hi.append(st.ci_high - m if st is not None and st.ci_high is not None else 0)
+            xs = [i + (k - (len(runs) - 1) / 2) * width for i in range(len(cats))]
+            ax.bar(xs, means, width, yerr=[lo, hi], capsize=2, label=run.label)
+        ax.set_xticks(range(len(cats)), [lab for _, lab in cats], rotation=20)
+        ax.set_ylim(0, 10.5)
+        ax.set_title(culture)
+        ax.set_ylabel("judge rating (1-10)")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return out_png
+
+
+def metric_bars(
+    labels: Sequence[str], values: Sequence[float], title: str, ylabel: str, out_png: Path
+) -> Path:
+    """A single bar chart (e.g. cultureSim per model)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(labels) + 2), 3.2))
+    ax.bar(range(len(labels)), values, color="#4c72b0")
+    ax.set_xticks(range(len(labels)), labels, rotation=15)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    for i, v in enumerate(values):
+        ax.annotate(f"{v:.3f}", (i, v), ha="center", va="bottom", fontsize=8)
+    fig.tight_layout()
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return out_png
