@@ -172,6 +172,7 @@ def test_mode_table_groups_runs_by_prompting_mode():
 def test_uncategorised_items_get_their_own_column():
     table = category_table([_run("m", [_j("a", 5, category=None), _j("b", 7)])])
     assert table.blocks[0].columns[-2:] == ["Uncat.", "Average"]
+    assert any("1 item(s) had no category" in n for n in table.notes)
 
 
 def test_notes_and_rich_rendering_carry_the_weak_judge_warning():

@@ -21,7 +21,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from culturalign.evals.care_judge import JudgeConfig, items_from_responses, judge_items, load_rubrics
+from culturalign.evals.care_judge import (
+    JudgeConfig,
+    JudgeItem,
+    items_from_responses,
+    judge_items,
+    load_rubrics,
+)
 from culturalign.evals.care_stats import Aggregate, CareSummary, summarize
 from culturalign.evals.care_tables import CareRun, category_table, to_csv, to_markdown
 from culturalign.io import atomic_write_text, write_json, write_records
@@ -157,7 +163,7 @@ def run_care_eval(
 
 def judge_responses_stage(
     judge_lm: LM,
-    items,
+    items: Sequence[JudgeItem],
     out_file: str | Path,
     *,
     judge_samples: int = 1,

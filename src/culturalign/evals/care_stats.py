@@ -187,7 +187,7 @@ def summarize(
         "uncategorised": sum(1 for it in items.values() if it.category is None),
         "judge_calls": sum(j.attempts for j in judgments),
     }
-    return CareSummary(
+    summary = CareSummary(
         label=label,
         aggregate=aggregate,
         cultures=cultures,
@@ -195,6 +195,12 @@ def summarize(
         counts=counts,
         **fields,
     )
+    if counts["uncategorised"]:
+        summary.notes.append(
+            f"{counts['uncategorised']} item(s) had no category: judged with the entities/opinion "
+            "rubric, shown in the 'Uncat.' column and included in the average"
+        )
+    return summary
 
 
 _CAT_ORDER = [c.value for c in Category] + [UNCATEGORISED]
