@@ -116,8 +116,9 @@ def _gap(model: Any, tokenizer: Any, held: list[Any], cfg: TrainConfig) -> GapRe
 
 def _quiet_libraries() -> None:
     """No per-step bars from datasets/transformers when culturalign's progress is off."""
-    import datasets
     import transformers
+
+    import datasets
 
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
@@ -217,16 +218,18 @@ def train(
 
     gap_before = _gap(loaded.model, loaded.tokenizer, held, cfg)
     args = trl_args(method, cfg, plan, out_dir / CHECKPOINTS, notes)
-    trainer = build_trainer(
-        method,
-        model=loaded.model,
-        tokenizer=loaded.tokenizer,
-        train_dataset=d.to_dataset(train_items),
-        args=args,
-        cfg=cfg,
-        callbacks=callbacks,
-        notes=notes,
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_TRL_NOISE, category=FutureWarning)
+        trainer = build_trainer(
+            method,
+            model=loaded.model,
+            tokenizer=loaded.tokenizer,
+            train_dataset=d.to_dataset(train_items),
+            args=args,
+            cfg=cfg,
+            callbacks=callbacks,
+            notes=notes,
+        )
     if not progress_enabled():
         from transformers.trainer_callback import PrinterCallback
 

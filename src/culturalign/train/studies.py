@@ -78,15 +78,24 @@ def load_study_config(
             ev[key] = value
     if method is not None:
         data["method"] = method
-    try:
-        cfg = StudyConfig(train=train_cfg, eval=EvalSettings.model_validate(ev), **data)
-    except ValidationError as exc:
-        problems = Problems(source)
+    problems = Problems(source)
+
+    def collect(exc: ValidationError, prefix: str) -> None:
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
+            key = prefix + ".".join(str(p) for p in err["loc"])
             msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
             problems.add(lines.get(key), key, msg)
-        raise DataError(problems.items) from None
+
+    settings = EvalSettings()
+    try:
+        settings = EvalSettings.model_validate(ev)
+    except ValidationError as exc:
+        collect(exc, "eval.")
+    try:
+        cfg = StudyConfig(train=train_cfg, eval=settings, **data)
+    except ValidationError as exc:
+        collect(exc, "")
+    problems.raise_if_any()
     if cfg.method not in METHODS:
         raise ConfigError(f"{source}: method: unknown {cfg.method!r}; choose one of {', '.join(METHODS)}")
     return cfg

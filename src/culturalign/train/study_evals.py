@@ -37,7 +37,9 @@ class EvalSettings(BaseModel):
     mode: Literal["vanilla", "cot", "roleplay"] = "vanilla"
     lang: str = "native"
     limit: int | None = None
-    max_new_tokens: int | None = None
+    max_new_tokens: int | None = None  # the answers (CARE's default: 1024)
+    judge_max_new_tokens: int | None = None  # the judge's commentary (the judge's default: 512)
+    judge_retries: int = 2
     cache: str | None = None  # call cache path; None = the default cache
 
 
@@ -84,6 +86,9 @@ def care_metrics(summary: Any) -> dict[str, float]:
     out: dict[str, float] = {}
     if summary.overall.mean is not None:
         out["average"] = float(summary.overall.mean)
+    # how many answers got a valid rating: a weak judge can leave cells empty
+    out["rated"] = float(summary.overall.n_rated)
+    out["invalid"] = float(summary.overall.n_invalid)
     single = len(summary.cultures) == 1
     for culture, cs in summary.cultures.items():
         prefix = "" if single else f"{culture}/"
@@ -130,6 +135,13 @@ def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
         if "judge" not in state:
             state["judge"] = load_lm(settings.judge, cache=cache_arg())
         params = GenerationParams(max_new_tokens=settings.max_new_tokens) if settings.max_new_tokens else None
+        judge_params = None
+        if settings.judge_max_new_tokens:
+            from culturalign.evals.care_judge import JudgeConfig
+
+            judge_params = JudgeConfig().params.model_copy(
+                update={"max_new_tokens": settings.judge_max_new_tokens}
+            )
         lm = load_lm(spec, cache=cache_arg())
         try:
             summary = run_care_eval(
@@ -141,6 +153,8 @@ def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
                 lang=settings.lang,
                 limit=settings.limit,
                 params=params,
+                judge_params=judge_params,
+                judge_retries=settings.judge_retries,
                 data_path=settings.data,
             )
         finally:

@@ -31,7 +31,7 @@ class StudyTable(BaseModel):
 
     @property
     def primary(self) -> str:
-        return self.metrics[0]
+        return self.metrics[0] if self.metrics else "pairs"
 
     def columns(self) -> list[str]:
         seen = [self.key]
