@@ -80,10 +80,12 @@ class LabelScoreResult:
     # label -> log-probability under the full vocabulary; None where the backend could
     # not see it (an API's top_logprobs that omit it). Never a made-up number.
     logprobs: dict[str, float | None] = field(default_factory=dict)
-    method: str = "logits"  # "logits" | "top_logprobs" | "generate-parse"
+    method: str = "logits"  # "logits" | "top_logprobs" | "prompt_logprobs" | "generate-parse"
     raw_text: str | None = None
     error: str | None = None
     cached: bool = False
+    # the label chosen: the most probable visible one, or the one parsed from a reply
+    choice: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -63,6 +63,9 @@ class CallCache:
         return out
 
     def put(self, key: str, kind: str, model: str, result: dict[str, Any] | None, error: str | None) -> None:
+        """Store one finished call. ``attempts`` counts every call that finished for this
+        key (so it also exposes work done twice, e.g. by two processes racing); a stored
+        success is never replaced."""
         now = time.time()
         status = "error" if error is not None else "ok"
         payload = None if result is None else json.dumps(result, ensure_ascii=False)
@@ -72,12 +75,22 @@ class CallCache:
                 INSERT INTO calls (key, kind, model, status, result, error, attempts, created, updated)
                 VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
                 ON CONFLICT (key) DO UPDATE SET
-                    status = excluded.status, result = excluded.result, error = excluded.error,
-                    attempts = calls.attempts + 1, updated = excluded.updated
-                WHERE calls.status != 'ok'
+                    result = CASE WHEN calls.status = 'ok' THEN calls.result ELSE excluded.result END,
+                    error = CASE WHEN calls.status = 'ok' THEN calls.error ELSE excluded.error END,
+                    status = CASE WHEN calls.status = 'ok' THEN 'ok' ELSE excluded.status END,
+                    attempts = calls.attempts + 1,
+                    updated = excluded.updated
                 """,
                 (key, kind, model, status, payload, error, now, now),
             )
+
+    def total_attempts(self, model: str | None = None) -> int:
+        """How many calls finished and were stored, over every run that used this cache."""
+        q, args = "SELECT COALESCE(SUM(attempts), 0) FROM calls", ()
+        if model:
+            q, args = q + " WHERE model = ?", (model,)
+        with self._lock:
+            return int(self._db.execute(q, args).fetchone()[0])
 
     def failures(self, model: str | None = None) -> list[tuple[str, str]]:
         q = "SELECT key, error FROM calls WHERE status = 'error'"

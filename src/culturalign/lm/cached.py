@@ -12,18 +12,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from culturalign.errors import CulturalignError
 from culturalign.io import stable_hash
 from culturalign.lm.base import (
     Backend,
     GenRequest,
     LabelScoreRequest,
     LabelScoreResult,
+    NotSupported,
     ScoreRequest,
     ScoreResult,
     as_prompt,
     prompt_json,
 )
 from culturalign.lm.cache import CallCache
+from culturalign.lm.labels import FALLBACK_PARAMS, best_label, parse_label
 from culturalign.progress import track
 from culturalign.records.generation import ChatMessage, Completion, GenerationParams
 
@@ -134,20 +137,67 @@ class LM:
         labels: Sequence[str],
         prefix: str = "",
         desc: str = "score labels",
+        fallback: str | None = None,
     ) -> list[LabelScoreResult]:
-        """Next-token log-probabilities of each label after each prompt."""
+        """Next-token log-probabilities of each label after each prompt.
+
+        A backend that cannot see log-probabilities raises ``NotSupported``; with
+        ``fallback="generate-parse"`` the prompts are instead answered greedily and the
+        first label in each reply is returned as ``choice`` (``method="generate-parse"``,
+        every log-probability None: nothing is invented).
+        """
+        if fallback not in (None, "generate-parse"):
+            raise ValueError(f"unknown fallback {fallback!r}; use None or 'generate-parse'")
         reqs = [LabelScoreRequest(as_prompt(p), tuple(labels), prefix) for p in prompts]
-        return self._run(
-            "labels",
-            reqs,
-            lambda r: {"prompt": prompt_json(r.prompt), "labels": list(r.labels), "prefix": r.prefix},
-            self.backend.label_logprobs,
-            decode=lambda d: LabelScoreResult(**d),
-            encode=lambda r: {k: v for k, v in asdict(r).items() if k != "cached"},
-            error_of=lambda r: r.error,
-            make_error=lambda e: LabelScoreResult(error=e),
-            desc=desc,
-        )
+        try:
+            results = self._run(
+                "labels",
+                reqs,
+                lambda r: {"prompt": prompt_json(r.prompt), "labels": list(r.labels), "prefix": r.prefix},
+                self.backend.label_logprobs,
+                decode=lambda d: LabelScoreResult(**d),
+                encode=lambda r: {k: v for k, v in asdict(r).items() if k != "cached"},
+                error_of=lambda r: r.error,
+                make_error=lambda e: LabelScoreResult(error=e),
+                desc=desc,
+            )
+        except NotSupported:
+            if fallback is None:
+                raise
+            return self._labels_by_generation(reqs, desc)
+        for r in results:
+            if r.ok and r.choice is None:
+                r.choice = best_label(r.logprobs)
+        return results
+
+    def _labels_by_generation(self, reqs: list[LabelScoreRequest], desc: str) -> list[LabelScoreResult]:
+        """The generate-and-parse fallback: a short greedy reply, then the first label in it."""
+        chats = [
+            (ChatMessage(role="user", content=r.prompt + r.prefix),)
+            if isinstance(r.prompt, str)
+            else r.prompt
+            for r in reqs
+        ]
+        replies = self.generate(chats, FALLBACK_PARAMS, desc=f"{desc} (generate-parse)")
+        out = []
+        for r, (c,) in zip(reqs, replies, strict=True):
+            res = LabelScoreResult(
+                logprobs=dict.fromkeys(r.labels),
+                method="generate-parse",
+                raw_text=c.text,
+                error=c.error,
+                cached=c.cached,
+            )
+            if c.ok:
+                res.choice = parse_label(c.text or "", r.labels)
+                if res.choice is None:
+                    res.error = f"no label among {list(r.labels)} in the reply {(c.text or '')[:80]!r}"
+            out.append(res)
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """Call statistics plus what the backend counted (retries, HTTP faults, price)."""
+        return {"model": self.spec, **self.stats.as_dict(), **self.backend.usage()}
 
     # -- machinery ----------------------------------------------------------------------------
     def cache_key(self, kind: str, request_key: dict[str, Any]) -> str:
@@ -210,11 +260,11 @@ class LM:
                     call([reqs[i] for i in chunk], done)
                 except KeyboardInterrupt:
                     raise
+                except (NotSupported, CulturalignError):
+                    # not a failed call but a setup problem (a missing feature, a rejected
+                    # key): stop; what already arrived is stored and the next run resumes
+                    raise
                 except Exception as exc:  # a backend crash fails the rest of its chunk, recorded
-                    from culturalign.lm.base import NotSupported
-
-                    if isinstance(exc, NotSupported):
-                        raise
                     message = f"{type(exc).__name__}: {exc}"
                     for j, i in enumerate(chunk):
                         if i not in seen:

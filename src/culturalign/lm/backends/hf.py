@@ -56,6 +56,27 @@ def _resolve_dtype(name: str | None, device: str):
         raise ConfigError(f"unknown dtype {name!r}; use float32, bfloat16 or float16") from None
 
 
+def encode_pair(tokenizer: Any, context: str, continuation: str) -> tuple[list[int], list[int]]:
+    """Token ids of context and continuation, split the way lm-evaluation-harness does:
+    trailing spaces move to the continuation, and the pair is encoded whole, so merges
+    across the boundary match what the model would see."""
+    n_spaces = len(context) - len(context.rstrip())
+    if n_spaces:
+        continuation = context[-n_spaces:] + continuation
+        context = context[:-n_spaces]
+    whole = tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
+    ctx = tokenizer(context, add_special_tokens=False)["input_ids"]
+    return ctx, whole[len(ctx) :]
+
+
+def adapter_base(path: str) -> str | None:
+    """The base model named by a folder that holds only a LoRA adapter, else None."""
+    local = Path(path)
+    if local.is_dir() and (local / "adapter_config.json").exists() and not (local / "config.json").exists():
+        return json.loads((local / "adapter_config.json").read_text())["base_model_name_or_path"]
+    return None
+
+
 class HFBackend(Backend):
     kind = "hf"
 
@@ -76,21 +97,15 @@ class HFBackend(Backend):
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.adapter = str(adapter) if adapter else None
         base = self.model_name
-        local = Path(base)
-        if (
-            self.adapter is None
-            and local.is_dir()
-            and (local / "adapter_config.json").exists()
-            and not (local / "config.json").exists()
-        ):
+        if self.adapter is None and (named := adapter_base(base)) is not None:
             # an adapter-only folder: load its base, then the adapter
-            self.adapter = str(local)
-            base = json.loads((local / "adapter_config.json").read_text())["base_model_name_or_path"]
+            self.adapter, base = base, named
         self.base_name = base
+        self.dtype = _resolve_dtype(dtype, self.device)
         if model_obj is not None:
             self.model, self.tokenizer = model_obj, tokenizer_obj
         else:
-            self.model, self.tokenizer = self._load(base, _resolve_dtype(dtype, self.device))
+            self.model, self.tokenizer = self._load(base, self.dtype)
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         if not getattr(self.tokenizer, "chat_template", None):
@@ -103,7 +118,10 @@ class HFBackend(Backend):
     # -- loading -----------------------------------------------------------------------
     def _load(self, base: str, dtype):
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar per model is noise in our output
         try:
             tok_src = (
                 self.adapter
@@ -114,6 +132,9 @@ class HFBackend(Backend):
             model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
         except OSError as exc:
             raise ConfigError(f"cannot load model {base!r}: {exc}") from None
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
         if self.adapter:
             from peft import PeftModel
 
@@ -127,6 +148,9 @@ class HFBackend(Backend):
         ident["weights"] = fp or hub_revision(self.base_name) or "unknown"
         if self.adapter:
             ident["adapter"] = weights_fingerprint(self.adapter) or self.adapter
+        dtype = str(getattr(self.model, "dtype", self.dtype)).removeprefix("torch.")
+        if dtype != "float32":  # half precision changes outputs; fp32 keys stay as they were
+            ident["dtype"] = dtype
         return ident
 
     def identity(self) -> dict[str, Any]:
@@ -144,16 +168,7 @@ class HFBackend(Backend):
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
-        """Token ids of context and continuation, split the way lm-evaluation-harness does:
-        trailing spaces move to the continuation, and the pair is encoded whole, so merges
-        across the boundary match what the model would see."""
-        n_spaces = len(context) - len(context.rstrip())
-        if n_spaces:
-            continuation = context[-n_spaces:] + continuation
-            context = context[:-n_spaces]
-        whole = self._encode(context + continuation)
-        ctx = self._encode(context)
-        return ctx, whole[len(ctx) :]
+        return encode_pair(self.tokenizer, context, continuation)
 
     # -- generation ----------------------------------------------------------------------
     def generate(self, requests: Sequence[GenRequest], on_done: OnDone) -> None:
