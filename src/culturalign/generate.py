@@ -8,13 +8,16 @@ one record per item.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from culturalign.io import JsonlAppender, write_records
+from culturalign.errors import DataError, Problem
+from culturalign.io import JsonlAppender, write_json, write_records
 from culturalign.lm.cached import LM
-from culturalign.prompting import build_messages
-from culturalign.records import CulturalQuestion, GenerationParams, ModelResponse
+from culturalign.prompting import build_messages, load_mode
+from culturalign.records import CulturalQuestion, GenerationParams, ModelResponse, ShortAnswerItem
 
 
 def generate_responses(
@@ -88,3 +91,109 @@ def generate_responses(
         write_records(out, responses)
         out.with_name(out.name + ".partial").unlink(missing_ok=True)
     return responses
+
+
+def load_questions(
+    path: str | Path, fmt: str | None = None, limit: int | None = None
+) -> list[CulturalQuestion]:
+    """Questions to answer from any loadable file: culture-specific questions as they are,
+    BLEnD-style short-answer items as questions in their region's language."""
+    from culturalign.datasets import load_any
+
+    name, records = load_any(path, fmt)
+    out: list[CulturalQuestion] = []
+    for rec in records:
+        if isinstance(rec, CulturalQuestion):
+            out.append(rec)
+        elif isinstance(rec, ShortAnswerItem):
+            out.append(
+                CulturalQuestion(
+                    id=rec.id,
+                    text=rec.question,
+                    text_en=rec.question_en,
+                    language=rec.language,
+                    culture=rec.region,
+                    source=rec.source,
+                )
+            )
+        else:
+            kind = type(rec).__name__
+            raise DataError(
+                [
+                    Problem(
+                        str(path), None, None, f"{name} data holds {kind} records; generate answers questions"
+                    )
+                ]
+            )
+    return out[:limit] if limit is not None else out
+
+
+def summarize(lm: LM, responses: Sequence[ModelResponse], elapsed: float, **extra: Any) -> dict[str, Any]:
+    """What a run did and cost: calls made, cache hits, failures, tokens, cost, retries."""
+    failed = sum(r.error is not None for r in responses)
+    return {
+        **extra,
+        "responses": len(responses),
+        "answered": len(responses) - failed,
+        "failed": failed,
+        "elapsed_s": round(elapsed, 3),
+        "identity": lm.identity,
+        **lm.summary(),
+    }
+
+
+def generate_file(
+    lm: LM,
+    data: str | Path,
+    out: str | Path,
+    *,
+    fmt: str | None = None,
+    limit: int | None = None,
+    mode: str = "vanilla",
+    lang: str = "native",
+    n_samples: int = 1,
+    params: GenerationParams | None = None,
+    system_prompt: str | None = None,
+    template_dir: str | Path | None = None,
+    questions: Sequence[CulturalQuestion] | None = None,
+) -> dict[str, Any]:
+    """``culturalign generate``: answer a data file's questions into ``out`` and write
+    ``OUT.summary.json`` beside it (``questions`` = already loaded from ``data``).
+    Returns the summary."""
+    started = time.monotonic()
+    if questions is None:
+        questions = load_questions(data, fmt, limit)
+    params = params or GenerationParams()
+    responses = generate_responses(
+        lm,
+        questions,
+        mode=mode,
+        lang=lang,
+        n_samples=n_samples,
+        params=params,
+        out=out,
+        system_prompt=system_prompt,
+        template_dir=template_dir,
+    )
+    out = Path(out)
+    summary = summarize(
+        lm,
+        responses,
+        time.monotonic() - started,
+        data=str(data),
+        out=str(out),
+        items=len(questions),
+        mode=mode,
+        lang=lang,
+        n_samples=n_samples,
+        params=params.model_dump(mode="json"),
+        template_sha=load_mode(mode, template_dir).sha,
+        system_prompt=system_prompt,
+    )
+    write_json(summary_path(out), summary)
+    return summary
+
+
+def summary_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".summary.json")
