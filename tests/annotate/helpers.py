@@ -79,9 +79,23 @@ def xss_question() -> dict:
 
 
 def make_store(
-    tmp_path: Path, rows=None, *, per_item: int = 2, tasks=("rank", "classify"), people=("alice", "bob")
+    tmp_path: Path,
+    rows=None,
+    *,
+    per_item: int = 2,
+    tasks=("rank", "classify"),
+    people=("alice", "bob"),
+    database: str | None = None,
 ):
-    store = Store(tmp_path / "annotations.sqlite")
+    """A store with annotators and imported items: SQLite in ``tmp_path``, or a fresh
+    schema in the database at ``database`` (a PostgreSQL URL)."""
+    if database is not None:
+        from culturalign.annotate import db
+
+        engine = db.make_engine(database)
+        db.metadata.drop_all(engine)
+        engine.dispose()
+    store = Store(database or tmp_path / "annotations.sqlite")
     for name in people:
         store.add_annotator(name)
     store.add_annotator("boss", role="admin")

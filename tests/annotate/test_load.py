@@ -151,8 +151,12 @@ def _recount_fleiss(sent_by: dict[str, list[dict]]) -> float:
 
 
 def test_twenty_annotators_fifty_submissions_each(tmp_path):
+    run_load(tmp_path)
+
+
+def run_load(tmp_path, database: str | None = None) -> None:
     people = [f"annotator-{i:02d}" for i in range(ANNOTATORS)]
-    store = make_store(tmp_path, _questions(), per_item=ANNOTATORS, people=people)
+    store = make_store(tmp_path, _questions(), per_item=ANNOTATORS, people=people, database=database)
     with BackgroundServer(store) as server:
         links = {p: issue_login_link(store, store.annotator(name=p), server.url) for p in people}
         start = threading.Barrier(ANNOTATORS)

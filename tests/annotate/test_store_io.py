@@ -229,3 +229,29 @@ def test_export_jsonl_has_history_classification_and_versions(tmp_path):
     ]
     assert zh["version"] == 1 and zh["content"]["question"] == SAMPLE[0]["text"]
     assert rows["en-general-1"]["merged"]["labels"]["culture_related"] is False
+
+
+def race_same_task(store: Store) -> None:
+    """Many concurrent edits of one task plus concurrent replays of one form."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    person = store.annotator(name="alice")
+    item = store.items()[0]
+    payloads = [{"culture_related": False, "n": i} for i in range(10)]
+    jobs = [(p, f"distinct-nonce-{i:04d}") for i, p in enumerate(payloads)]
+    jobs += [({"culture_related": True}, "replayed-nonce-0000")] * 10
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(lambda j: store.submit(person.id, item.id, item.version, "classify", *j), jobs)
+        )
+    assert sum(created for _, created in results) == 11
+    assert len({row_id for row_id, _ in results[10:]}) == 1
+    rows = store.submissions(task="classify")
+    assert len(rows) == 11 and sum(r.is_current for r in rows) == 1
+    # the history is one chain: every row but the first replaced exactly one earlier row
+    previous = [r.previous_id for r in rows if r.previous_id is not None]
+    assert len(previous) == 10 and len(set(previous)) == 10
+
+
+def test_concurrent_edits_keep_one_current_row(tmp_path):
+    race_same_task(make_store(tmp_path))

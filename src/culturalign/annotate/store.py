@@ -299,9 +299,23 @@ class Store:
         """Store one submission; returns (row id, created). A replayed nonce returns the
         existing row; a stale version raises ``StaleItem``; the earlier current row for
         the same task stays in the table as history."""
+        for _attempt in range(5):
+            done = self._submit_once(annotator_id, item_id, version, task, payload, nonce)
+            if done is not None:
+                return done
+        raise RuntimeError("could not store the submission: the database kept reporting conflicts")
+
+    def _submit_once(
+        self, annotator_id: int, item_id: int, version: int, task: str, payload: dict[str, Any], nonce: str
+    ) -> tuple[int, bool] | None:
         sub = db.submissions
         try:
             with self.write() as conn:
+                # one writer per annotator at a time (PostgreSQL row lock; SQLite's
+                # BEGIN IMMEDIATE already serialises all writers)
+                conn.execute(
+                    select(db.annotators.c.id).where(db.annotators.c.id == annotator_id).with_for_update()
+                )
                 seen = conn.scalar(
                     select(sub.c.id).where(sub.c.annotator_id == annotator_id, sub.c.nonce == nonce)
                 )
@@ -337,14 +351,9 @@ class Store:
                 ).inserted_primary_key[0]
                 return new_id, True
         except IntegrityError:
-            # a concurrent replay of the same nonce won the race (PostgreSQL): return its row
-            with self.read() as conn:
-                seen = conn.scalar(
-                    select(sub.c.id).where(sub.c.annotator_id == annotator_id, sub.c.nonce == nonce)
-                )
-            if seen is None:
-                raise
-            return seen, False
+            # lost a race (PostgreSQL, read committed): a replay of the same nonce, or
+            # another edit of the same task; the caller looks again
+            return None
 
     def submissions(
         self,
