@@ -91,9 +91,10 @@ def culturalbench(
     from culturalign.evals.choice_data import culturalbench_items
     from culturalign.evals.culturalbench import run_culturalbench
 
+    items = culturalbench_items(data, fmt)  # bad data fails before the model loads
     summary = run_culturalbench(
         open_lm(model, cache),
-        culturalbench_items(data, fmt),
+        items,
         out,
         chat=chat,
         template_dir=templates,
@@ -129,9 +130,10 @@ def cali(
     from culturalign.evals.cali import DEFAULT_CULTURES, run_cali
     from culturalign.evals.choice_data import cali_items
 
+    items = cali_items(data, fmt)
     summary = run_cali(
         open_lm(model, cache),
-        cali_items(data, fmt),
+        items,
         out,
         cultures=culture or DEFAULT_CULTURES,
         tune=tune_threshold,
@@ -163,9 +165,10 @@ def blend(
     from culturalign.evals.blend import LANGUAGES, run_blend
     from culturalign.evals.choice_data import blend_items
 
+    items = blend_items(data, fmt)
     summary = run_blend(
         open_lm(model, cache),
-        blend_items(data, fmt),
+        items,
         out,
         languages=language or LANGUAGES,
         max_new_tokens=max_new_tokens,
@@ -195,9 +198,10 @@ def mcq(
     from culturalign.evals.choice_data import mcq_items
     from culturalign.evals.mcq import run_mcq
 
+    items = mcq_items(data, fmt)
     summary = run_mcq(
         open_lm(model, cache),
-        mcq_items(data, fmt),
+        items,
         out,
         mode=mode,
         chat=chat,

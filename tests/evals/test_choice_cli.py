@@ -1,0 +1,87 @@
+"""``culturalign eval opinions|culturalbench|cali|blend|mcq`` as a user runs them: run
+directories on sample data, located errors with exit code 2, and smoke runs of the
+embedded model on the real public files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from culturalign.cli import app
+from culturalign.paths import package_data
+
+SAMPLE = package_data("data", "sample")
+runner = CliRunner()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "culturalign", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_eval_mcq_command_writes_a_run_directory(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        ["eval", "mcq", "--model", f"hf:{tiny_model_dir}", "--data", str(SAMPLE / "choice_include.csv"),
+         "--out", str(out), "--limit", "3"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["questions"] == 3 and summary["mode"] == "letters"
+    assert "| all | 3 |" in result.output
+
+
+def test_bad_data_exits_2_with_located_lines(tmp_path):
+    bad = tmp_path / "data.tsv"
+    bad.write_text("premise\thypothesis\tus_ratings\tin_ratings\np\th\t['E', 'Q']\t['E']\n")
+    proc = _cli(
+        "eval", "cali", "--data", str(bad), "--out", str(tmp_path / "o"), "--model", "hf:/nonexistent"
+    )
+    assert proc.returncode == 2
+    assert f"{bad}:2: us_ratings: unknown label" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_data_without_what_the_benchmark_needs_exits_2(tmp_path):
+    proc = _cli("eval", "opinions", "--data", str(SAMPLE / "cali_sample.tsv"), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert "holds no questions with per-country answer shares" in proc.stderr
+
+
+@pytest.mark.slow
+def test_embedded_model_on_the_real_files(shared_data, embedded_dir, tmp_path):
+    """All five commands with the embedded SmolLM2 and --limit 3 (CulturalBench and the
+    generic MCQ have no real files in the shared folder: they run on our samples)."""
+    runs = {
+        "opinions": ["--data", str(shared_data / "wvs"), "--country", "United States", "--country", "China"],
+        "cali": ["--data", str(shared_data / "cali" / "data.tsv")],
+        "blend": ["--data", str(shared_data / "blend" / "annotations" / "China_data.json"),
+                  "--max-new-tokens", "8"],
+        "culturalbench": ["--data", str(SAMPLE / "culturalbench_hard.csv")],
+        "mcq": ["--data", str(SAMPLE / "choice_mcq.jsonl"), "--mode", "text"],
+    }  # fmt: skip
+    for name, args in runs.items():
+        out = tmp_path / name
+        result = runner.invoke(
+            app, ["eval", name, "--model", "embedded", "--limit", "3", "--out", str(out), *args]
+        )
+        assert result.exit_code == 0, f"{name}: {result.output}"
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["model"].startswith("embedded")
+        records = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
+        assert records and not [r for r in records if r.get("error")], name
+    opinions = json.loads((tmp_path / "opinions" / "summary.json").read_text())
+    assert set(opinions["per_country"]) == {"United States", "China"}
+    assert opinions["questions"] == 3 and 0 < opinions["culture_sim"] < 1
+    cali = json.loads((tmp_path / "cali" / "summary.json").read_text())
+    assert cali["per_culture"]["India"]["pairs"] == 3
+    blend = json.loads((tmp_path / "blend" / "summary.json").read_text())
+    assert set(blend["per_region"]["China"]) == {"local", "en"}
