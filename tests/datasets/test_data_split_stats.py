@@ -148,3 +148,29 @@ def test_stats_cli_table_and_json(tmp_path):
         "Mexican",
         "Indian",
     }
+
+
+def test_formats_and_stats_in_process(shared_data, tmp_path):
+    """The table view of non-question records, and the list of formats (no subprocess)."""
+    from typer.testing import CliRunner
+
+    from culturalign.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["data", "formats"])
+    assert listed.exit_code == 0
+    for name in ("care-test", "care-prefs", "jsonl", "hub"):
+        assert name in listed.output
+    shown = runner.invoke(app, ["data", "stats", str(shared_data / "care" / "Chinese-test.json")])
+    assert shown.exit_code == 0 and "Nationwide" in shown.output and "Sub-nationwide" in shown.output
+    mcq = {
+        "id": "m1",
+        "question": "Which festival?",
+        "options": ["Chuseok", "Diwali"],
+        "answer": 0,
+        "culture": "Korean",
+    }
+    path = tmp_path / "mcq.jsonl"
+    path.write_text(json.dumps(mcq) + "\n", encoding="utf-8")
+    opinions = runner.invoke(app, ["data", "stats", str(path)])
+    assert opinions.exit_code == 0 and "ChoiceItem" in opinions.output

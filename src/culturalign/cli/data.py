@@ -127,7 +127,7 @@ def _render_stats(result: dict) -> None:
     for key, title in (("by_scope", "geographic scope"), ("by_associated_culture", "associated culture")):
         table = Table(title, *cultures, "total", title=f"questions by {title}")
         for name, counts in result[key].items():
-            table.add_row(name, *[str(counts.get(c, 0)) for c in cultures], str(counts["total"]))
+            table.add_row(_label(name), *[str(counts.get(c, 0)) for c in cultures], str(counts["total"]))
         console.print(table)
     if result["responses"]:
         table = Table(
@@ -147,6 +147,16 @@ def _render_stats(result: dict) -> None:
                 f"{r['mean_rating']:.2f}" if "mean_rating" in r else "-",
             )
         console.print(table)
+
+
+def _label(name: str) -> str:
+    """CARE's spelling of a geographic scope (``national`` → ``Nationwide``)."""
+    return {
+        "sub_national": "Sub-nationwide",
+        "national": "Nationwide",
+        "continent_wide": "Continent-wide",
+        "worldwide": "Worldwide",
+    }.get(name, name)
 
 
 @data_app.command("split")
@@ -219,7 +229,8 @@ def pairs(
     print(f"wrote {what} from {result.used_questions} of {result.questions} questions to {out}")
     skipped = sum(result.no_pair.values())
     if skipped:
-        print(f"{skipped} questions gave {'no example' if kto else 'no pair'}:")
+        noun = "question" if skipped == 1 else "questions"
+        print(f"{skipped} {noun} gave {'no example' if kto else 'no pair'}:")
         for reason, count in result.no_pair.most_common():
             print(f"  {count:>6}  {reason}")
 
