@@ -255,3 +255,46 @@ def race_same_task(store: Store) -> None:
 
 def test_concurrent_edits_keep_one_current_row(tmp_path):
     race_same_task(make_store(tmp_path))
+
+
+def test_import_fills_language_and_culture_for_generate_outputs(tmp_path):
+    row = ModelResponse(item_id="x", model="m", messages=[], text="t", question="何ですか？").model_dump(
+        mode="json"
+    )
+    contents, _ = collect([write_jsonl(tmp_path / "g.jsonl", [row])], language="ja", culture="Japanese")
+    assert (contents[0]["language"], contents[0]["culture"]) == ("ja", "Japanese")
+
+
+def test_import_real_care_test_set_for_classification(shared_data, tmp_path):
+    source = shared_data / "care" / "Chinese-test.json"
+    raw = json.loads(source.read_text(encoding="utf-8"))
+    store = Store(tmp_path / "a.sqlite")
+    store.add_annotator("alice")
+    report = import_files(store, [source], tasks=("rank", "classify"), per_item=1)
+    assert report.items == len(raw) == 150 and report.responses == 0
+    items = store.items()
+    assert (
+        items[0].content["question"] == raw[0]["question"]
+        and items[0].content["reference"] == raw[0]["answer"]
+    )
+    # no candidate responses: only the classification task is offered
+    queue = store.queue(store.annotator(name="alice").id)
+    assert len(queue) == 150 and all(list(row.status) == ["classify"] for row in queue)
+
+
+def test_each_annotator_sees_their_own_fixed_order(tmp_path):
+    from culturalign.annotate.order import display_order
+
+    rows = [
+        dict(SAMPLE[0], id=f"q{i}", responses=[{"producer": f"m{j}", "text": f"r{j}"} for j in range(6)])
+        for i in range(5)
+    ]
+    store = make_store(tmp_path, rows)
+    alice, bob = store.annotator(name="alice").id, store.annotator(name="bob").id
+    orders = {
+        who: [[r["rid"] for r in display_order(who, item)] for item in store.items()] for who in (alice, bob)
+    }
+    assert orders[alice] != orders[bob]
+    assert orders[alice] == [[r["rid"] for r in display_order(alice, item)] for item in store.items()]
+    labels = [r["label"] for r in display_order(alice, store.items()[0])]
+    assert labels == ["A", "B", "C", "D", "E", "F"]

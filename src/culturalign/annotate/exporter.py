@@ -4,7 +4,7 @@
   associated_culture, rating, ...), the shape of CARE's preference release (paper 000
   §3.2), readable back by ``culturalign data`` (format ``care-prefs``).
 * ``pairs``: TRL preference pairs, best-rated versus worst-rated response per question
-  (paper 000 §4.1), for ``culturalign train``.
+  (paper 000 §4.1), made by the same code as ``culturalign data pairs``.
 * ``jsonl``: one record per item with every annotator's current judgments (rank and
   rate, classification, rubric) and the full history of edits.
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from culturalign.annotate import vocab
 from culturalign.annotate.store import Item, Store, Submission
-from culturalign.records import ChatMessage, CulturalQuestion, PreferencePair, RatedResponse
+from culturalign.records import CulturalQuestion, RatedResponse
 
 FORMATS = ("care", "pairs", "jsonl")
 
@@ -182,33 +182,15 @@ def rated_questions(merged: list[Merged]) -> list[CulturalQuestion]:
     return out
 
 
-def best_vs_worst(question: CulturalQuestion) -> PreferencePair | None:
-    """The highest-rated response against the lowest-rated one; None when no two differ.
-    Ties in rating are broken by the merged rank (already the order of ``responses``)."""
-    rated = [r for r in question.responses if r.rating is not None and not r.not_an_answer]
-    if len(rated) < 2:
-        return None
-    best = max(rated, key=lambda r: (r.rating, -rated.index(r)))
-    worst = min(rated, key=lambda r: (r.rating, -rated.index(r)))
-    if best.rating <= worst.rating:
-        return None
-    return PreferencePair(
-        question_id=question.id,
-        prompt=[ChatMessage(role="user", content=question.text)],
-        chosen=[ChatMessage(role="assistant", content=best.text)],
-        rejected=[ChatMessage(role="assistant", content=worst.text)],
-        chosen_rating=best.rating,
-        rejected_rating=worst.rating,
-        culture=question.culture,
-        category=question.category.value if question.category else None,
-        associated_culture=question.associated_culture.value if question.associated_culture else None,
-        source="annotate",
-    )
+def pair_rows(
+    merged: list[Merged], strategy: str = "best-worst", min_margin: float = 0.0
+) -> list[dict[str, Any]]:
+    """Preference pairs exactly as ``culturalign data pairs`` makes them from rated
+    questions (best-worst by default); ties in rating fall to the better merged rank."""
+    from culturalign.datasets.pairs import make_pairs
 
-
-def pair_rows(merged: list[Merged]) -> list[dict[str, Any]]:
-    pairs = [best_vs_worst(q) for q in rated_questions(merged)]
-    return [p.model_dump(mode="json") for p in pairs if p is not None]
+    result = make_pairs(rated_questions(merged), strategy=strategy, min_margin=min_margin)
+    return [p.model_dump(mode="json") for p in result.records]
 
 
 def full_rows(store: Store, merged: list[Merged]) -> list[dict[str, Any]]:
@@ -247,12 +229,14 @@ def full_rows(store: Store, merged: list[Merged]) -> list[dict[str, Any]]:
     return rows
 
 
-def export_rows(store: Store, fmt: str) -> list[dict[str, Any]]:
+def export_rows(
+    store: Store, fmt: str, *, strategy: str = "best-worst", min_margin: float = 0.0
+) -> list[dict[str, Any]]:
     merged = merge(store)
     if fmt == "care":
         return care_rows(merged)
     if fmt == "pairs":
-        return pair_rows(merged)
+        return pair_rows(merged, strategy, min_margin)
     if fmt == "jsonl":
         return full_rows(store, merged)
     from culturalign.errors import ConfigError

@@ -132,9 +132,15 @@ def _add_response(content: dict[str, Any], producer: str, text: str) -> bool:
 
 
 def collect(
-    paths: Sequence[Path], *, reference_as_response: bool = False
+    paths: Sequence[Path],
+    *,
+    reference_as_response: bool = False,
+    language: str | None = None,
+    culture: str | None = None,
 ) -> tuple[list[dict[str, Any]], ImportReport]:
-    """Read every file and build item snapshots; all located problems are raised together."""
+    """Read every file and build item snapshots; all located problems are raised together.
+    ``language`` and ``culture`` fill in items whose records do not say (generate outputs
+    carry no language)."""
     report = ImportReport(files=len(paths))
     contents: dict[str, dict[str, Any]] = {}
     origin: dict[str, str] = {}
@@ -209,10 +215,13 @@ def collect(
 
     if problems_all:
         raise DataError(problems_all)
-    if reference_as_response:
-        for content in contents.values():
-            if content["reference"]:
-                _add_response(content, "human", content["reference"])
+    for content in contents.values():
+        if reference_as_response and content["reference"]:
+            _add_response(content, "human", content["reference"])
+        if content["language"] is None:
+            content["language"] = language
+        if content["culture"] is None:
+            content["culture"] = culture
     report.items = len(contents)
     return list(contents.values()), report
 
@@ -234,13 +243,17 @@ def import_files(
     tasks: Sequence[str] = vocab.DEFAULT_TASKS,
     per_item: int | None = None,
     reference_as_response: bool = False,
+    language: str | None = None,
+    culture: str | None = None,
 ) -> ImportReport:
     """Import files, then hand each item to ``per_item`` annotators (kept as the project setting)."""
     if per_item is not None:
         if per_item < 1:
             raise ConfigError("--per-item must be at least 1")
         store.set_setting("per_item", str(per_item))
-    contents, report = collect(paths, reference_as_response=reference_as_response)
+    contents, report = collect(
+        paths, reference_as_response=reference_as_response, language=language, culture=culture
+    )
     report.summary = store.upsert_items(contents, tasks)
     report.summary.assigned = store.assign()
     return report

@@ -66,13 +66,23 @@ def import_cmd(
         "--reference-as-response",
         help="also offer the human reference answer as a candidate (as CARE did)",
     ),
+    language: str = typer.Option(None, "--language", help="ISO 639-1 code for items whose files give none"),
+    culture: str = typer.Option(
+        None, "--culture", help="culture for items whose files name none, e.g. Japanese"
+    ),
 ) -> None:
     """Import questions and candidate responses; assign them to annotators."""
     from culturalign.annotate.importer import import_files, parse_tasks
 
     store = _store(db)
     report = import_files(
-        store, files, tasks=parse_tasks(tasks), per_item=per_item, reference_as_response=reference_as_response
+        store,
+        files,
+        tasks=parse_tasks(tasks),
+        per_item=per_item,
+        reference_as_response=reference_as_response,
+        language=language,
+        culture=culture,
     )
     s = report.summary
     typer.echo(
@@ -142,12 +152,14 @@ def export_cmd(
     fmt: str = typer.Option("care", "--format", "-f", help="care | pairs | jsonl"),
     db: str = DbOpt,
     out: Path = typer.Option(None, "--out", "-o", help="output file (default: standard output)"),
+    strategy: str = typer.Option("best-worst", "--strategy", help="pairs only: best-worst (CARE) or all"),
+    min_margin: float = typer.Option(0.0, "--min-margin", help="pairs only: smallest rating gap for a pair"),
 ) -> None:
     """Export annotations: CARE release rows, best-vs-worst preference pairs, or everything."""
     from culturalign.annotate.exporter import export_rows
     from culturalign.io import atomic_write_text
 
-    rows = export_rows(_store(db), fmt)
+    rows = export_rows(_store(db), fmt, strategy=strategy, min_margin=min_margin)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if out is None:
         sys.stdout.write(text)
