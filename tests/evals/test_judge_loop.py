@@ -57,10 +57,11 @@ def test_prompt_carries_question_reference_and_response(tmp_path):
         seen.append(_prompt(req))
         return "Rating: [[5]]"
 
-    judge_items(scripted_lm(script, None), [_item(1, "literacy", response="My {answer} text")])
+    item = _item(1, "literacy", response="My {answer} text", reference="Ref {response} 1.")
+    judge_items(scripted_lm(script, None), [item])
     text = seen[0]
-    assert "Question 1?" in text and "Reference 1." in text and "My {answer} text" in text
-    assert "{question}" not in text and "{response}" not in text
+    assert "Question 1?" in text and "Ref {response} 1." in text and "My {answer} text" in text
+    assert "{question}" not in text and text.count("{response}") == 1  # the one in the reference
     assert text.rstrip().endswith("My {answer} text")
 
 

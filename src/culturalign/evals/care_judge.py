@@ -22,6 +22,7 @@ sampled judgments (distinct sample indices) and keeps the median of the valid on
 from __future__ import annotations
 
 import hashlib
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from culturalign.records.question import Category, parse_category
 RUBRIC_DIR = package_data("evals", "rubrics")
 RUBRICS = ("entities_opinion", "norms_commonsense", "literacy")
 PLACEHOLDERS = ("{question}", "{answer}", "{response}")
+_PLACEHOLDER = re.compile(r"\{(question|answer|response)\}")
 UNCATEGORISED_RUBRIC = "entities_opinion"
 RUBRIC_FOR_CATEGORY: dict[Category, str] = {
     Category.ENTITIES: "entities_opinion",
@@ -65,13 +67,11 @@ class Rubric:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
 
     def render(self, question: str, answer: str, response: str) -> str:
-        """Fill the three placeholders. Plain replacement, not ``str.format``, so a
-        user's rubric may contain other braces (JSON examples) untouched."""
-        return (
-            self.text.replace("{question}", question)
-            .replace("{answer}", answer)
-            .replace("{response}", response)
-        )
+        """Fill the three placeholders in one pass, not with ``str.format``: a user's
+        rubric may hold other braces (JSON examples), and a question or answer that
+        happens to contain ``{response}`` must stay as written."""
+        values = {"question": question, "answer": answer, "response": response}
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.text)
 
 
 @dataclass(frozen=True)
