@@ -60,7 +60,8 @@
       warn.classList.toggle("active", messages.length > 0);
       if (!messages.length) return;
       var p = document.createElement("p");
-      p.textContent = "Ranking and ratings disagree:";
+      var incomplete = messages.some(function (m) { return m.indexOf("needs a rating") !== -1; });
+      p.textContent = incomplete ? "Not ready to save:" : "Ranking and ratings disagree:";
       warn.appendChild(p);
       var ul = document.createElement("ul");
       messages.forEach(function (m) {
