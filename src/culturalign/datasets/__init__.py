@@ -29,7 +29,9 @@ FORMATS: dict[str, str] = {
     "globalopinionqa": "culturalign.datasets.globalopinion",
     "culturalbench": "culturalign.datasets.culturalbench",
     "culturebank": "culturalign.datasets.culturebank",
+    "mcq": "culturalign.datasets.mcq",
     "jsonl": "culturalign.datasets.jsonl",
+    "hub": "culturalign.datasets.hub",
 }
 
 
@@ -78,9 +80,18 @@ def _safe_sniff(mod: ModuleType, path: Path) -> bool:
 
 
 def load_any(path: str | Path, fmt: str | None = None) -> tuple[str, list]:
-    """Load a file or folder in any known format; returns (format name, records)."""
+    """Load a file, a folder or a hub id (``hf:OWNER/NAME``) in any known format;
+    returns (format name, records). A loader that trips over a file it was not made for
+    becomes a located error, never a traceback."""
+    if fmt == "hub" or str(path).startswith("hf:"):
+        return "hub", loader("hub").load(str(path))
     path = Path(path)
     name = fmt or detect_format(path)
     if not path.exists():
         raise DataError([Problem(str(path), None, None, "no such file or folder")])
-    return name, loader(name).load(path)
+    try:
+        return name, loader(name).load(path)
+    except (DataError, ConfigError):
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise DataError([Problem(str(path), None, None, f"cannot read as {name}: {type(exc).__name__}: {exc}")]) from None
