@@ -1,9 +1,12 @@
 """The generation stage: questions in, one ``ModelResponse`` per (question, sample) out.
 
-Every call goes through the cached ``LM``; responses are streamed to ``OUT.partial``
-as they arrive and the final file is written atomically at the end, so a run killed
-at any point and started again pays only for what is missing and ends with exactly
-one record per item.
+Every call goes through the cached ``LM``; new responses are streamed to ``OUT.partial``
+as they arrive (for a user to watch) and the final file is written atomically at the
+end, so a run killed at any point and started again pays only for what is missing and
+ends with exactly one record per item. The call cache is what makes a rerun cheap: the
+partial file is flushed per record (it survives a killed process) but fsynced only
+when there is no cache to hold the answers, since an fsync per answer costs more than
+a small model's answer itself.
 """
 
 from __future__ import annotations
@@ -39,13 +42,10 @@ def generate_responses(
 
         raise ConfigError(f"--lang must be 'native' or 'en', not {lang!r}")
     params = params or GenerationParams()
+    template = load_mode(mode, template_dir)
     prompts = [
         build_messages(
-            q.text_in(lang),
-            mode=mode,
-            culture=q.culture,
-            system_prompt=system_prompt,
-            template_dir=template_dir,
+            q.text_in(lang), mode=mode, culture=q.culture, system_prompt=system_prompt, template=template
         )
         for q in questions
     ]
@@ -74,14 +74,17 @@ def generate_responses(
     partial = None
     if out is not None:
         out = Path(out)
-        partial = JsonlAppender(out.with_name(out.name + ".partial"))
+        partial = (JsonlAppender if lm.cache is None else _FlushedAppender)(
+            out.with_name(out.name + ".partial")
+        )
     try:
         completions = lm.generate(
             prompts,
             params,
             n=n_samples,
             desc=f"generate ({mode}, {lang})",
-            on_result=(lambda i, k, c: partial.write(record(i, k, c))) if partial else None,
+            # answers served from the cache are already safe there: only new ones are streamed
+            on_result=(lambda i, k, c: c.cached or partial.write(record(i, k, c))) if partial else None,
         )
     finally:
         if partial is not None:
@@ -91,6 +94,20 @@ def generate_responses(
         write_records(out, responses)
         out.with_name(out.name + ".partial").unlink(missing_ok=True)
     return responses
+
+
+class _FlushedAppender:
+    """JSONL lines flushed to the OS one by one (a killed process loses none), not fsynced."""
+
+    def __init__(self, path: Path):
+        self._fh = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+
+    def write(self, record: ModelResponse) -> None:
+        self._fh.write(record.model_dump_json() + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
 
 
 def load_questions(

@@ -46,12 +46,14 @@ def build_messages(
     culture: str | None = None,
     system_prompt: str | None = None,
     template_dir: str | Path | None = None,
+    template: Template | None = None,
 ) -> list[ChatMessage]:
     """The chat messages for one question under one prompting mode.
 
-    ``system_prompt`` replaces whatever system text the mode has (or adds one).
+    ``system_prompt`` replaces whatever system text the mode has (or adds one);
+    ``template`` (from ``load_mode``) saves re-reading the mode file for every question.
     """
-    template = load_mode(mode, template_dir)
+    template = template or load_mode(mode, template_dir)
     sections = split_sections(template)
     values = {"question": question, "culture": culture or "the relevant"}
     msgs: list[ChatMessage] = []

@@ -238,7 +238,7 @@ class LM:
                 else:
                     missing.append(i)
 
-            size = max(1, self.backend.chunk_size)
+            size = max(1, self.backend.chunk_size) if missing else 1  # (reading it may load a model)
             for start in range(0, len(missing), size):
                 chunk = missing[start : start + size]
                 seen: set[int] = set()

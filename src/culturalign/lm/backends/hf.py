@@ -36,6 +36,9 @@ _FALLBACK_TEMPLATE = (
 )
 
 
+_DTYPES = (None, "auto", "float32", "fp32", "bfloat16", "bf16", "float16", "fp16")
+
+
 def _resolve_dtype(name: str | None, device: str):
     import torch
 
@@ -78,6 +81,9 @@ def adapter_base(path: str) -> str | None:
 
 
 class HFBackend(Backend):
+    """The model and tokenizer load on first use, not on construction: a rerun that the
+    call cache answers completely never imports torch or reads the weights."""
+
     kind = "hf"
 
     def __init__(
@@ -91,29 +97,69 @@ class HFBackend(Backend):
         model_obj: Any = None,
         tokenizer_obj: Any = None,
     ):
-        import torch
-
         self.model_name = str(model)
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.adapter = str(adapter) if adapter else None
         base = self.model_name
         if self.adapter is None and (named := adapter_base(base)) is not None:
             # an adapter-only folder: load its base, then the adapter
             self.adapter, base = base, named
         self.base_name = base
-        self.dtype = _resolve_dtype(dtype, self.device)
+        self._device = device
+        self._dtype_name = dtype
+        self._batch_size = batch_size
+        self._model: Any = None
+        self._tokenizer: Any = None
+        if dtype not in _DTYPES:
+            raise ConfigError(f"unknown dtype {dtype!r}; use auto, float32, bfloat16 or float16")
         if model_obj is not None:
-            self.model, self.tokenizer = model_obj, tokenizer_obj
-        else:
-            self.model, self.tokenizer = self._load(base, self.dtype)
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        if not getattr(self.tokenizer, "chat_template", None):
-            log.warning("%s has no chat template; using a plain role-tagged template", base)
-            self.tokenizer.chat_template = _FALLBACK_TEMPLATE
-        self.model.eval()
-        self.chunk_size = batch_size or (32 if self.device.startswith("cuda") else 8)
+            self._attach(model_obj, tokenizer_obj)
+        elif base.startswith(("/", "./", "../", "~")) and not Path(base).expanduser().is_dir():
+            raise ConfigError(f"no model folder {base}")
+        elif Path(base).is_dir() and not (Path(base) / "config.json").exists():
+            raise ConfigError(f"{base} holds no config.json: not a transformers model folder")
         self._identity = self._make_identity()
+
+    # -- lazy state ----------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        if self._device is None:
+            import torch
+
+            self._device = "cuda" if torch.cuda.is_available() else "cpu"
+        return self._device
+
+    @property
+    def chunk_size(self) -> int:  # type: ignore[override]
+        return self._batch_size or (32 if self.device.startswith("cuda") else 8)
+
+    @chunk_size.setter
+    def chunk_size(self, value: int) -> None:
+        self._batch_size = value
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._attach(*self._load(self.base_name, _resolve_dtype(self._dtype_name, self.device)))
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            _ = self.model
+        return self._tokenizer
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _attach(self, model: Any, tokenizer: Any) -> None:
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        if not getattr(tokenizer, "chat_template", None):
+            log.warning("%s has no chat template; using a plain role-tagged template", self.base_name)
+            tokenizer.chat_template = _FALLBACK_TEMPLATE
+        model.eval()
+        self._model, self._tokenizer = model, tokenizer
 
     # -- loading -----------------------------------------------------------------------
     def _load(self, base: str, dtype):
@@ -130,7 +176,7 @@ class HFBackend(Backend):
             )
             tokenizer = AutoTokenizer.from_pretrained(tok_src)
             model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load model {base!r}: {exc}") from None
         finally:
             if bars:
@@ -143,13 +189,21 @@ class HFBackend(Backend):
         return model, tokenizer
 
     def _make_identity(self) -> dict[str, Any]:
+        """Backend, model, weights hash, adapter hash, and the dtype when it is not the
+        default (an explicit half-precision run must not share cached answers with fp32).
+        "auto" resolves the same way on one machine, so it stays out of the key."""
         ident: dict[str, Any] = {"backend": "hf", "model": self.base_name}
         fp = weights_fingerprint(self.base_name)
         ident["weights"] = fp or hub_revision(self.base_name) or "unknown"
         if self.adapter:
             ident["adapter"] = weights_fingerprint(self.adapter) or self.adapter
-        dtype = str(getattr(self.model, "dtype", self.dtype)).removeprefix("torch.")
-        if dtype != "float32":  # half precision changes outputs; fp32 keys stay as they were
+        if self._model is not None:
+            dtype = str(getattr(self._model, "dtype", "float32")).removeprefix("torch.")
+        else:
+            dtype = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(
+                self._dtype_name or "auto", self._dtype_name or "auto"
+            )
+        if dtype not in ("float32", "auto"):
             ident["dtype"] = dtype
         return ident
 
