@@ -309,3 +309,21 @@ def test_every_eval_runs_on_the_sample_data_with_a_tiny_model(tiny_model_dir, tm
         }
     run = json.loads((tmp_path / "mcq" / "run.json").read_text())
     assert run["kind"] == "eval-mcq" and "choice/mcq_text" in run["prompts"]
+
+
+class TopLogprobsMissing(Scripted):
+    """An API whose top_logprobs list none of the labels (every log-probability None)."""
+
+    def label_logprobs(self, requests, on_done):
+        for i, r in enumerate(requests):
+            on_done(i, LabelScoreResult(logprobs=dict.fromkeys(r.labels), method="top_logprobs"))
+
+
+def test_labels_missing_from_top_logprobs_are_asked_again_by_generation(tmp_path):
+    items = mcq_loader.load(SAMPLE / "choice_mcq.jsonl")
+    backend = TopLogprobsMissing(reply=lambda text: "The answer is B.")
+    s = run_mcq(_lm(backend), items, tmp_path)
+    assert s["methods"] == {"generate-parse": 4}
+    assert s["accuracy"] == pytest.approx(2 / 4)  # answers B on mcq-2 and mcq-3
+    rec = _items(tmp_path)[1]
+    assert rec["raw_text"] == "The answer is B." and rec["choice"] == 1 and rec["correct"]

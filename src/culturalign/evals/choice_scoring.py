@@ -93,7 +93,38 @@ def score_labels(
         )
         for i, res in zip(idxs, results, strict=True):
             out[i] = _from_label_result(res, labs)
+    # an API's top_logprobs that show none of the labels: ask again, generate and parse
+    unseen = [
+        i for i, o in enumerate(out) if o is not None and o.method == "top_logprobs" and o.probs is None
+    ]
+    if unseen:
+        again = _generate_parse(lm, [prompts[i] for i in unseen], [labels[i] for i in unseen], desc)
+        for i, scores in zip(unseen, again, strict=True):
+            out[i] = scores
     return [o if o is not None else OptionScores(error="no result") for o in out]
+
+
+def _generate_parse(
+    lm: LM, prompts: Sequence[Prompt], labels: Sequence[Sequence[str]], desc: str
+) -> list[OptionScores]:
+    from culturalign.lm.labels import FALLBACK_PARAMS, parse_label
+    from culturalign.records.generation import ChatMessage
+
+    chats = [(ChatMessage(role="user", content=p),) if isinstance(p, str) else p for p in prompts]
+    replies = lm.generate(chats, FALLBACK_PARAMS, desc=f"{desc} (generate-parse)")
+    out = []
+    for (reply,), labs in zip(replies, labels, strict=True):
+        scores = OptionScores(
+            logprobs=[None] * len(labs), method=GENERATE_PARSE, raw_text=reply.text, cached=reply.cached
+        )
+        picked = parse_label(reply.text or "", list(labs)) if reply.ok else None
+        if picked is None:
+            scores.error = reply.error or "no option could be parsed from the reply"
+        else:
+            scores.choice = list(labs).index(picked)
+            scores.probs = [1.0 if k == scores.choice else 0.0 for k in range(len(labs))]
+        out.append(scores)
+    return out
 
 
 def _from_label_result(res: Any, labels: Sequence[str]) -> OptionScores:

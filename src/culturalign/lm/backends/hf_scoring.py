@@ -139,13 +139,18 @@ def _score_with_shared_prefix(backend: HFBackend, batch: list[_Prepared]) -> lis
         ids[row, width - len(p.context) :] = torch.tensor(p.context)
         mask[row, width - len(p.context) :] = 1
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    inputs = {
+        "input_ids": ids.to(device),
+        "attention_mask": mask.to(device),
+        "position_ids": positions.to(device),
+        "use_cache": True,
+    }
     with torch.inference_mode():
-        out = backend.model(
-            input_ids=ids.to(device),
-            attention_mask=mask.to(device),
-            position_ids=positions.to(device),
-            use_cache=True,
-        )
+        # only the last position's logits are needed: skip the vocabulary projection elsewhere
+        try:
+            out = backend.model(**inputs, logits_to_keep=1)
+        except TypeError:  # a model without ``logits_to_keep``
+            out = backend.model(**inputs)
     first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # [batch, vocab]
     cache = out.past_key_values
     if cache is None or not hasattr(cache, "reorder_cache"):
