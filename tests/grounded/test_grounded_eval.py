@@ -213,3 +213,21 @@ def test_judge_without_logprobs_says_its_scores_are_verdicts(scripted, tmp_path)
     assert any("gives no log-probabilities" in n for n in summary.notes)
     assert any("parsed Yes/No verdict (1 or 0), not a probability" in n for n in summary.notes)
     assert "augmented" not in (tmp_path / "run" / "table.md").read_text()
+
+
+def test_knowledge_descriptions_as_training_text(tmp_path, sample_dir):
+    from typer.testing import CliRunner
+
+    from culturalign.cli import app
+    from culturalign.records.grounded import KnowledgeText
+
+    out = tmp_path / "knowledge.jsonl"
+    knowledge = sample_dir / "culturebank_knowledge.csv"
+    result = CliRunner().invoke(
+        app, ["synth", "grounded-export", "--knowledge", str(knowledge), "--knowledge-text", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_records(out, KnowledgeText)
+    assert [r.knowledge_id for r in rows] == ["cb-jp-shoes", "cb-de-sunday", "cb-kr-elders", "cb-se-fika"]
+    assert rows[0].text.startswith("In Japanese culture, when visiting someone's home, guests take off")
+    assert json.loads(out.read_text().splitlines()[0])["text"] == rows[0].text  # TRL reads the "text" column

@@ -161,3 +161,11 @@ def test_describe_structured_record():
     assert plural == "Among Americans, people tip servers."
     with pytest.raises(ValueError, match="neither a description nor an actor behaviour"):
         describe(KnowledgeItem(id="z", cultural_group="Thai"))
+
+
+def test_grounded_outputs_that_quote_knowledge_are_not_sniffed_as_knowledge(tmp_path):
+    q = tmp_path / "questions.jsonl"
+    q.write_text('{"id": "a-q", "knowledge_id": "a", "knowledge": "Some knowledge.", "question": "Why?"}\n')
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"question_id": "a-q", "knowledge": "Some knowledge.", "topic": "T"}\n')
+    assert not culturebank.sniff(q) and not culturebank.sniff(items)

@@ -146,26 +146,48 @@ def _finish_file_log(log, out: Path, lms) -> None:
 
 @synth_app.command("grounded-export")
 def synth_grounded_export(
-    items: Path = typer.Option(
-        ..., "--items", "-i", help="items.jsonl of an `eval grounded` run, or the run directory"
+    items: Path | None = typer.Option(
+        None, "--items", "-i", help="items.jsonl of an `eval grounded` run, or the run directory"
     ),
     dpo: Path | None = typer.Option(None, "--dpo", help="write DPO pairs (augmented chosen, plain rejected)"),
     sft: Path | None = typer.Option(None, "--sft", help="write SFT examples for questions scored below λ"),
     lam: float = LambdaOpt,
+    knowledge: Path | None = typer.Option(
+        None, "--knowledge", "-k", help="CultureBank knowledge file, for --knowledge-text"
+    ),
+    knowledge_text: Path | None = typer.Option(
+        None, "--knowledge-text", help="write each knowledge record as training text ({'text': ...})"
+    ),
     templates: Path | None = TemplatesOpt,
 ) -> None:
-    """Turn a grounded evaluation run into DPO pairs and λ-filtered SFT data (paper 003 §4.2)."""
+    """Training data of paper 003 §4.2: DPO pairs and λ-filtered SFT data from a grounded
+    evaluation run, and the knowledge descriptions themselves as training text."""
     from culturalign.errors import ConfigError
-    from culturalign.io import read_records
+    from culturalign.io import read_records, write_records
     from culturalign.records.grounded import GroundedEvalItem
-    from culturalign.synth.grounded_export import export_training_data
 
-    if dpo is None and sft is None:
-        raise ConfigError("nothing to write: give --dpo FILE and/or --sft FILE")
-    path = items / "items.jsonl" if items.is_dir() else items
-    records = read_records(path, GroundedEvalItem)
-    counts = export_training_data(records, dpo_out=dpo, sft_out=sft, lam=lam, template_dir=templates)
-    _print_export(_console(), counts, dpo, sft, lam)
+    if dpo is None and sft is None and knowledge_text is None:
+        raise ConfigError(
+            "nothing to write: give --dpo FILE and/or --sft FILE (with --items), or --knowledge-text FILE"
+        )
+    if (dpo is not None or sft is not None) and items is None:
+        raise ConfigError("--dpo/--sft read an evaluation run: give --items RUN_DIR")
+    if (knowledge_text is None) != (knowledge is None):
+        raise ConfigError("--knowledge and --knowledge-text go together")
+    console = _console()
+    if knowledge is not None and knowledge_text is not None:
+        from culturalign.datasets import culturebank
+        from culturalign.synth.grounded_export import knowledge_texts
+
+        n = write_records(knowledge_text, knowledge_texts(culturebank.load(knowledge)))
+        console.print(f"wrote {n} knowledge descriptions to {knowledge_text}")
+    if items is not None and (dpo is not None or sft is not None):
+        from culturalign.synth.grounded_export import export_training_data
+
+        path = items / "items.jsonl" if items.is_dir() else items
+        records = read_records(path, GroundedEvalItem)
+        counts = export_training_data(records, dpo_out=dpo, sft_out=sft, lam=lam, template_dir=templates)
+        _print_export(console, counts, dpo, sft, lam)
 
 
 @eval_app.command("grounded")

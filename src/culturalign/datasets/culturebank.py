@@ -70,6 +70,8 @@ def _looks_like_knowledge(columns: list[str]) -> bool:
     canon = {canonical_column(c) for c in columns}
     if "actor_behavior" in canon:
         return True
+    if raw & {"question", "question_id", "knowledge_id"}:
+        return False  # grounded questions or evaluation items that quote their knowledge
     return "knowledge" in raw or ("description" in canon and bool(canon & {"cultural_group", "topic"}))
 
 

@@ -3,7 +3,8 @@
 ``GroundedEvalItem`` is one line of a run's ``items.jsonl``: the plain answer, the
 knowledge-augmented answer, and the judge's knowledge-entailment score for each.
 ``SFTExample`` is TRL's conversational prompt-completion format (``prompt`` and
-``completion`` as message lists) plus provenance fields the trainer ignores.
+``completion`` as message lists) and ``KnowledgeText`` its language-modelling format
+(``text``), each with provenance fields the trainer ignores.
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ class SFTExample(BaseModel):
     prompt: list[ChatMessage]
     completion: list[ChatMessage]
     entailment: float | None = Field(default=None, description="the plain answer's score that selected it")
+    culture: str | None = None
+    category: str | None = None
+    source: str | None = None
+
+
+class KnowledgeText(BaseModel):
+    """One knowledge description as plain training text (paper 003 §4.2.2, first SFT step)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    knowledge_id: str
     culture: str | None = None
     category: str | None = None
     source: str | None = None

@@ -4,7 +4,9 @@
   *rejected*, for the same plain prompt, so the model learns to bring the knowledge
   in by itself. Written as ``PreferencePair`` records (TRL's conversational preference
   format).
-* SFT (§4.2.2): the questions whose plain answer has an entailment score below λ
+* knowledge SFT (§4.2.2, first step): each knowledge record as its short description,
+  one ``KnowledgeText`` (TRL's language-modelling format) per record.
+* SFT (§4.2.2, second step): the questions whose plain answer has an entailment score below λ
   (0.6 in the paper) get the knowledge-augmented answer as their target. Written as
   ``SFTExample`` records (TRL's conversational prompt-completion format).
 
@@ -22,7 +24,8 @@ from pathlib import Path
 from culturalign.errors import ConfigError
 from culturalign.io import write_records
 from culturalign.records.generation import ChatMessage
-from culturalign.records.grounded import GroundedEvalItem, SFTExample
+from culturalign.records.grounded import GroundedEvalItem, KnowledgeText, SFTExample
+from culturalign.records.knowledge import KnowledgeItem, describe
 from culturalign.records.preference import PreferencePair
 from culturalign.synth import grounded_prompts as gp
 
@@ -147,3 +150,13 @@ def export_training_data(
     if sft_out is not None:
         write_records(Path(sft_out), sft_examples(items, lam, counts, template_dir))
     return counts
+
+
+def knowledge_texts(items: Sequence[KnowledgeItem]) -> list[KnowledgeText]:
+    """Every knowledge record as the description the prompts see."""
+    return [
+        KnowledgeText(
+            text=describe(i), knowledge_id=i.id, culture=i.cultural_group, category=i.topic, source=SOURCE
+        )
+        for i in items
+    ]
