@@ -80,7 +80,10 @@ class GroundedQuestion(BaseModel):
     indirectness: float | None = None
     attempts: int = 1
     accepted: bool = True
-    score_source: str | None = Field(default=None, description="'logprob' or 'parsed verdict'")
+    score_source: str | None = Field(
+        default=None,
+        description="'logprob', 'parsed verdict', 'mixed', or 'given' (a release's own question)",
+    )
     json_failures: int = Field(default=0, description="generations rejected as invalid JSON")
     threshold: float | None = None
     history: list[CandidateScore] = Field(default_factory=list)

@@ -289,7 +289,10 @@ def synthesize_grounded(
     prompts = _Prompts(template_dir)
     states = [_Item(item, describe(item)) for item in items]
     failures: dict[int, GroundedSynthFailure] = {}
-    partial = JsonlAppender(Path(str(out) + ".partial")) if out is not None else None
+    partial = None
+    if out is not None:  # a salvage copy for a killed run; the call cache makes a rerun cheap
+        Path(str(out) + ".partial").unlink(missing_ok=True)
+        partial = JsonlAppender(Path(str(out) + ".partial"))
     try:
         for attempt in range(1, config.max_attempts + 1):
             active = [s for s in states if not s.done]
