@@ -42,7 +42,9 @@ def opinions(
     model: str = ModelOpt,
     fmt: str | None = FormatOpt,
     limit: int | None = LimitOpt,
-    country: list[str] = typer.Option([], "--country", help="only these countries (repeatable)"),
+    country: list[str] = typer.Option(
+        [], "--country", help="only these countries, by name or WVS code (repeatable)"
+    ),
     unsteered: bool = typer.Option(
         True,
         "--unsteered/--no-unsteered",
@@ -56,6 +58,7 @@ def opinions(
     """1 − Jensen–Shannon distance between the model's answer distribution and each
     country's survey shares; cultureSim, the spread across countries, and the countries
     the unsteered model is closest to."""
+    from culturalign.datasets.wvs import country_name
     from culturalign.evals.choice_data import opinion_items
     from culturalign.evals.opinions import run_opinions
 
@@ -64,7 +67,7 @@ def opinions(
         open_lm(model, cache),
         items,
         out,
-        countries=country or None,
+        countries=[country_name(c) for c in country] or None,  # WVS codes (USA) work too
         unsteered=unsteered,
         closest=closest,
         chat=chat,
