@@ -6,6 +6,8 @@ Multi-GPU runs use the same commands under accelerate:
 
     accelerate launch --config_file "$(culturalign train accelerate-config ddp)" \\
         -m culturalign train dpo --model hf:Qwen/Qwen2.5-7B-Instruct --data pairs.jsonl --out runs/dpo
+
+and, to check the distributed path without GPUs, ``torchrun --nproc_per_node 2 -m culturalign train ...``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def _overrides(sets: list[str] | None) -> dict:
 
 
 def _print_result(result) -> None:
+    from culturalign.train.outputs import is_main_process
+
+    if not is_main_process():  # one summary per run, not one per process
+        return
     typer.echo(
         f"{result.method}: {result.steps} optimizer steps in {result.seconds:.1f} s on {result.n_train} examples"
     )

@@ -2,7 +2,8 @@
 
 ``accelerate launch --config_file "$(culturalign train accelerate-config NAME)" -m
 culturalign train ...`` runs the ordinary training command under DDP, DeepSpeed
-ZeRO-2/3 or FSDP; ``cpu-ddp`` runs two CPU processes for checking a setup.
+ZeRO-2/3 or FSDP. Without GPUs, ``torchrun --nproc_per_node 2 -m culturalign train ...``
+runs two CPU processes (gloo) through the same code.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from culturalign.errors import ConfigError
 from culturalign.paths import package_data
 
-ACCELERATE_CONFIGS = ("ddp", "deepspeed-zero2", "deepspeed-zero3", "fsdp", "cpu-ddp")
+ACCELERATE_CONFIGS = ("ddp", "deepspeed-zero2", "deepspeed-zero3", "fsdp")
 
 
 def accelerate_config(name: str) -> Path:

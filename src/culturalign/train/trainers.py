@@ -116,7 +116,7 @@ def trl_args(method: str, cfg: TrainConfig, plan: BatchPlan, checkpoint_dir: Pat
     on_gpu = cuda_available()
     bf16 = bf16_supported() if cfg.bf16 is None else cfg.bf16
     if bf16 and not on_gpu:
-        raise ConfigError(f"{cfg.where('bf16')}: bf16: needs a CUDA device that supports it; none is visible")
+        notes.append("bf16: mixed precision by CPU autocast (asked for explicitly; fp32 is the CPU default)")
     args: dict[str, Any] = {
         "output_dir": str(checkpoint_dir),
         "per_device_train_batch_size": plan.per_device,
@@ -144,6 +144,7 @@ def trl_args(method: str, cfg: TrainConfig, plan: BatchPlan, checkpoint_dir: Pat
         "dataloader_num_workers": 0,
         "dataloader_pin_memory": on_gpu,
         "max_length": cfg.max_length,
+        "ddp_find_unused_parameters": False,  # every trained weight is used in every step
     }
     if method == "dpo":
         args |= {
