@@ -105,6 +105,17 @@ def test_sft_from_care_questions_uses_reference_answers():
     assert "Chinese" in " ".join(m.content for m in english[0].prompt)  # role-play names the culture
 
 
+def test_sft_on_a_published_care_file_uses_the_human_answers():
+    from culturalign.paths import package_data
+
+    sample = package_data("data", "sample", "care_prefs.jsonl")
+    rows = [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()]
+    human = {r["question"]: r["response"] for r in rows if r["source"] == "human"}
+    examples = d.load_sft(sample)
+    assert examples and all(ex.prompt[-1].content in human for ex in examples)
+    assert all(ex.completion[0].content == human[ex.prompt[-1].content] for ex in examples)
+
+
 def test_sft_from_messages_and_pairs(tmp_path, pairs_file):
     conv = write_jsonl(
         tmp_path / "m.jsonl",

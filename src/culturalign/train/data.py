@@ -214,7 +214,8 @@ def _kind_of(path: Path, rows) -> DataKind:
                 path,
                 where,
                 f"cannot tell the data format from columns {sorted(first)}: expected prompt/chosen/rejected, "
-                "prompt/completion/label, prompt/completion, messages, or CARE questions (id/text/culture)",
+                "prompt/completion/label, prompt/completion, messages, or CARE questions (id/text/culture); "
+                "for rated responses in a published format, build pairs first with `culturalign data pairs`",
             )
         )
     return kind
@@ -269,9 +270,18 @@ def load_sft(path: str | Path, *, mode: str = "vanilla", lang: str = "native", s
 
     path = Path(path)
     rows = read_rows(path, split)
-    kind = _kind_of(path, rows)
+    kind = detect_kind(rows[0][1]) if rows else None
+    questions: list[CulturalQuestion] | None = None
+    if kind is None:
+        questions = _published_questions(path)  # CARE's own files: SFT on the human reference answers
+        kind = "questions"
+        if questions is None:
+            _kind_of(path, rows)  # raises the located "cannot tell the format" error
     if kind == "questions":
-        questions = _convert(path, rows, "CARE question", lambda r, i, s: CulturalQuestion.model_validate(r))
+        if questions is None:
+            questions = _convert(
+                path, rows, "CARE question", lambda r, i, s: CulturalQuestion.model_validate(r)
+            )
         out = []
         for q in questions:
             answer = q.reference_in(lang)
@@ -305,6 +315,18 @@ def load_sft(path: str | Path, *, mode: str = "vanilla", lang: str = "native", s
     if kind == "unpaired":
         rows = [(w, r) for w, r in rows if _label(r.get("label"))]
     return _convert(path, rows, "SFT example", to_sft)
+
+
+def _published_questions(path: Path) -> list[CulturalQuestion] | None:
+    """Questions from a file in a published format (CARE test or preference files), if any loader knows it."""
+    from culturalign.datasets import load_any
+
+    try:
+        _, records = load_any(path)
+    except (DataError, ConfigError):
+        return None
+    questions = [r for r in records if isinstance(r, CulturalQuestion)]
+    return questions or None
 
 
 # -- held-out split and TRL datasets -----------------------------------------------------
