@@ -101,3 +101,34 @@ def test_reference_model_is_the_in_memory_start_not_the_disk_copy(tiny_model_dir
         assert not ref[name].requires_grad
     assert args.bf16 is False and args.use_cpu is True and args.gradient_checkpointing is False
     assert "frozen copy" in notes[-1]
+
+
+def test_merge_and_training_on_top_of_an_adapter(tiny_spec, pairs_file, tmp_path):
+    merged = train(
+        "dpo",
+        tiny_spec,
+        pairs_file,
+        tmp_path / "merged",
+        config={"preset": "tiny-test"},
+        lora=True,
+        merge=True,
+    )
+    assert (tmp_path / "merged" / "model.safetensors").is_file()
+    assert not (tmp_path / "merged" / "adapter_config.json").exists()
+    assert heldout_gap(tmp_path / "merged", tmp_path / "merged" / "heldout.jsonl") == pytest.approx(
+        merged.gap_after.gap, rel=1e-4, abs=1e-3
+    )
+    # an adapter-only folder as the starting model: its adapter is folded in first, and
+    # the new run is saved as full weights (an adapter over the old base would be wrong)
+    first = train("sft", tiny_spec, pairs_file, tmp_path / "sft", config={"preset": "tiny-test"}, lora=True)
+    second = train(
+        "dpo",
+        f"hf:{tmp_path / 'sft'}",
+        pairs_file,
+        tmp_path / "dpo",
+        config={"preset": "tiny-test"},
+        lora=True,
+    )
+    assert any("merged the adapter" in n for n in second.notes)
+    assert second.gap_before.gap == pytest.approx(first.gap_after.gap, rel=1e-4, abs=1e-3)
+    assert (tmp_path / "dpo" / "model.safetensors").is_file()

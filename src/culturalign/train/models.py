@@ -128,9 +128,13 @@ def load_model(spec: str, *, for_training: bool = True, qlora: Any = None) -> Lo
     except OSError as exc:
         raise ConfigError(f"cannot load model {base!r}: {exc}") from None
     if adapter:
+        import warnings
+
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, adapter)
+        with warnings.catch_warnings():  # peft reads a renamed transformers attribute
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            model = PeftModel.from_pretrained(model, adapter)
         if for_training:
             if qlora is not None and qlora.enabled:
                 raise ConfigError(
