@@ -96,13 +96,22 @@ class Runner:
             out.append(steps.split_stage(self))
         if d.preferences and any(t.data == "pairs" for t in self.exp.train):
             out.append(steps.pairs_stage(self))
-        for t in self.exp.train:
-            out.append(steps.train_stage(self, t))
-        for e in self.exp.evaluations:
-            for model in e.models or self.exp.model_names:
-                for mode in e.modes:
-                    for lang in e.langs:
-                        out.append(steps.eval_stage(self, e, model, mode, lang))
+        trained = {t.name for t in self.exp.train}
+
+        def evals(of_trained: bool) -> list[Stage]:
+            return [
+                steps.eval_stage(self, e, model, mode, lang)
+                for e in self.exp.evaluations
+                for model in e.models or self.exp.model_names
+                if (model in trained) == of_trained
+                for mode in e.modes
+                for lang in e.langs
+            ]
+
+        # the given models are evaluated first, then trained, then the trained ones evaluated
+        out += evals(False)
+        out += [steps.train_stage(self, t) for t in self.exp.train]
+        out += evals(True)
         out.append(steps.report_stage(self))
         return out
 
