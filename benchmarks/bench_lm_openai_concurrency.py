@@ -19,8 +19,8 @@ os.environ.setdefault("CULTURALIGN_PROGRESS", "0")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompts", type=int, default=16)
-    parser.add_argument("--tokens", type=int, default=16)
-    parser.add_argument("--server-threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--tokens", type=int, default=12)
+    parser.add_argument("--server-threads", type=int, default=1)
     args = parser.parse_args()
     from culturalign.lm import load_lm
     from culturalign.models import embedded
