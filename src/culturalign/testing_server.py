@@ -33,9 +33,17 @@ def free_port() -> int:
 
 
 def start_transformers_serve(
-    model_dir: str | Path, *, port: int | None = None, timeout: float = 180.0, threads: int = 1
+    model_dir: str | Path,
+    *,
+    port: int | None = None,
+    timeout: float = 180.0,
+    threads: int = 1,
+    extra_args: tuple[str, ...] = (),
 ) -> tuple[str, subprocess.Popen]:
-    """Start ``transformers serve MODEL_DIR`` on 127.0.0.1 and wait for it to be healthy."""
+    """Start ``transformers serve MODEL_DIR`` on 127.0.0.1 and wait for it to be healthy.
+
+    Without ``--continuous-batching`` (an ``extra_args`` option) the server runs one
+    generation at a time, whatever the number of requests in flight."""
     port = port or free_port()
     env = dict(os.environ)
     env.update(
@@ -62,6 +70,7 @@ def start_transformers_serve(
         "float32",
         "--log-level",
         "warning",
+        *extra_args,
     ]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     proc.log_path = log.name  # type: ignore[attr-defined]
