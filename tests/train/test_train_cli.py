@@ -98,5 +98,5 @@ def test_help_and_config_commands_stay_light():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert "care-paper" in proc.stdout and "learning_rate: 0.0001" in proc.stdout
+    assert "care-paper" in proc.stdout and "learning_rate: 0.0005" in proc.stdout
     assert "deepspeed-zero3.yaml" in proc.stdout

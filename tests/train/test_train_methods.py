@@ -132,3 +132,26 @@ def test_merge_and_training_on_top_of_an_adapter(tiny_spec, pairs_file, tmp_path
     assert any("merged the adapter" in n for n in second.notes)
     assert second.gap_before.gap == pytest.approx(first.gap_after.gap, rel=1e-4, abs=1e-3)
     assert (tmp_path / "dpo" / "model.safetensors").is_file()
+
+
+def test_kto_on_unpaired_rows(tiny_spec, tmp_path):
+    from train_helpers import make_pairs, write_jsonl
+
+    rows = []
+    for p in make_pairs(24):
+        rows.append(
+            {"question_id": p["question_id"], "prompt": p["prompt"], "completion": p["chosen"], "label": True}
+        )
+        rows.append(
+            {
+                "question_id": p["question_id"],
+                "prompt": p["prompt"],
+                "completion": p["rejected"],
+                "label": False,
+            }
+        )
+    data = write_jsonl(tmp_path / "unpaired.jsonl", rows)
+    result = train("kto", tiny_spec, data, tmp_path / "kto", config={"preset": "tiny-test"})
+    assert result.n_train + result.n_heldout == 48
+    assert result.gap_before.accuracy is None  # unpaired: desirable mean minus undesirable mean
+    assert result.gap_after.gap > result.gap_before.gap + 1.0

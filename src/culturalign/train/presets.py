@@ -150,7 +150,7 @@ class TrainConfig(_Strict):
 
 
 _CPU_DEMO: dict[str, Any] = {
-    "learning_rate": 1e-4,
+    "learning_rate": 5e-4,
     "epochs": 3,
     "warmup_steps": 2,
     "effective_batch_size": 8,
@@ -158,7 +158,7 @@ _CPU_DEMO: dict[str, Any] = {
     "max_length": 512,
     "save_steps": 10,
     "lora": {"enabled": True},
-    "heldout": {"fraction": 0.1, "min_pairs": 4},
+    "heldout": {"fraction": 0.1, "min_pairs": 8},
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -189,7 +189,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 PRESET_HELP = {
     "care-paper": "CARE appendix B: full fine-tuning, lr 5e-7 (grid 1e-7/5e-7/9e-7), 3 epochs, batch 128",
     "culturebank-sft": "paper 003 §5.3: QLoRA nf4, LoRA r8/a16/d0.05 on q,v, lr 1e-4 cosine, paged AdamW, 8 epochs",
-    "cpu-demo": "LoRA on the embedded 135M model on a laptop CPU: lr 1e-4, batch 8, 3 epochs",
+    "cpu-demo": "LoRA on the embedded 135M model on a laptop CPU: lr 5e-4, batch 8, 3 epochs",
     "tiny-test": "the random test model: lr 5e-3, batch 4, 2 epochs",
 }
 

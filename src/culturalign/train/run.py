@@ -24,7 +24,7 @@ from typing import Any
 from culturalign.errors import ConfigError
 from culturalign.io import stable_hash, write_records
 from culturalign.progress import enabled as progress_enabled
-from culturalign.records import PreferencePair
+from culturalign.records import PreferencePair, UnpairedExample
 from culturalign.train.gap import GapReport, preference_gap
 from culturalign.train.outputs import (
     CHECKPOINTS,
@@ -96,7 +96,10 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
             desc = "the chosen answers of preference pairs"
         else:
             train_items = d.load_sft(data_path, mode=cfg.sft.prompt_mode, lang=cfg.sft.lang)
-            held, desc = [], "reference answers" if kind == "questions" else "prompt/completion examples"
+            held, desc = (
+                [],
+                "reference answers" if kind in ("questions", None) else "prompt/completion examples",
+            )
     else:
         raise ConfigError(f"unknown training method {method!r}; choose one of {', '.join(METHODS)}")
     if h.file is not None and h.measure:
@@ -105,6 +108,11 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
             if d.detect_kind(d.read_rows(h.file)[0][1]) == "preference"
             else d.load_unpaired(h.file)
         )
+    if held and isinstance(held[0], UnpairedExample) and len({e.label for e in held}) < 2:
+        if h.file is None:
+            train_items = list(train_items) + list(held)
+        held = []
+        desc += "; no held-out gap: the held-out rows were all desirable or all undesirable"
     return train_items, held, desc
 
 
