@@ -177,6 +177,11 @@ def train(
         raise ConfigError(
             f"{cfg.where('per_device_batch_size')}: per_device_batch_size: KTO needs at least 2"
         )
+    from culturalign.train.models import resolve_spec
+
+    starts_from_adapter = resolve_spec(model_spec)[1] is not None
+    if starts_from_adapter and cfg.lora.enabled and not cfg.merge_adapter:
+        cfg.merge_adapter = True  # an adapter saved over the old base would lose the first adapter
     data_path, out_dir = Path(data_path), Path(out_dir)
     fingerprint = data_fingerprint(data_path) if data_path.exists() else ""
     old = check_out_dir(
@@ -199,8 +204,7 @@ def train(
 
     loaded = load_model(model_spec, qlora=cfg.qlora)
     notes = [f"training data: {len(train_items)} examples ({desc}) from {data_path.name}", *loaded.notes]
-    if loaded.merged_adapter and cfg.lora.enabled and not cfg.merge_adapter:
-        cfg.merge_adapter = True
+    if starts_from_adapter and cfg.lora.enabled:
         notes.append("saving merged weights: the starting model already carried an adapter")
     plan = plan_batches(cfg, len(train_items))
     if plan.note:
