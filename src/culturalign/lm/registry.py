@@ -4,8 +4,11 @@ Spec grammar (one string on the command line)::
 
     embedded                         the SmolLM2 model that ships with culturalign
     hf:PATH_OR_HUB_ID[+key=value...] transformers; keys: adapter, dtype, device, batch_size
-    openai:MODEL[@BASE_URL]          any OpenAI-compatible chat-completions server
-    vllm:PATH_OR_HUB_ID[+key=value]  offline vLLM (GPU machines, extra ``[vllm]``)
+    openai:MODEL[@BASE_URL][+k=v...] any OpenAI-compatible server; keys: concurrency, timeout,
+                                     max_retries, api_key_env, input_price, output_price, ...
+                                     (see ``backends/openai_compat.py``)
+    vllm:PATH_OR_HUB_ID[+key=value]  offline vLLM (GPU machines, extra ``[vllm]``); keys in
+                                     ``backends/vllm.py``
 
 Users can add kinds with ``register_backend``.
 """
