@@ -39,6 +39,38 @@ def test_eval_mcq_command_writes_a_run_directory(tiny_model_dir, tmp_path):
     assert "| all | 3 |" in result.output
 
 
+@pytest.mark.parametrize(
+    ("command", "data", "extra"),
+    [
+        ("culturalbench", "culturalbench_hard.csv", []),
+        ("culturalbench", "culturalbench_easy.csv", []),
+        ("opinions", "opinions_wvs", ["--country", "JPN", "--country", "Mexico"]),
+        ("cali", "cali_sample.tsv", ["--tune-threshold"]),
+        ("blend", "blend_sample", ["--max-new-tokens", "4", "--language", "local"]),
+    ],
+)
+def test_eval_commands_on_sample_data(tiny_model_dir, tmp_path, command, data, extra):
+    out = tmp_path / "run"
+    args = [
+        "eval",
+        command,
+        "--model",
+        f"hf:{tiny_model_dir}",
+        "--data",
+        str(SAMPLE / data),
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, [*args, "--limit", "3", *extra])
+    assert result.exit_code == 0, result.output
+    assert (out / "items.jsonl").read_text().strip() and (out / "table.csv").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    if command == "opinions":
+        assert set(summary["per_country"]) == {"Japan", "Mexico"}  # JPN given as a WVS code
+    if command == "blend":
+        assert set(summary["per_language"]) == {"local"}
+
+
 def test_bad_data_exits_2_with_located_lines(tmp_path):
     bad = tmp_path / "data.tsv"
     bad.write_text("premise\thypothesis\tus_ratings\tin_ratings\np\th\t['E', 'Q']\t['E']\n")
@@ -58,15 +90,13 @@ def test_data_without_what_the_benchmark_needs_exits_2(tmp_path):
 
 @pytest.mark.slow
 def test_embedded_model_on_the_real_files(shared_data, embedded_dir, tmp_path):
-    """All five commands with the embedded SmolLM2 and --limit 3 (CulturalBench and the
-    generic MCQ have no real files in the shared folder: they run on our samples)."""
+    """The commands whose data is in the shared folder, with the embedded SmolLM2 and
+    --limit 3 (CulturalBench and generic MCQ files are not there: see the sample runs)."""
     runs = {
         "opinions": ["--data", str(shared_data / "wvs"), "--country", "United States", "--country", "China"],
         "cali": ["--data", str(shared_data / "cali" / "data.tsv")],
         "blend": ["--data", str(shared_data / "blend" / "annotations" / "China_data.json"),
                   "--max-new-tokens", "8"],
-        "culturalbench": ["--data", str(SAMPLE / "culturalbench_hard.csv")],
-        "mcq": ["--data", str(SAMPLE / "choice_mcq.jsonl"), "--mode", "text"],
     }  # fmt: skip
     for name, args in runs.items():
         out = tmp_path / name
