@@ -6,6 +6,7 @@ callers write ``from culturalign.records import CulturalQuestion``.
 
 from culturalign.records.choice import ChoiceItem, NLIItem, ShortAnswerItem
 from culturalign.records.generation import ChatMessage, Completion, GenerationParams, ModelResponse
+from culturalign.records.judgment import JudgeAttempt, JudgeSample, Judgment
 from culturalign.records.knowledge import GroundedQuestion, KnowledgeItem
 from culturalign.records.preference import PreferencePair, UnpairedExample
 from culturalign.records.question import (
@@ -26,6 +27,9 @@ __all__ = [
     "GenerationParams",
     "GeographicScope",
     "GroundedQuestion",
+    "JudgeAttempt",
+    "JudgeSample",
+    "Judgment",
     "KnowledgeItem",
     "ModelResponse",
     "NLIItem",
