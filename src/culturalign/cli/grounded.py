@@ -123,8 +123,8 @@ def synth_grounded(
     _finish_file_log(log, out, lms)
     n, acc = len(result.questions), result.accepted
     console.print(
-        f"wrote {n} questions to {out}: {acc} passed both checks, {n - acc} kept as the best of "
-        f"{max_attempts} tries; {len(result.failures)} items gave no valid JSON"
+        f"wrote {n} questions to {out}: {acc} passed both checks (threshold {threshold:g}), {n - acc} are "
+        f"the best of up to {max_attempts} tries; {len(result.failures)} items gave no valid JSON"
         + (f" (see {out.name}.failed.jsonl)" if result.failures else "")
     )
     _print_notes(console, notes)
