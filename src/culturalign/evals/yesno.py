@@ -9,9 +9,9 @@ renormalised over the yes and no labels together. Two rules keep it honest:
   is unknown, not impossible. If a whole side is unseen there is no probability to
   report, so the check falls back to generating a reply and parsing the verdict. The
   CultureBank reference code scores a missing "Yes" as 0; we do not.
-* if a yes label and a no label come back with the very same log-probability, they
-  were scored on a shared first token (e.g. a newline the chat template left before
-  the label), which says nothing about the verdict; that is reported as an error.
+* labels are scored by their first token, and a yes label and a no label can share
+  it (a bare space, or a newline the chat template left before the label); such a
+  token says nothing about the verdict and is left out.
 
 Every score records its ``method`` (``logprob`` or ``parsed verdict``) so tables can say
 which kind of number they average.
@@ -60,27 +60,31 @@ def _logsumexp(values: list[float]) -> float:
     return top + math.log(sum(math.exp(v - top) for v in values))
 
 
-def _distinct(values: list[float]) -> list[float]:
-    """Identical log-probabilities mean one token scored twice: count it once."""
-    return sorted(set(values))
-
-
 def yes_probability(
     logprobs: dict[str, float | None],
     yes_labels: Sequence[str] = YES_LABELS,
     no_labels: Sequence[str] = NO_LABELS,
 ) -> tuple[float | None, str | None]:
-    """(P(Yes) renormalised over yes+no, None) or (None, why not). Pure."""
-    yes = _distinct([v for k, v in logprobs.items() if k in yes_labels and v is not None])
-    no = _distinct([v for k, v in logprobs.items() if k in no_labels and v is not None])
-    if not yes and not no:
+    """(P(Yes) renormalised over yes+no, None) or (None, why not). Pure.
+
+    The backend scores a label by its first token, and several labels can share one
+    (``" Yes"`` and ``" No"`` both start with a bare space in some vocabularies). The
+    contract gives no token ids, so equal log-probabilities stand for one token: a
+    value seen twice on one side is counted once, and a value seen on both sides says
+    nothing about the verdict and is dropped.
+    """
+    yes_all = {v for k, v in logprobs.items() if k in yes_labels and v is not None}
+    no_all = {v for k, v in logprobs.items() if k in no_labels and v is not None}
+    if not yes_all and not no_all:
         return None, "neither yes nor no labels were visible in the log-probabilities"
-    if not yes:
+    if not yes_all:
         return None, "no 'yes' label among the visible log-probabilities (unknown, not 0)"
-    if not no:
+    if not no_all:
         return None, "no 'no' label among the visible log-probabilities (unknown, not 1)"
-    if set(yes) & set(no):
-        return None, "yes and no labels share one first token; the log-probabilities say nothing"
+    shared = yes_all & no_all
+    yes, no = sorted(yes_all - shared), sorted(no_all - shared)
+    if not yes or not no:
+        return None, "the yes and no labels share their first tokens; the log-probabilities say nothing"
     ly, ln = _logsumexp(yes), _logsumexp(no)
     return 1.0 / (1.0 + math.exp(ln - ly)), None
 
