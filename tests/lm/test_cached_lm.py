@@ -52,3 +52,14 @@ def test_label_logprobs_match_continuation_scores(tiny_model_dir):
     gap_labels = labels.logprobs["A"] - labels.logprobs["B"]
     gap_scores = scores.logprobs[0] - scores.logprobs[1]
     assert abs(gap_labels - gap_scores) < 1e-4
+
+
+def test_label_after_a_trailing_newline_reads_the_label_token(tiny_model_dir):
+    """A chat template ends with a newline; the label is the token after it, not the
+    newline itself (which would give every label the same log-probability)."""
+    lm = load_lm(f"hf:{tiny_model_dir}", cache=None)
+    prompt = "Is tea served to guests?\n"
+    labels = lm.label_logprobs([prompt], ["Yes", "No"])[0].logprobs
+    assert labels["Yes"] != labels["No"]
+    scores = lm.score([prompt], [["Yes", "No"]])[0].logprobs
+    assert abs((labels["Yes"] - labels["No"]) - (scores[0] - scores[1])) < 1e-4

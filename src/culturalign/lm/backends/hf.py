@@ -306,6 +306,31 @@ class HFBackend(Backend):
 
         score_continuations(self, requests, on_done)
 
+    def _label_tokens(self, ctx: str, labels: Sequence[str]) -> tuple[list[int], dict[str, int]]:
+        """Context ids and each label's first token id for one next-token read.
+
+        The context keeps its trailing whitespace (a chat template's final newline is
+        part of what the model saw) unless a label would merge with it into one token
+        (``"Answer: " + "A"`` → ``" A"``); then, and only then, the trailing spaces move
+        to the labels, as in continuation scoring.
+        """
+        full = self._encode(ctx)
+        first: dict[str, int] = {}
+        for lab in labels:
+            whole = self._encode(ctx + lab)
+            if len(whole) <= len(full) or whole[: len(full)] != full:
+                break
+            first[lab] = whole[len(full)]
+        else:
+            return full, first
+        first = {}
+        ids: list[int] = []
+        for lab in labels:
+            c, cont = self.encode_pair(ctx, lab)
+            ids = c
+            first[lab] = cont[0]
+        return ids, first
+
     def label_logprobs(self, requests: Sequence[LabelScoreRequest], on_done: OnDone) -> None:
         import torch
 
@@ -313,13 +338,8 @@ class HFBackend(Backend):
         ctx_ids = []
         label_ids: list[dict[str, int]] = []
         for r, ctx in zip(requests, contexts, strict=True):
-            ids = None
-            first: dict[str, int] = {}
-            for lab in r.labels:
-                c, cont = self.encode_pair(ctx, lab)
-                ids = c if ids is None else ids
-                first[lab] = cont[0]
-            ctx_ids.append(ids if ids is not None else self._encode(ctx))
+            ids, first = self._label_tokens(ctx, r.labels)
+            ctx_ids.append(ids)
             label_ids.append(first)
         order = sorted(range(len(requests)), key=lambda i: len(ctx_ids[i]))
         batch = self.tokenizer.pad(
