@@ -146,3 +146,18 @@ def test_heldout_split_keeps_questions_whole():
     assert not {p.question_id for p in train} & {p.question_id for p in held}
     again = d.split_heldout(pairs, fraction=0.2, min_n=2, max_n=100, seed=1)[1]
     assert [p.question_id for p in again] == [p.question_id for p in held]
+
+
+def test_max_examples_samples_the_training_side_only(pairs_file):
+    """CARE §4.1 samples general-preference sets down to its own size; the held-out
+    pairs stay as they were."""
+    from culturalign.train.presets import resolve_config
+    from culturalign.train.run import load_training_data
+
+    full_train, full_held, _ = load_training_data("dpo", pairs_file, resolve_config({"preset": "tiny-test"}))
+    cfg = resolve_config({"preset": "tiny-test", "max_examples": 7})
+    train, held, _ = load_training_data("dpo", pairs_file, cfg)
+    assert len(train) == 7 and held == full_held
+    assert {p.question_id for p in train} <= {p.question_id for p in full_train}
+    again, _, _ = load_training_data("dpo", pairs_file, cfg)
+    assert [p.question_id for p in again] == [p.question_id for p in train]

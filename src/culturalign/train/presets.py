@@ -115,6 +115,12 @@ class TrainConfig(_Strict):
     gradient_checkpointing: bool = False
     bf16: bool | None = Field(default=None, description="None: on when a CUDA device supports it")
     max_length: int = Field(default=2048, ge=16)  # CARE's max_model_len
+    max_examples: int | None = Field(
+        default=None,
+        ge=1,
+        description="keep a seeded random sample of this many training items (CARE §4.1 samples the "
+        "general-preference sets down to the size of its own training set)",
+    )
     # algorithms
     dpo: DPOSettings = Field(default_factory=DPOSettings)
     kto: KTOSettings = Field(default_factory=KTOSettings)

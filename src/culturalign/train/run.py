@@ -14,6 +14,7 @@ The same code runs on one CPU and under ``accelerate launch -m culturalign train
 from __future__ import annotations
 
 import logging
+import random
 import shutil
 import time
 import warnings
@@ -67,12 +68,19 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
     h = cfg.heldout
     kind = d.detect_kind(d.read_rows(data_path)[0][1]) if Path(data_path).is_file() else "preference"
 
+    def sample(items):
+        if cfg.max_examples is not None and len(items) > cfg.max_examples:
+            keep = sorted(random.Random(cfg.seed).sample(range(len(items)), cfg.max_examples))
+            items = [items[i] for i in keep]
+        return list(items)
+
     def split(items):
         if h.file is not None or not h.measure:
-            return list(items), []
-        return d.split_heldout(
+            return sample(items), []
+        train_part, held_part = d.split_heldout(
             items, fraction=h.fraction, min_n=h.min_pairs, max_n=h.max_pairs, seed=cfg.seed
         )
+        return sample(train_part), held_part
 
     if method in ("dpo", "simpo"):
         train_items, held = split(d.load_pairs(data_path))
@@ -95,7 +103,7 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
             ]
             desc = "the chosen answers of preference pairs"
         else:
-            train_items = d.load_sft(data_path, mode=cfg.sft.prompt_mode, lang=cfg.sft.lang)
+            train_items = sample(d.load_sft(data_path, mode=cfg.sft.prompt_mode, lang=cfg.sft.lang))
             held, desc = (
                 [],
                 "reference answers" if kind in ("questions", None) else "prompt/completion examples",
