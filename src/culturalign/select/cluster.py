@@ -193,7 +193,7 @@ def _within_components(x: np.ndarray, comp: np.ndarray, linkage: str, cut: float
 
 def cluster_centers(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """For each cluster, the member with the highest mean cosine similarity to the other
-    members (ties: the earliest), in cluster order. Uses Σ_j cos(i, j) = u_i · Σ_j u_j for
+    members (ties within 1e-10: the earliest), in cluster order. Uses Σ_j cos(i, j) = u_i · Σ_j u_j for
     unit vectors u, so it costs O(n·dim) instead of O(size²) per cluster."""
     labels = np.asarray(labels)
     if not len(labels):
@@ -216,7 +216,9 @@ def cluster_centers(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
             score[s : s + rows] = np.einsum("ij,ij->i", part, sums[lab[s : s + rows]]) - np.einsum(
                 "ij,ij->i", part, part
             )
-        order = np.lexsort((multi, -score, lab))  # by cluster, best score, earliest index
+        # by cluster, best score, earliest index; scores are rounded so that ties (e.g. the
+        # two members of a pair) are not decided by summation-order noise
+        order = np.lexsort((multi, -np.round(score, 10), lab))
         first = np.flatnonzero(np.r_[True, np.diff(lab[order]) != 0])
         centers[lab[order[first]]] = multi[order[first]]
     return centers

@@ -37,6 +37,11 @@ _FINAL = re.compile(
     re.IGNORECASE,
 )
 
+_SOFT = re.compile(
+    r"(?:final|refined|rewritten|adapted|customi[sz]ed|revised|new)\s+(?:version of the\s+)?question[^\n]*\n",
+    re.IGNORECASE,
+)
+
 
 def _clean(line: str) -> str:
     """Strip list markers, labels, markdown emphasis and surrounding quotes from one line."""
@@ -122,9 +127,10 @@ def parse_final_question(text: str) -> tuple[str | None, str]:
     """(the rewritten question, the reasoning before it) from a chain-of-thought answer.
 
     The question is what follows the last "Final question:" marker (also "Refined /
-    Rewritten / Adapted question:"), up to a blank line; or the ``question`` field of a
-    JSON object. Without either, the result is ``(None, text)``: a question mark
-    somewhere in the reasoning is not trusted as the answer.
+    Rewritten / Adapted question:"), up to a blank line; else the first line after a
+    sentence that announces the rewritten question, if that line is a question; else the
+    ``question`` field of a JSON object. Without any of these the result is
+    ``(None, text)``: a question mark somewhere in the reasoning is not trusted.
     """
     if not text or not text.strip():
         return None, ""
@@ -138,6 +144,17 @@ def parse_final_question(text: str) -> tuple[str | None, str]:
         # a marker followed by nothing on its line but the question on the next
         if _plausible(q):
             return q, text[: last.start()].strip()
+    # "Here is the rewritten question." followed by the question on a line of its own
+    soft = list(_SOFT.finditer(text))
+    if soft:
+        last = soft[-1]
+        for line in text[last.end() :].splitlines():
+            q = _clean(line)
+            if q:
+                if q.endswith(("?", "？")) and _plausible(q):
+                    line_start = text.rfind("\n", 0, last.start()) + 1
+                    return q, text[:line_start].strip()
+                break
     for m in [*_FENCE.finditer(text)][::-1]:
         found = _json_strings(m.group(1))
         if found and _plausible(_clean(found[-1])):

@@ -1,0 +1,110 @@
+"""Looking at the selected data the way paper 002 §5.3 does: a PCA scatter of the samples
+coloured by culture (Fig. 3a: do cultures form separate groups?) and the phrases with
+the highest tf-idf weight per culture (Fig. 3b: does each culture's data carry its own
+concepts?). Both are written as PNG files and summarised in the selection report.
+
+tf-idf is computed with each culture's selected texts as one document, so a phrase
+scores high when it is frequent in that culture's data and rare in the others'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """(points, explained variance ratios) of the first two principal components."""
+    from sklearn.decomposition import PCA
+
+    x = np.asarray(vectors, dtype=np.float64)
+    k = min(2, len(x), x.shape[1]) if x.ndim == 2 else 0
+    if k < 1:
+        return np.zeros((len(x), 2)), [0.0, 0.0]
+    pca = PCA(n_components=k, random_state=0)
+    pts = pca.fit_transform(x)
+    if k < 2:
+        pts = np.hstack([pts, np.zeros((len(pts), 2 - k))])
+    ratios = [*pca.explained_variance_ratio_.tolist(), 0.0][:2]
+    return pts, ratios
+
+
+def pca_scatter(vectors: np.ndarray, cultures: Sequence[str], path: str | Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts, ratios = pca_2d(vectors)
+    fig, ax = plt.subplots(figsize=(6.4, 5.2), dpi=120)
+    for i, culture in enumerate(sorted(set(cultures))):
+        sel = np.array([c == culture for c in cultures])
+        ax.scatter(
+            pts[sel, 0], pts[sel, 1], s=14, alpha=0.75, label=f"{culture} ({sel.sum()})", color=f"C{i % 10}"
+        )
+    ax.set_xlabel(f"PC1 ({ratios[0]:.0%} of variance)")
+    ax.set_ylabel(f"PC2 ({ratios[1]:.0%} of variance)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def top_phrases(
+    texts_by_culture: dict[str, Sequence[str]], top: int = 12
+) -> dict[str, list[tuple[str, float]]]:
+    """The ``top`` uni- and bigrams with the highest tf-idf weight in each culture's texts."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    cultures = sorted(c for c, texts in texts_by_culture.items() if texts)
+    if not cultures:
+        return {}
+    docs = [" \n".join(texts_by_culture[c]) for c in cultures]
+    vec = TfidfVectorizer(
+        ngram_range=(1, 2), stop_words="english", sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'-]+\b"
+    )
+    try:
+        m = vec.fit_transform(docs)
+    except ValueError:  # nothing left after stop words
+        return {c: [] for c in cultures}
+    vocab = np.array(vec.get_feature_names_out())
+    out = {}
+    for row, c in enumerate(cultures):
+        weights = m[row].toarray().ravel()
+        order = np.lexsort((vocab, -weights))[:top]
+        out[c] = [(str(vocab[k]), float(weights[k])) for k in order if weights[k] > 0]
+    return out
+
+
+def phrases_chart(phrases: dict[str, list[tuple[str, float]]], path: str | Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cultures = list(phrases)
+    cols = min(3, max(1, len(cultures)))
+    rows = max(1, -(-len(cultures) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), dpi=110, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, c in enumerate(cultures):
+        ax = axes.ravel()[i]
+        ax.axis("on")
+        items = phrases[c][::-1]
+        ax.barh([p for p, _ in items], [w for _, w in items], color=f"C{i % 10}")
+        ax.set_title(c, fontsize=10)
+        ax.tick_params(labelsize=8)
+    fig.suptitle("Top tf-idf phrases per culture")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
