@@ -91,13 +91,16 @@ def worker(variant: str, data: Path, out: Path, steps: int, batch: int) -> dict:
         "warmup_steps": 0,
         "save_steps": 10_000,
         "heldout": {"measure": False},
+        "lora": {"enabled": lora},  # the cpu-demo preset turns LoRA on; full fine-tuning turns it off
         **extra,
     }
     started = time.perf_counter()
     result = train("dpo", "embedded", data, out, config=config, lora=lora)
     total = time.perf_counter() - started
     runtime = result.metrics["train_runtime"]
+    trainable = "LoRA adapter" if lora else "all weights"
     return {
+        "trained": trainable,
         "steps": result.steps,
         "train_seconds": runtime,
         "steps_per_s": result.steps / runtime,
