@@ -29,8 +29,8 @@ FORMATS: dict[str, str] = {
     "globalopinionqa": "culturalign.datasets.globalopinion",
     "culturalbench": "culturalign.datasets.culturalbench",
     "culturebank": "culturalign.datasets.culturebank",
-    "mcq": "culturalign.datasets.mcq",
     "jsonl": "culturalign.datasets.jsonl",
+    "mcq": "culturalign.datasets.mcq",  # after jsonl: our ChoiceItem JSONL is not an MCQ table
     "hub": "culturalign.datasets.hub",
 }
 

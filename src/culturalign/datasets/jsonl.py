@@ -29,6 +29,7 @@ from culturalign.records import (
     NLIItem,
     PreferencePair,
     ShortAnswerItem,
+    TrueFalseItem,
     UnpairedExample,
 )
 
@@ -43,6 +44,7 @@ SIGNATURES: list[tuple[type[BaseModel], frozenset[str]]] = [
     (ModelResponse, frozenset({"item_id", "model", "messages"})),
     (NLIItem, frozenset({"premise", "hypothesis", "labels"})),
     (ShortAnswerItem, frozenset({"region", "language", "question"})),
+    (TrueFalseItem, frozenset({"question", "options", "truths"})),
     (ChoiceItem, frozenset({"question", "options"})),
     (CulturalQuestion, frozenset({"text", "language", "culture"})),
     (KnowledgeItem, frozenset({"id", "cultural_group"})),

@@ -8,6 +8,9 @@ them (``from culturalign.evals.care import run_care_eval`` loads CARE's).
 * ``care_tables``      CARE's tables from run directories, as data, Markdown, CSV, rich
 * ``judge_inputs``     any responses file → judge items (``culturalign judge``)
 * ``judge_agreement``  judge vs. human ratings: Pearson, Spearman, Kendall, histograms
+* ``opinions``, ``culturalbench``, ``cali``, ``blend``, ``mcq``  choice and distribution
+  benchmarks scored from the model's own probabilities (papers 002 §4.1, 003 §5.2)
+* ``grounded``         situation-grounded questions judged by knowledge entailment (paper 003)
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ _LAZY = {
     "CareSummary": "culturalign.evals.care_stats",
     "parse_rating": "culturalign.evals.judge_parse",
     "run_judge_agreement": "culturalign.evals.judge_agreement",
+    "run_opinions": "culturalign.evals.opinions",
+    "run_culturalbench": "culturalign.evals.culturalbench",
+    "run_cali": "culturalign.evals.cali",
+    "run_blend": "culturalign.evals.blend",
+    "run_mcq": "culturalign.evals.mcq",
+    "run_grounded_eval": "culturalign.evals.grounded",
 }
 
 

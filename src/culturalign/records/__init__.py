@@ -16,6 +16,7 @@ from culturalign.records.question import (
     GeographicScope,
     RatedResponse,
 )
+from culturalign.records.truefalse import TrueFalseItem
 
 __all__ = [
     "AssociatedCulture",
@@ -36,5 +37,6 @@ __all__ = [
     "PreferencePair",
     "RatedResponse",
     "ShortAnswerItem",
+    "TrueFalseItem",
     "UnpairedExample",
 ]
