@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from culturalign.evals.yesno import LOGPROB, PARSED, ask_yes_no, parse_verdict, yes_probability
 from culturalign.lm import load_lm
+from culturalign.lm.yesno import LOGPROB, PARSED, ask_yes_no, parse_verdict, yes_probability
 
 PROMPT = [{"role": "user", "content": "Is water wet? Reply 'Answer: Yes' or 'Answer: No'."}]
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from culturalign.errors import DataError, Problem
 from culturalign.evals.grounded_stats import ENTAILED_AT, GroundedSummary, summarize, to_markdown
-from culturalign.evals.yesno import YesNoScore, ask_yes_no
 from culturalign.io import atomic_write_text, iter_jsonl, read_records, write_json, write_records
 from culturalign.lm.cached import LM
+from culturalign.lm.yesno import YesNoScore, ask_yes_no
 from culturalign.records.generation import ChatMessage, Completion, GenerationParams
 from culturalign.records.grounded import GroundedEvalItem, JudgedAnswer
 from culturalign.records.knowledge import GroundedQuestion

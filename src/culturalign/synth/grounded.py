@@ -7,7 +7,7 @@ checker model answers two yes/no checks on each candidate:
 * relevance: does a good answer to the question need the knowledge?
 * indirectness: does the question avoid stating the behaviour?
 
-Both scores are P(Yes) (``culturalign.evals.yesno``). A candidate is accepted when
+Both scores are P(Yes) (``culturalign.lm.yesno``). A candidate is accepted when
 both reach ``threshold``. Otherwise the generator is asked to revise it, told which
 check failed (``refine="revise"``, the paper's choice), or simply asked again
 (``refine="regenerate"``), until ``max_attempts`` candidates were checked; then the
@@ -32,9 +32,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from culturalign.errors import ConfigError
-from culturalign.evals.yesno import YesNoScore, ask_yes_no
 from culturalign.io import JsonlAppender, write_records
 from culturalign.lm.cached import LM
+from culturalign.lm.yesno import YesNoScore, ask_yes_no
 from culturalign.records.generation import ChatMessage, GenerationParams
 from culturalign.records.knowledge import CandidateScore, GroundedQuestion, KnowledgeItem, describe
 from culturalign.synth import grounded_prompts as gp
