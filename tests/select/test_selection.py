@@ -171,7 +171,7 @@ def test_human_pairs_measure_d_against_rejected_answers():
     assert p.d == pytest.approx((1 + (1 - 1 / math.sqrt(2))) / 2, abs=1e-12)
 
 
-def test_samples_without_alternatives_get_d_one_and_a_note():
+def test_samples_without_alternatives_get_a_neutral_d_and_a_note():
     table = Table()
     s = CulturalSample(id="x", question="Q?", target_culture="Arab", response="A.")
     table.vectors["Q?\n\nA."] = unit(1, 0)
@@ -179,6 +179,21 @@ def test_samples_without_alternatives_get_d_one_and_a_note():
     res = select_samples([s], table, SelectionConfig(budget=1))
     assert res.picks[0].d == 1.0 and res.picks[0].d_method == "none"
     assert any("d = 1" in n for n in res.summary["notes"])
+    # beside samples that have alternatives, it gets their mean d: neither favoured nor penalised
+    others = [
+        CulturalSample(id="y", question="Q2?", target_culture="Arab", response="B.", rejected=["C."]),
+        CulturalSample(id="z", question="Q3?", target_culture="Arab", response="D.", rejected=["E."]),
+    ]
+    table.vectors.update(
+        {"Q2?\n\nB.": unit(0, 1, 0), "B.": unit(1, 0, 0), "C.": unit(0, 1, 0)}
+        | {"Q3?\n\nD.": unit(0, 0, 1), "D.": unit(1, 0, 0), "E.": unit(-1, 0, 0)}
+    )
+    table.vectors["Q?\n\nA."] = unit(1, 0, 0)
+    res = select_samples([s, *others], table, SelectionConfig(budget=3))
+    got = {p.sample_id: p.d for p in res.picks}
+    assert got["y"] == pytest.approx(1.0) and got["z"] == pytest.approx(2.0)
+    assert got["x"] == pytest.approx(1.5)
+    assert any("mean d" in n for n in res.summary["notes"])
 
 
 def test_unusable_samples_are_skipped_and_ids_must_be_unique():

@@ -23,7 +23,9 @@ TemplatesOpt = typer.Option(
     help="folder with your own CAReDiO templates (questions.txt, roleplay.txt, adapt.txt, ...)",
 )
 TempOpt = typer.Option(None, "--temperature", min=0.0, help="0 = greedy (default: each stage's own)")
-MaxNewOpt = typer.Option(None, "--max-new-tokens", min=1, help="default: each stage's own")
+MaxNewOpt = typer.Option(
+    None, "--max-new-tokens", min=1, help="cap for every generation of the stage (default: each call's own)"
+)
 SeedOpt = typer.Option(0, "--seed", help="base sampling seed")
 
 
@@ -151,7 +153,7 @@ def adapt(
 
     qs = read_questions(data)[:limit]
     params = _params(ADAPT_PARAMS, temperature, max_new_tokens, seed)
-    probe = _params(PROBE_PARAMS, temperature, None, seed)
+    probe = _params(PROBE_PARAMS, temperature, max_new_tokens, seed)
     lm = open_lm(model, cache)
     adapted, stats = adapt_questions(
         lm,

@@ -128,8 +128,9 @@ class SelectionPick(BaseModel):
     ``r`` is representativeness (the cluster size, or the in-context accuracy),
     ``d`` distinctiveness (mean 1 − cosine to ``d_compared`` other answers), ``s = r·d``.
     ``d_method`` says what ``d`` was computed against: other cultures' answers, the
-    sample's own rejected answers (human preference data), or nothing (``d = 1``, so
-    the order is by ``r`` alone).
+    sample's own rejected answers (human preference data), or nothing: then ``d`` is the
+    mean ``d`` of the culture's other candidates, or 1 when none has anything to compare
+    with (the order is then by ``r`` alone).
     """
 
     model_config = ConfigDict(extra="forbid")

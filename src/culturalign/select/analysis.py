@@ -20,8 +20,8 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, list[float]]:
     from sklearn.decomposition import PCA
 
     x = np.asarray(vectors, dtype=np.float64)
-    k = min(2, len(x), x.shape[1]) if x.ndim == 2 else 0
-    if k < 1:
+    k = min(2, len(x) - 1, x.shape[1]) if x.ndim == 2 else 0
+    if k < 1:  # fewer than two points: nothing varies
         return np.zeros((len(x), 2)), [0.0, 0.0]
     pca = PCA(n_components=k, random_state=0)
     pts = pca.fit_transform(x)

@@ -120,9 +120,14 @@ def select_samples(
                 "consider --linkage complete or a higher θ"
             )
         if info["d_methods"].get("none"):
+            fallback = (
+                "d = 1, so they were ordered by r alone"
+                if info["d_methods"].get("none") == info["picked"]
+                else "they got the mean d of the others"
+            )
             summary["notes"].append(
                 f"{culture}: {info['d_methods']['none']} picked sample(s) had no other answers to compare "
-                "with, so d = 1 and they were ordered by r alone"
+                f"with; {fallback}"
             )
     summary["picked"] = len(picks)
     pv = np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32)
@@ -208,7 +213,9 @@ def _shots(x: np.ndarray, labels: np.ndarray, center: int, group, n: int) -> lis
 
 def _distinctiveness(centers: list[CulturalSample], encode: Encode, config: SelectionConfig):
     """d for each centre against up to k other cultures' answers (drawn per sample with
-    the seed), or its rejected answers, or nothing (d = 1)."""
+    the seed), or else its rejected answers. A centre with neither gets the mean d of the
+    centres that have some (so it is neither favoured nor penalised), or d = 1 when no
+    centre of the culture has any, which orders them by r alone."""
     plans: list[tuple[str, list[str]]] = []
     for s in centers:
         if s.other_responses:
@@ -221,13 +228,18 @@ def _distinctiveness(centers: list[CulturalSample], encode: Encode, config: Sele
             plans.append(("rejected", [s.rejected[int(i)] for i in idx]))
         else:
             plans.append(("none", []))
-    texts = [s.response or "" for s in centers] + [t for _, others in plans for t in others]
+    texts = [s.response or "" for i, s in enumerate(centers) if plans[i][1]]
+    texts += [t for _, others in plans for t in others]
     vecs = encode(texts) if texts else np.zeros((0, 0))
     n = len(centers)
-    d = np.ones(n)
-    pos = n
+    d = np.full(n, np.nan)
+    own = 0
+    pos = len([1 for _, o in plans if o])
     for i, (_, others) in enumerate(plans):
         if others:
-            d[i] = scores.distinctiveness(vecs[i], vecs[pos : pos + len(others)])
+            d[i] = scores.distinctiveness(vecs[own], vecs[pos : pos + len(others)])
+            own += 1
             pos += len(others)
+    known = d[~np.isnan(d)]
+    d[np.isnan(d)] = float(known.mean()) if len(known) else 1.0
     return d, [m for m, _ in plans], [len(o) for _, o in plans]
