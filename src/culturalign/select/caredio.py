@@ -134,76 +134,121 @@ def select_samples(
     return SelectionResult(picks, summary, pv)
 
 
-def _select_one(group, culture, encode, config, count_tokens, incontext):
-    texts = [cluster_text(s, config.cluster_on) for s in group]
-    x = np.asarray(encode(texts), dtype=np.float32)
-    clustering = threshold_clusters(
-        x, config.theta, config.linkage, precision=config.precision, desc=f"clustering ({culture})"
-    )
-    labels = clustering.labels
-    sizes = clustering.sizes
+@dataclass
+class Ranking:
+    """Per cluster (index = cluster id): its centre, r, d and how d was measured; and the
+    clusters chosen within the budget, in rank order."""
+
+    labels: np.ndarray
+    sizes: np.ndarray
+    centers: np.ndarray
+    r: np.ndarray
+    d: np.ndarray
+    methods: list[str]
+    compared: list[int]
+    tokens: np.ndarray
+    candidates: np.ndarray  # cluster ids that could be picked
+    chosen: np.ndarray  # cluster ids picked, in rank order
+    stats: dict
+
+
+def rank_clusters(
+    x: np.ndarray,
+    ids: Sequence[str],
+    config: SelectionConfig,
+    *,
+    d_for: Callable[[np.ndarray], tuple[np.ndarray, list[str], list[int]]],
+    tokens_for: Callable[[np.ndarray], np.ndarray],
+    r_for: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    desc: str = "clustering",
+) -> Ranking:
+    """The selection itself, on embeddings: cluster, centres, r, d (via ``d_for(centres)``),
+    s, order and budget. ``r_for(candidate_centres, labels)`` gives in-context scores."""
+    clustering = threshold_clusters(x, config.theta, config.linkage, precision=config.precision, desc=desc)
+    labels, sizes = clustering.labels, clustering.sizes
     centers = cluster_centers(x, labels)  # index = cluster id
-    cand = centers
+    candidates = np.arange(len(centers))
     if config.representativeness == "size":
         r = sizes.astype(np.float64)
     else:
+        if r_for is None:
+            raise ConfigError("in-context representativeness needs a model and a validation set")
         if config.incontext_candidates is not None:
-            biggest = np.lexsort((np.arange(len(sizes)), -sizes))[: config.incontext_candidates]
-            cand = centers[np.sort(biggest)]
-        shot_groups = [_shots(x, labels, c, group, config.incontext_shots) for c in cand]
-        r = np.asarray(incontext(shot_groups, culture), dtype=np.float64)
-        r = _spread(r, len(centers), cand, centers)
-    d, methods, compared = _distinctiveness([group[c] for c in centers], encode, config)
-    keep = np.isin(centers, cand) if config.representativeness != "size" else np.ones(len(centers), bool)
-    idx = np.flatnonzero(keep)
-    s = scores.selection_scores(r[idx], d[idx])
-    order = idx[scores.selection_order(s, r[idx], [group[centers[i]].id for i in idx])]
-    tokens = np.array([count_tokens(f"{group[c].question}\n{group[c].response}") for c in centers])
+            candidates = np.sort(np.lexsort((candidates, -sizes))[: config.incontext_candidates])
+        r = np.full(len(centers), np.nan)
+        r[candidates] = np.asarray(r_for(centers[candidates], labels), dtype=np.float64)
+    d, methods, compared = d_for(centers)
+    s = scores.selection_scores(r[candidates], d[candidates])
+    order = candidates[scores.selection_order(s, r[candidates], [ids[c] for c in centers[candidates]])]
+    tokens = np.asarray(tokens_for(centers), dtype=np.int64)
     chosen = scores.within_budget(order, tokens, config.budget, config.budget_unit)
+    return Ranking(
+        labels, sizes, centers, r, d, methods, compared, tokens, candidates, chosen, clustering.stats
+    )
+
+
+def _select_one(group, culture, encode, config, count_tokens, incontext):
+    x = np.asarray(encode([cluster_text(s, config.cluster_on) for s in group]), dtype=np.float32)
+
+    def r_for(cands: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        members = _members_by_cluster(labels)
+        groups = [_shots(x, members[labels[c]], c, group, config.incontext_shots) for c in cands]
+        return incontext(groups, culture)
+
+    rk = rank_clusters(
+        x,
+        [s.id for s in group],
+        config,
+        d_for=lambda centers: _distinctiveness([group[c] for c in centers], encode, config),
+        tokens_for=lambda centers: np.array(
+            [count_tokens(f"{group[c].question}\n{group[c].response}") for c in centers]
+        ),
+        r_for=r_for if incontext is not None else None,
+        desc=f"clustering ({culture})",
+    )
     picks = [
         SelectionPick(
             rank=rank,
-            sample_id=group[centers[k]].id,
+            sample_id=group[rk.centers[k]].id,
             culture=culture,
-            r=float(r[k]),
-            d=float(d[k]),
-            s=float(r[k] * d[k]),
+            r=float(rk.r[k]),
+            d=float(rk.d[k]),
+            s=float(rk.r[k] * rk.d[k]),
             cluster_id=int(k),
-            cluster_size=int(sizes[k]),
-            d_method=methods[k],
-            d_compared=int(compared[k]),
-            tokens=int(tokens[k]),
-            sample=group[centers[k]],
+            cluster_size=int(rk.sizes[k]),
+            d_method=rk.methods[k],
+            d_compared=int(rk.compared[k]),
+            tokens=int(rk.tokens[k]),
+            sample=group[rk.centers[k]],
         )
-        for rank, k in enumerate(chosen, start=1)
+        for rank, k in enumerate(rk.chosen, start=1)
     ]
-    used = {m: sum(1 for k in chosen if methods[k] == m) for m in ("other_cultures", "rejected", "none")}
+    used = {
+        m: sum(1 for k in rk.chosen if rk.methods[k] == m) for m in ("other_cultures", "rejected", "none")
+    }
     info = {
         "samples": len(group),
-        "clusters": len(sizes),
-        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
-        "singletons": int((sizes == 1).sum()),
-        "candidates": len(idx),
+        "clusters": len(rk.sizes),
+        "largest_cluster": int(rk.sizes.max()) if len(rk.sizes) else 0,
+        "singletons": int((rk.sizes == 1).sum()),
+        "candidates": len(rk.candidates),
         "picked": len(picks),
-        "tokens_picked": int(tokens[chosen].sum()) if len(chosen) else 0,
+        "tokens_picked": int(rk.tokens[rk.chosen].sum()) if len(rk.chosen) else 0,
         "d_methods": {k: v for k, v in used.items() if v},
-        "clustering": clustering.stats,
+        "clustering": rk.stats,
     }
-    return picks, x[centers[chosen]] if len(chosen) else np.zeros((0, x.shape[1]), np.float32), info
+    vecs = x[rk.centers[rk.chosen]] if len(rk.chosen) else np.zeros((0, x.shape[1]), np.float32)
+    return picks, vecs, info
 
 
-def _spread(values: np.ndarray, k: int, cand: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Scores for the candidate centres placed at their cluster ids (NaN elsewhere)."""
-    out = np.full(k, np.nan)
-    pos = {int(c): i for i, c in enumerate(centers)}
-    for v, c in zip(values, cand, strict=True):
-        out[pos[int(c)]] = v
-    return out
+def _members_by_cluster(labels: np.ndarray) -> list[np.ndarray]:
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(int(labels.max()) + 2))
+    return [order[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
 
 
-def _shots(x: np.ndarray, labels: np.ndarray, center: int, group, n: int) -> list[CulturalSample]:
+def _shots(x: np.ndarray, members: np.ndarray, center: int, group, n: int) -> list[CulturalSample]:
     """The centre and the members most similar to it (up to ``n`` samples in all)."""
-    members = np.flatnonzero(labels == labels[center])
     others = members[members != center]
     if len(others):
         sims = scores.cosine(x[others], x[center])
