@@ -117,3 +117,60 @@ def test_in_context_representativeness_on_a_tiny_model(tiny_model_dir, tmp_path)
     assert run["calls"]["in-context"]["requests"] == (len(picks) + 1) * 8
     summary = json.loads((tmp_path / "picks.report" / "summary.json").read_text())
     assert any("zero-shot accuracy" in n for n in summary["notes"])
+
+
+def test_preference_pair_files_need_a_culture_and_token_budgets_count_tokens(tiny_model_dir, tmp_path):
+    from culturalign.records import ChatMessage
+
+    def pair(qid: str, chosen: str, rejected: str, culture=None) -> PreferencePair:
+        return PreferencePair(
+            question_id=qid,
+            prompt=[ChatMessage(role="user", content=f"Question {qid}: how do you greet a neighbour?")],
+            chosen=[ChatMessage(role="assistant", content=chosen)],
+            rejected=[ChatMessage(role="assistant", content=rejected)],
+            culture=culture,
+        )
+
+    data = tmp_path / "pairs.jsonl"
+    write_records(
+        data,
+        [pair("q1", "A small bow.", "A loud hello."), pair("q2", "Ask about their meal.", "Ignore them.")],
+    )
+    out = tmp_path / "picks.jsonl"
+    res = _run("select", "--data", str(data), "--budget", "1", "--out", str(out))
+    assert res.returncode == 2 and "--culture" in res.stderr
+    result = CliRunner().invoke(
+        app,
+        [
+            "select", "--data", str(data), "--out", str(out), "--culture", "Korean", "--theta", "0.99",
+            "--budget", "1000", "--budget-unit", "tokens", "--tokenizer", str(tiny_model_dir),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    picks = read_records(out, SelectionPick)
+    assert {p.culture for p in picks} == {"Korean"} and all(p.d_method == "rejected" for p in picks)
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    for p in picks:
+        text = f"{p.sample.question}\n{p.sample.response}"
+        assert p.tokens == len(tok(text, add_special_tokens=False)["input_ids"])
+    summary = json.loads((tmp_path / "picks.report" / "summary.json").read_text())
+    assert summary["token_count"] == f"tokenizer {tiny_model_dir}"
+
+
+def test_select_real_care_test_set(shared_data, tmp_path):
+    """The real CARE Chinese test set: human reference answers, nothing to compare with,
+    so d falls back to 1 and the order is by cluster size alone."""
+    out = tmp_path / "picks.jsonl"
+    res = _run(
+        "select", "--data", str(shared_data / "care" / "Chinese-test.json"), "--format", "care-test",
+        "--budget", "10", "--out", str(out), "--no-analysis",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    picks = read_records(out, SelectionPick)
+    assert len(picks) == 10 and all(p.d == 1.0 and p.d_method == "none" for p in picks)
+    assert [p.r for p in picks] == sorted((p.r for p in picks), reverse=True)
+    summary = json.loads((tmp_path / "picks.report" / "summary.json").read_text())
+    assert sum(i["samples"] for i in summary["cultures"].values()) == 150
+    assert any("r alone" in n for n in summary["notes"])
