@@ -225,3 +225,18 @@ def test_in_context_representativeness_uses_the_scores_it_is_given(world):
     assert got["b1"].s == pytest.approx(0.5 * 1.0)
     with pytest.raises(ConfigError, match="in-context"):
         select_samples(samples, table, cfg)
+
+
+def test_in_context_candidates_limit_scoring_to_the_largest_clusters(world):
+    table, samples = world
+    scored = []
+
+    def fake_incontext(groups, culture):
+        scored.extend(g[0].id for g in groups)
+        return [1.0] * len(groups)
+
+    cfg = SelectionConfig(budget=5, representativeness="in-context", incontext_candidates=2)
+    res = select_samples(samples, table, cfg, incontext=fake_incontext)
+    assert scored == ["a1", "b1"]  # the centres of the two largest clusters (sizes 3 and 2)
+    assert [p.sample_id for p in res.picks] == ["b1", "a1"]  # c1 was never a candidate
+    assert res.summary["cultures"]["UK"]["candidates"] == 2
