@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 from culturalign.cli import app
 from culturalign.io import read_records
 from culturalign.models.embedded import EMBEDDED_JUDGE_WARNING
-from culturalign.records import PreferencePair
-from culturalign.records.grounded import GroundedEvalItem, SFTExample
+from culturalign.records import GroundedEvalItem, PreferencePair, SFTExample
 from culturalign.records.knowledge import GroundedQuestion
 from culturalign.synth.grounded import GroundedSynthFailure
 
@@ -72,7 +71,7 @@ def test_synth_then_eval_then_export_with_the_embedded_model(tmp_path, sample_di
     pairs = read_records(tmp_path / "dpo.jsonl", PreferencePair)
     sft = read_records(tmp_path / "sft.jsonl", SFTExample)
     assert len(pairs) == sum(i.plain.text != i.augmented.text for i in items)
-    assert [r.question_id for r in sft] == [i.question_id for i in items if i.plain.entailment < 0.6]
+    assert [r.id for r in sft] == [i.question_id for i in items if i.plain.entailment < 0.6]
 
     result = runner.invoke(
         app,

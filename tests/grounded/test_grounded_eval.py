@@ -12,8 +12,7 @@ from culturalign.evals.grounded_stats import stats, summarize
 from culturalign.io import read_records
 from culturalign.lm import load_lm
 from culturalign.models.embedded import EMBEDDED_JUDGE_WARNING
-from culturalign.records import GenerationParams, PreferencePair
-from culturalign.records.grounded import GroundedEvalItem, JudgedAnswer, SFTExample
+from culturalign.records import GenerationParams, GroundedEvalItem, JudgedAnswer, PreferencePair, SFTExample
 from culturalign.records.knowledge import GroundedQuestion
 from culturalign.synth.grounded_export import (
     ExportCounts,
@@ -108,14 +107,14 @@ def test_lambda_filter_keeps_only_answers_scored_below_it():
     assert [below_lambda(i, 0.6) for i in items] == [True, True, False, False, None]
     counts = ExportCounts()
     rows = sft_examples(items, 0.6, counts)
-    assert [r.question_id for r in rows] == ["q0", "q1"]
+    assert [r.id for r in rows] == ["q0", "q1"]
     assert rows[0].prompt[-1].content == "Question 0?" and rows[0].completion[0].role == "assistant"
     assert rows[0].completion[0].content == "augmented 0" and rows[0].entailment == 0.2
     assert counts.skipped["sft"] == {
         "plain answer already entailed (≥ λ=0.6)": 2,
         "plain answer has no entailment score": 1,
     }
-    assert [r.question_id for r in sft_examples(items, 0.96)] == ["q0", "q1", "q2", "q3"]
+    assert [r.id for r in sft_examples(items, 0.96)] == ["q0", "q1", "q2", "q3"]
     assert sft_examples(items, 0.0) == []
 
 
@@ -135,7 +134,7 @@ def test_dpo_pairs_choose_the_augmented_answer(tmp_path):
     )
     assert counts.dpo == 2 and sum(counts.skipped["dpo"].values()) == 2
     sft = read_records(tmp_path / "sft.jsonl", SFTExample)
-    assert [r.question_id for r in sft] == ["q1", "q3"]  # λ=0.6 by default
+    assert [r.id for r in sft] == ["q1", "q3"]  # λ=0.6 by default
     assert len(dpo_pairs(items[:1])) == 1
 
 

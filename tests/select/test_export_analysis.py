@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from culturalign.io import read_records
-from culturalign.records import PreferencePair
-from culturalign.records.synth import CulturalSample, SFTExample
+from culturalign.records import CulturalSample, PreferencePair, SFTExample
 from culturalign.select import analysis
 from culturalign.select.export import export, to_dpo, to_sft
 

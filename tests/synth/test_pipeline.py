@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 from culturalign.cli import app
 from culturalign.io import read_records
 from culturalign.paths import package_data
-from culturalign.records import PreferencePair
-from culturalign.records.synth import (
+from culturalign.records import (
     AdaptedQuestion,
     CulturalSample,
+    PreferencePair,
     SelectionPick,
     SFTExample,
     SynthQuestion,

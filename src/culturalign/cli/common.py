@@ -8,7 +8,9 @@ import typer
 
 from culturalign.paths import default_call_cache
 
-MODEL_HELP = "model spec: embedded | hf:PATH_OR_ID\\[+adapter=DIR] | openai:MODEL\\[@BASE_URL] | vllm:PATH_OR_ID"
+MODEL_HELP = (
+    "model spec: embedded | hf:PATH_OR_ID\\[+adapter=DIR] | openai:MODEL\\[@BASE_URL] | vllm:PATH_OR_ID"
+)
 
 ModelOpt = typer.Option("embedded", "--model", "-m", help=MODEL_HELP)
 CacheOpt = typer.Option(

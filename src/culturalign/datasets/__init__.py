@@ -94,4 +94,6 @@ def load_any(path: str | Path, fmt: str | None = None) -> tuple[str, list]:
     except (DataError, ConfigError):
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise DataError([Problem(str(path), None, None, f"cannot read as {name}: {type(exc).__name__}: {exc}")]) from None
+        raise DataError(
+            [Problem(str(path), None, None, f"cannot read as {name}: {type(exc).__name__}: {exc}")]
+        ) from None

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from culturalign.records.generation import ChatMessage
-
 
 class JudgedAnswer(BaseModel):
     """One answer and the judge's verdict on it.
@@ -42,18 +40,6 @@ class GroundedEvalItem(BaseModel):
     question: str
     plain: JudgedAnswer
     augmented: JudgedAnswer | None = None
-
-
-class SFTExample(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    question_id: str
-    prompt: list[ChatMessage]
-    completion: list[ChatMessage]
-    entailment: float | None = Field(default=None, description="the plain answer's score that selected it")
-    culture: str | None = None
-    category: str | None = None
-    source: str | None = None
 
 
 class KnowledgeText(BaseModel):

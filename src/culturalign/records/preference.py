@@ -39,6 +39,24 @@ class PreferencePair(BaseModel):
         return self
 
 
+class SFTExample(BaseModel):
+    """A prompt with the answer to imitate (TRL's conversational prompt-completion format).
+
+    Written by CARE SFT (reference answers), CAReDiO export and the grounded λ filter;
+    read by ``culturalign train sft``. Provenance fields are dropped before TRL sees them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    prompt: list[ChatMessage]
+    completion: list[ChatMessage]
+    culture: str | None = None
+    category: str | None = None
+    source: str | None = None
+    entailment: float | None = None  # grounded export: the plain answer's score that selected it
+
+
 class UnpairedExample(BaseModel):
     """One completion labelled desirable or not, for KTO (TRL's unpaired preference format)."""
 

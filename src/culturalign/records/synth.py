@@ -15,8 +15,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from culturalign.records.generation import ChatMessage
-
 QuestionType = Literal["scenario", "value", "open"]
 QUESTION_TYPES: tuple[str, ...] = ("scenario", "value", "open")
 
@@ -149,25 +147,12 @@ class SelectionPick(BaseModel):
     sample: CulturalSample
 
 
-class SFTExample(BaseModel):
-    """A prompt-completion row in TRL's conversational format, plus provenance."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    prompt: list[ChatMessage]
-    completion: list[ChatMessage]
-    culture: str | None = None
-    source: str | None = None
-
-
 __all__ = [
     "QUESTION_TYPES",
     "AdaptedQuestion",
     "CulturalSample",
     "DistinctivenessMethod",
     "QuestionType",
-    "SFTExample",
     "SelectionPick",
     "SynthQuestion",
 ]

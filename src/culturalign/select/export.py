@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from culturalign.io import iter_jsonl, read_records, write_records
-from culturalign.records import PreferencePair
+from culturalign.records import CulturalSample, PreferencePair, SelectionPick, SFTExample
 from culturalign.records.generation import ChatMessage
-from culturalign.records.synth import CulturalSample, SelectionPick, SFTExample
 
 
 def load_for_export(path: str | Path) -> list[CulturalSample]:

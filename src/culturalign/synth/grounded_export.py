@@ -23,8 +23,8 @@ from pathlib import Path
 
 from culturalign.errors import ConfigError
 from culturalign.io import write_records
+from culturalign.records import GroundedEvalItem, KnowledgeText, SFTExample
 from culturalign.records.generation import ChatMessage
-from culturalign.records.grounded import GroundedEvalItem, KnowledgeText, SFTExample
 from culturalign.records.knowledge import KnowledgeItem, describe
 from culturalign.records.preference import PreferencePair
 from culturalign.synth import grounded_prompts as gp
@@ -121,7 +121,7 @@ def sft_examples(
             continue
         out.append(
             SFTExample(
-                question_id=item.question_id,
+                id=item.question_id,
                 prompt=_prompt(item, template_dir),
                 completion=[ChatMessage(role="assistant", content=aug)],
                 entailment=item.plain.entailment,

@@ -25,24 +25,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from culturalign.errors import ConfigError, DataError, Problems
 from culturalign.io import iter_jsonl, pydantic_problems, read_text_utf8
-from culturalign.records import ChatMessage, CulturalQuestion, PreferencePair, UnpairedExample
+from culturalign.records import ChatMessage, CulturalQuestion, PreferencePair, SFTExample, UnpairedExample
 
 DataKind = Literal["preference", "unpaired", "sft", "questions"]
 _SPLITS = ("train", "train_prefs", "train_sft")
-
-
-class SFTExample(BaseModel):
-    """One prompt with the answer to imitate (TRL's conversational prompt-completion)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    prompt: list[ChatMessage]
-    completion: list[ChatMessage]
 
 
 # -- reading rows ------------------------------------------------------------------------

@@ -13,8 +13,7 @@ from culturalign.cli import app
 from culturalign.io import read_records, write_records
 from culturalign.lm import load_lm
 from culturalign.paths import package_data
-from culturalign.records import PreferencePair
-from culturalign.records.synth import CulturalSample, SelectionPick, SFTExample
+from culturalign.records import CulturalSample, PreferencePair, SelectionPick, SFTExample
 from culturalign.select.incontext import SAMPLE_VALIDATION, incontext_scores, load_validation
 
 CARE_PREFS = package_data("data", "sample", "care_prefs.jsonl")
