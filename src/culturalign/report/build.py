@@ -70,13 +70,13 @@ def discover(roots: Sequence[Path]) -> Found:
 
 
 def _label(path: Path, roots: Sequence[Path]) -> str:
-    """eval/care/<model>/<mode>-<lang> → '<model>' (+ mode-lang when not vanilla-native)."""
+    """eval/<kind>/<model>/<mode>-<lang> → '<model>'; tables name the mode and language."""
     parts = path.parts
     if "eval" in parts:
         i = len(parts) - 1 - parts[::-1].index("eval")
         rest = parts[i + 2 :]
         if len(rest) >= 2:
-            return rest[0] if rest[1] == "vanilla-native" else f"{rest[0]} ({rest[1]})"
+            return rest[0]
     return path.name
 
 
