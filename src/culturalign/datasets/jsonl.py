@@ -100,8 +100,11 @@ def load(path: Path) -> list[Any]:
                 f"({', '.join(sorted(rows[0].data)) or 'none'}); expected e.g. a CulturalQuestion "
                 "(id, text, language, culture, ...)",
             )
-    problems.raise_if_any()
-    return validate_rows(rows, model, problems) if model else []
+    if model is None:
+        problems.raise_if_any()
+        return []
+    # lines that did parse are still checked, so one pass shows every problem in the file
+    return validate_rows(rows, model, problems)
 
 
 def validate_rows(rows: list[Row], model: type[BaseModel], problems: Problems) -> list[Any]:
