@@ -182,9 +182,13 @@ class HFBackend(Backend):
             if bars:
                 hf_logging.enable_progress_bar()
         if self.adapter:
+            import warnings
+
             from peft import PeftModel
 
-            model = PeftModel.from_pretrained(model, self.adapter)
+            with warnings.catch_warnings():  # peft 0.21 calls an attribute transformers 5 renamed
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                model = PeftModel.from_pretrained(model, self.adapter)
         model.to(self.device)
         return model, tokenizer
 
