@@ -29,9 +29,14 @@ def care_bars(runs: Sequence[Any], out_png: Path) -> Path | None:
         return None
     plt = _plt()
     cats = [(c.value, c.label) for c in Category] + [("__avg__", "Average")]
-    fig, axes = plt.subplots(1, len(cultures), figsize=(max(6, 5.5 * len(cultures)), 4), squeeze=False)
+    ncols = min(3, len(cultures))
+    nrows = -(-len(cultures) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 3.8 * nrows), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[len(cultures) :]:
+        ax.set_visible(False)
     width = 0.8 / max(1, len(runs))
-    for ax, culture in zip(axes[0], cultures, strict=True):
+    for ax, culture in zip(flat, cultures, strict=False):
         for k, run in enumerate(runs):
             cs = run.summary.cultures.get(culture)
             means, lo, hi = [], [], []
@@ -48,7 +53,7 @@ def care_bars(runs: Sequence[Any], out_png: Path) -> Path | None:
         ax.set_title(culture)
         ax.set_ylabel("judge rating (1-10)")
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=8)
+    flat[0].legend(fontsize=8)
     fig.tight_layout()
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
