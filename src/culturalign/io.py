@@ -40,10 +40,8 @@ def read_text_utf8(path: Path) -> str:
         ) from None
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, object) for each non-blank line; collect every bad line."""
-    problems = Problems(path)
-    text = read_text_utf8(path)
+def jsonl_objects(text: str, problems: Problems) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; bad lines go to ``problems``."""
     rows: list[tuple[int, dict[str, Any]]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -54,9 +52,17 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             problems.add(lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
             continue
         if not isinstance(obj, dict):
-            problems.add(lineno, None, f"expected a JSON object, found {type(obj).__name__}")
+            kind = "list" if isinstance(obj, list) else type(obj).__name__
+            problems.add(lineno, None, f"expected a JSON object, found {kind}")
             continue
         rows.append((lineno, obj))
+    return rows
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each non-blank line; collect every bad line."""
+    problems = Problems(path)
+    rows = jsonl_objects(read_text_utf8(path), problems)
     problems.raise_if_any()
     yield from rows
 

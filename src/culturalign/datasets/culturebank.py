@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import Problems
-from culturalign.io import read_text_utf8
+from culturalign.io import jsonl_objects, read_text_utf8
 from culturalign.records.knowledge import KnowledgeItem
 
 NAME = "culturebank"
@@ -118,20 +118,7 @@ def _rows(path: Path, problems: Problems) -> list[tuple[str | int, dict[str, Any
             start = reader.line_num + 1
         return out
     if suffix == ".jsonl":
-        out = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.add(lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
-                continue
-            if not isinstance(obj, dict):
-                problems.add(lineno, None, f"expected a JSON object, found {type(obj).__name__}")
-                continue
-            out.append((lineno, obj))
-        return out
+        return list(jsonl_objects(text, problems))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

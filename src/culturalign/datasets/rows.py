@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import Problems
-from culturalign.io import read_text_utf8
+from culturalign.io import jsonl_objects, read_text_utf8
 
 TABLE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
 
@@ -148,20 +148,7 @@ def read_rows(path: Path, problems: Problems) -> list[Row]:
 
 
 def _jsonl_rows(text: str, problems: Problems) -> list[Row]:
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.add(lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
-            continue
-        if not isinstance(obj, dict):
-            problems.add(lineno, None, f"expected a JSON object, found {_json_type(obj)}")
-            continue
-        rows.append(Row(lineno, obj))
-    return rows
+    return [Row(lineno, obj) for lineno, obj in jsonl_objects(text, problems)]
 
 
 def _json_list_rows(text: str, problems: Problems) -> list[Row]:

@@ -10,12 +10,13 @@ never overwritten by a later failure.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from culturalign.sqlite import connect_shared
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -36,14 +37,8 @@ CREATE INDEX IF NOT EXISTS calls_model ON calls (model, kind);
 class CallCache:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=120, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 120000")
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db = connect_shared(self.path)
         with self._lock:
             self._db.executescript(_SCHEMA)
 
