@@ -74,9 +74,8 @@ def generate_responses(
     partial = None
     if out is not None:
         out = Path(out)
-        partial = (JsonlAppender if lm.cache is None else _FlushedAppender)(
-            out.with_name(out.name + ".partial")
-        )
+        # with a call cache the partial file can be rebuilt from it: flush, skip fsync
+        partial = JsonlAppender(out.with_name(out.name + ".partial"), fsync=lm.cache is None)
     try:
         completions = lm.generate(
             prompts,
@@ -94,20 +93,6 @@ def generate_responses(
         write_records(out, responses)
         out.with_name(out.name + ".partial").unlink(missing_ok=True)
     return responses
-
-
-class _FlushedAppender:
-    """JSONL lines flushed to the OS one by one (a killed process loses none), not fsynced."""
-
-    def __init__(self, path: Path):
-        self._fh = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - closed by close()
-
-    def write(self, record: ModelResponse) -> None:
-        self._fh.write(record.model_dump_json() + "\n")
-        self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
 
 
 def load_questions(

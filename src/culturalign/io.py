@@ -108,11 +108,14 @@ def write_records(path: Path, records: Iterable[BaseModel]) -> int:
 
 
 class JsonlAppender:
-    """Append records one at a time, flushed and fsynced, so a kill loses nothing written."""
+    """Append records one at a time, each flushed to the OS so a killed process loses
+    nothing written; ``fsync=True`` also survives a machine crash, at a cost per record
+    (skip it where the records can be rebuilt, e.g. from the call cache)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, fsync: bool = True):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fsync = fsync
         self._fh = self.path.open("a", encoding="utf-8")
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
@@ -123,7 +126,8 @@ class JsonlAppender:
         )
         self._fh.write(line + "\n")
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        if self._fsync:
+            os.fsync(self._fh.fileno())
 
     def close(self) -> None:
         self._fh.close()

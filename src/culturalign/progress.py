@@ -48,8 +48,12 @@ class _RateColumn(TextColumn):
         super().__init__("")
 
     def render(self, task):  # type: ignore[override]
-        speed = task.finished_speed or task.speed
-        return f"{speed:.1f}/s" if speed else "-/s"
+        # items per second over the whole task: model calls arrive in batches, so rich's
+        # sliding-window speed swings wildly between them
+        elapsed = task.finished_time if task.finished else task.elapsed
+        if not elapsed or not task.completed:
+            return "-/s"
+        return f"{task.completed / elapsed:.2f}/s"
 
 
 @contextmanager
