@@ -50,3 +50,10 @@ def test_generate_writes_one_record_per_item_and_resumes(tiny_model_dir, tmp_pat
     rows = read_records(out, ModelResponse)
     assert [r.item_id for r in rows] == [f"q{i}" for i in range(6)]
     assert not (tmp_path / "responses.jsonl.partial").exists()
+
+
+def test_output_folder_is_created(tiny_model_dir, tmp_path):
+    out = tmp_path / "not" / "yet" / "there.jsonl"
+    lm = load_lm(f"hf:{tiny_model_dir}", cache=CallCache(tmp_path / "c.sqlite"))
+    generate_responses(lm, _questions(1), params=GREEDY, out=out)
+    assert len(read_records(out, ModelResponse)) == 1
