@@ -11,7 +11,7 @@ STAMP := $(VENV)/.culturalign-$(shell cat pyproject.toml Makefile | sha1sum | cu
 DEV_STAMP := $(STAMP)-dev
 BENCH_STAMP := $(STAMP)-bench
 
-.PHONY: demo test install install-dev bench lint browser clean-venv
+.PHONY: demo test install install-dev bench lint test-deps clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +40,18 @@ $(BENCH_STAMP): $(DEV_STAMP)
 	@touch $@
 
 install: $(STAMP)
-install-dev: $(DEV_STAMP) browser
+install-dev: $(DEV_STAMP) test-deps
 
-# Debian's Chromium for the browser tests (the web app and the HTML report).
-browser:
+# Debian's Chromium for the browser tests (the web app and the HTML report) and
+# PostgreSQL's server binaries for the annotation store's PostgreSQL tests.
+test-deps:
 	@if ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; \
 	fi
 
 demo: install

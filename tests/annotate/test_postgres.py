@@ -1,12 +1,12 @@
 """The same store, app and load test on PostgreSQL, for teams that share a server.
 
-Opt-in: set ``CULTURALIGN_TEST_POSTGRES`` to a database URL the tests may wipe, e.g.
-``postgresql://postgres@127.0.0.1:55432/annotate_test`` (needs ``culturalign[postgres]``).
+They run on a throwaway cluster of Debian's ``postgresql`` (see ``conftest.py``), or on
+your own server when ``CULTURALIGN_TEST_POSTGRES`` names a database URL the tests may
+wipe, e.g. ``postgresql://postgres@127.0.0.1:55432/annotate_test``.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import pytest
@@ -17,17 +17,11 @@ from .helpers import make_store
 from .test_load import run_load
 from .test_store_io import race_same_task
 
-URL = os.environ.get("CULTURALIGN_TEST_POSTGRES")
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not URL, reason="set CULTURALIGN_TEST_POSTGRES to a PostgreSQL URL to run these"),
-]
+pytestmark = pytest.mark.slow
 
 
-def test_history_replay_and_versions_on_postgres(tmp_path):
-    pytest.importorskip("psycopg")
-    store = make_store(tmp_path, database=URL)
+def test_history_replay_and_versions_on_postgres(tmp_path, postgres_url):
+    store = make_store(tmp_path, database=postgres_url)
     person = store.annotator(name="alice")
     item = store.items()[0]
     payload = {"culture_related": False}
@@ -42,11 +36,11 @@ def test_history_replay_and_versions_on_postgres(tmp_path):
     store.dispose()
 
 
-def test_concurrent_edits_on_postgres(tmp_path):
-    pytest.importorskip("psycopg")
-    race_same_task(make_store(tmp_path, database=URL))
+def test_concurrent_edits_on_postgres(tmp_path, postgres_url):
+    store = make_store(tmp_path, database=postgres_url)
+    race_same_task(store)
+    store.dispose()
 
 
-def test_load_on_postgres(tmp_path):
-    pytest.importorskip("psycopg")
-    run_load(tmp_path, database=URL)
+def test_load_on_postgres(tmp_path, postgres_url):
+    run_load(tmp_path, database=postgres_url)
