@@ -8,6 +8,7 @@ user fixes a file in one pass.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,30 @@ class MissingDependency(CulturalignError):
     def __init__(self, package: str, extra: str | None = None, why: str = ""):
         hint = f'pip install "culturalign[{extra}]"' if extra else f"pip install {package}"
         super().__init__(f"{package} is needed{(' ' + why) if why else ''}; install it with: {hint}")
+
+
+_PATH_REASONS = {
+    errno.ENOENT: "no such file or folder",
+    errno.ENOTDIR: "not a folder, or inside a file",
+    errno.EISDIR: "is a folder; a file was expected here",
+    errno.EEXIST: "exists and is not a folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on the device",
+    errno.ENAMETOOLONG: "file name too long",
+}
+
+
+def path_error(exc: OSError) -> CulturalignError | None:
+    """A file-system error on a path the user gave (an output inside a file, a folder
+    where a file belongs, no permission) as a plain ``PATH: what is wrong`` error;
+    None when the error names no path, so unexpected failures still show in full."""
+    if exc.filename is None:
+        return None
+    path = exc.filename2 if exc.errno == errno.EISDIR and exc.filename2 else exc.filename
+    reason = _PATH_REASONS.get(exc.errno or -1) or (exc.strerror or type(exc).__name__).lower()
+    return CulturalignError(f"{path}: {reason}")
 
 
 @dataclass

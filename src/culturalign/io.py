@@ -6,6 +6,7 @@ keeps what it paid for) and ``atomic_write_text`` replaces whole files safely.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -23,7 +24,11 @@ M = TypeVar("M", bound=BaseModel)
 
 def read_text_utf8(path: Path) -> str:
     """Read a file as UTF-8, reporting the byte offset and line of the first bad byte."""
-    data = Path(path).read_bytes()
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder; a file was expected here" if path.is_dir() else "no such file"
+        raise DataError([Problem(str(path), None, None, what)])
+    data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -141,6 +146,8 @@ class JsonlAppender:
 
 def atomic_write_text(path: Path, text: str) -> None:
     path = Path(path)
+    if path.is_dir():  # else os.replace would name its temporary file in the error
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

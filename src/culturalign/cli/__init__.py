@@ -18,7 +18,7 @@ from culturalign.cli.groups import (
     synth_app,
     train_app,
 )
-from culturalign.errors import CulturalignError
+from culturalign.errors import CulturalignError, path_error
 
 app = typer.Typer(
     help="Measure and improve the regional cultural awareness of language models.",
@@ -94,6 +94,12 @@ def main() -> None:
         for line in exc.lines():
             print(line, file=sys.stderr)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        located = path_error(exc)  # e.g. --out inside a file, or a folder where a file belongs
+        if located is None:
+            raise
+        print(located, file=sys.stderr)
+        sys.exit(located.exit_code)
     except KeyboardInterrupt:
         print("interrupted; finished results are kept and the next run resumes from them", file=sys.stderr)
         sys.exit(130)
