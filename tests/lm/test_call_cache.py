@@ -6,6 +6,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import sqlite3
 
+import pytest
+
+from culturalign.errors import ConfigError
 from culturalign.lm.cache import CallCache
 
 
@@ -19,6 +22,16 @@ def test_failure_then_success_then_no_overwrite(tmp_path):
     assert cache.get_many(["k"]) == {"k": {"text": "hello"}}
     assert cache.failures() == []
     assert cache.total_attempts() == 3  # every finished call is counted, even redundant ones
+
+
+def test_a_file_that_is_not_a_database_is_a_plain_error(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("these are my notes, not a cache\n" * 10, encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"{notes}: cannot use as an SQLite cache"):
+        CallCache(notes)
+    assert notes.read_text(encoding="utf-8").startswith("these are my notes")  # left as it was
+    with pytest.raises(ConfigError, match="is a folder; the cache needs a file path"):
+        CallCache(tmp_path)
 
 
 def _writer(path: str, worker: int, n: int) -> None:
