@@ -61,3 +61,18 @@ def test_bad_specs_are_config_errors(tmp_path):
         load_lm(f"hf:{tmp_path}+temperature=1", cache=None)
     with pytest.raises(ConfigError, match="unknown openai option"):
         load_lm("openai:m@http://127.0.0.1:9/v1+concurency=4", cache=None)
+
+
+def test_bad_adapters_stop_the_run_instead_of_failing_every_call(tiny_model_dir, tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match="no such adapter folder"):
+        load_lm(f"hf:{tiny_model_dir}+adapter={tmp_path}/missing", cache=None)
+    with pytest.raises(ConfigError, match=r"no adapter_config\.json"):
+        load_lm(f"hf:{tiny_model_dir}+adapter={tmp_path}", cache=None)
+    with pytest.raises(ConfigError, match="bad option 'adapter='"):
+        load_lm(f"hf:{tiny_model_dir}+adapter=", cache=None)
+    # a relative name that is not here is tried as a hub id when the model loads: a setup
+    # error for the whole run, not one failed call per prompt
+    monkeypatch.chdir(tmp_path)
+    lm = load_lm(f"hf:{tiny_model_dir}+adapter=runs/none", cache=None)
+    with pytest.raises(ConfigError, match="cannot load the adapter 'runs/none'"):
+        lm.generate(PROMPTS, GREEDY)

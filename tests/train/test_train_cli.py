@@ -64,6 +64,20 @@ def test_bad_data_is_a_located_error_with_exit_2(tiny_spec, tmp_path):
     assert proc.stderr.strip().startswith(f"{data}:2: invalid JSON")
 
 
+def test_empty_data_and_missing_adapter_are_plain_errors(tiny_spec, pairs_file, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    proc = _run("train", "dpo", "--model", tiny_spec, "--data", str(empty), "--out", str(tmp_path / "o"))
+    assert (proc.returncode, proc.stderr.strip()) == (2, f"{empty}: the file holds no rows")
+    spec = f"{tiny_spec}+adapter={tmp_path}/missing"
+    proc = _run("train", "dpo", "--model", spec, "--data", str(pairs_file), "--out", str(tmp_path / "o"))
+    assert (proc.returncode, proc.stderr.strip()) == (
+        2,
+        f"adapter={tmp_path}/missing: no such adapter folder",
+    )
+    assert not (tmp_path / "o").exists()
+
+
 def test_qlora_without_gpu_says_what_is_missing(tiny_spec, pairs_file, tmp_path):
     proc = _run(
         "train",

@@ -79,7 +79,7 @@ def _options(text: str, spec: str) -> dict[str, str]:
         return out
     for part in text.split("+"):
         key, eq, value = part.partition("=")
-        if not eq or not key:
+        if not eq or not key or not value:  # "+adapter=" would silently drop the adapter
             raise ConfigError(f"bad option {part!r} in model spec {spec!r}; write +key=value")
         out[key] = value
     return out

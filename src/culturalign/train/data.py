@@ -193,6 +193,11 @@ def _convert(path: Path, rows, want: str, fn) -> list:
     return out
 
 
+def data_kind(path: str | Path, split: str | None = None) -> DataKind:
+    """The kind of a data file judged from its first row (an empty file is a located error)."""
+    return _kind_of(Path(path), read_rows(path, split))
+
+
 def _kind_of(path: Path, rows) -> DataKind:
     if not rows:
         raise DataError(_one(path, None, "the file holds no rows"))

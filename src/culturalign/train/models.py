@@ -43,6 +43,7 @@ class LoadedModel:
 
 def resolve_spec(spec: str) -> tuple[str, str | None, dict[str, str]]:
     """(base path or hub id, adapter folder or None, spec options)."""
+    from culturalign.lm.backends.hf import check_adapter, check_model_folder
     from culturalign.lm.registry import parse_spec
 
     parsed = parse_spec(spec)
@@ -59,6 +60,9 @@ def resolve_spec(spec: str) -> tuple[str, str | None, dict[str, str]]:
     if adapter is None and (local / "adapter_config.json").exists() and not (local / "config.json").exists():
         adapter = base
         base = json.loads((local / "adapter_config.json").read_text())["base_model_name_or_path"]
+    check_model_folder(base)  # a missing local path or adapter fails before any weights load
+    if adapter is not None:
+        check_adapter(adapter)
     return base, adapter, dict(parsed.options)
 
 
@@ -128,13 +132,9 @@ def load_model(spec: str, *, for_training: bool = True, qlora: Any = None) -> Lo
     except OSError as exc:
         raise ConfigError(f"cannot load model {base!r}: {exc}") from None
     if adapter:
-        import warnings
+        from culturalign.lm.backends.hf import load_adapter
 
-        from peft import PeftModel
-
-        with warnings.catch_warnings():  # peft reads a renamed transformers attribute
-            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-            model = PeftModel.from_pretrained(model, adapter)
+        model = load_adapter(model, adapter)
         if for_training:
             if qlora is not None and qlora.enabled:
                 raise ConfigError(

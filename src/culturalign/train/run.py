@@ -66,7 +66,7 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
     from culturalign.train import data as d
 
     h = cfg.heldout
-    kind = d.detect_kind(d.read_rows(data_path)[0][1]) if Path(data_path).is_file() else "preference"
+    kind = d.data_kind(data_path) if Path(data_path).is_file() else "preference"
 
     def sample(items):
         if cfg.max_examples is not None and len(items) > cfg.max_examples:
@@ -111,11 +111,7 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
     else:
         raise ConfigError(f"unknown training method {method!r}; choose one of {', '.join(METHODS)}")
     if h.file is not None and h.measure:
-        held = (
-            d.load_pairs(h.file)
-            if d.detect_kind(d.read_rows(h.file)[0][1]) == "preference"
-            else d.load_unpaired(h.file)
-        )
+        held = d.load_pairs(h.file) if d.data_kind(h.file) == "preference" else d.load_unpaired(h.file)
     if held and isinstance(held[0], UnpairedExample) and len({e.label for e in held}) < 2:
         if h.file is None:
             train_items = list(train_items) + list(held)

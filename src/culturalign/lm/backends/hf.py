@@ -80,6 +80,43 @@ def adapter_base(path: str) -> str | None:
     return None
 
 
+def check_model_folder(base: str) -> None:
+    """A local model path must be a transformers folder; a hub id is checked on load."""
+    if base.startswith(("/", "./", "../", "~")) and not Path(base).expanduser().is_dir():
+        raise ConfigError(f"no model folder {base}")
+    if Path(base).is_dir() and not (Path(base) / "config.json").exists():
+        raise ConfigError(f"{base} holds no config.json: not a transformers model folder")
+
+
+def check_adapter(adapter: str) -> None:
+    """A local adapter path must be a folder with adapter_config.json; said before any
+    work starts, not as one failed call per prompt (a hub id is checked on load)."""
+    local = Path(adapter).expanduser()
+    if not local.exists() and not adapter.startswith(("/", "./", "../", "~")):
+        return
+    if not local.is_dir():
+        raise ConfigError(f"adapter={adapter}: no such adapter folder")
+    if not (local / "adapter_config.json").exists():
+        raise ConfigError(
+            f"adapter={adapter}: holds no adapter_config.json, so it is not a PEFT adapter folder"
+        )
+
+
+def load_adapter(model: Any, adapter: str) -> Any:
+    """``model`` with the PEFT adapter applied; an adapter that cannot load is a setup
+    error (exit 2), since every call would fail the same way."""
+    import warnings
+
+    from peft import PeftModel
+
+    with warnings.catch_warnings():  # peft 0.21 calls an attribute transformers 5 renamed
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        try:
+            return PeftModel.from_pretrained(model, adapter)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise ConfigError(f"cannot load the adapter {adapter!r}: {exc}") from None
+
+
 class HFBackend(Backend):
     """The model and tokenizer load on first use, not on construction: a rerun that the
     call cache answers completely never imports torch or reads the weights."""
@@ -103,6 +140,8 @@ class HFBackend(Backend):
         if self.adapter is None and (named := adapter_base(base)) is not None:
             # an adapter-only folder: load its base, then the adapter
             self.adapter, base = base, named
+        elif self.adapter is not None:
+            check_adapter(self.adapter)
         self.base_name = base
         self._device = device
         self._dtype_name = dtype
@@ -113,10 +152,8 @@ class HFBackend(Backend):
             raise ConfigError(f"unknown dtype {dtype!r}; use auto, float32, bfloat16 or float16")
         if model_obj is not None:
             self._attach(model_obj, tokenizer_obj)
-        elif base.startswith(("/", "./", "../", "~")) and not Path(base).expanduser().is_dir():
-            raise ConfigError(f"no model folder {base}")
-        elif Path(base).is_dir() and not (Path(base) / "config.json").exists():
-            raise ConfigError(f"{base} holds no config.json: not a transformers model folder")
+        else:
+            check_model_folder(base)
         self._identity = self._make_identity()
 
     # -- lazy state ----------------------------------------------------------------------
@@ -182,13 +219,7 @@ class HFBackend(Backend):
             if bars:
                 hf_logging.enable_progress_bar()
         if self.adapter:
-            import warnings
-
-            from peft import PeftModel
-
-            with warnings.catch_warnings():  # peft 0.21 calls an attribute transformers 5 renamed
-                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-                model = PeftModel.from_pretrained(model, self.adapter)
+            model = load_adapter(model, self.adapter)
         model.to(self.device)
         return model, tokenizer
 
