@@ -96,3 +96,12 @@ def test_path_error_leaves_pathless_errors_alone():
     assert (
         str(path_error(PermissionError(errno.EACCES, "Permission denied", "/x"))) == "/x: permission denied"
     )
+
+
+@pytest.mark.parametrize("limit", ["-1", "0"])
+def test_limit_below_one_is_refused_before_any_work(tmp_path, limit):
+    # a negative limit used to slice from the end (-1 ran all items but the last)
+    out = tmp_path / "r.jsonl"
+    args = ["generate", "-d", str(SAMPLE / "care_questions.jsonl"), "-o", str(out), "--limit", limit]
+    assert_bad_input(run_cli(*args), "Invalid value for '--limit'")
+    assert not out.exists()

@@ -36,8 +36,10 @@ def _store(db: str):
 def serve_cmd(
     db: str = DbOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on"),
-    port: int = typer.Option(8080, "--port", help="TCP port"),
-    max_body: int = typer.Option(64 * 1024, "--max-body", help="largest request body accepted, in bytes"),
+    port: int = typer.Option(8080, "--port", min=0, max=65535, help="TCP port"),
+    max_body: int = typer.Option(
+        64 * 1024, "--max-body", min=1, help="largest request body accepted, in bytes"
+    ),
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="mark cookies Secure (when served over HTTPS, e.g. behind a proxy)"
     ),

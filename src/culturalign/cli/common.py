@@ -16,7 +16,7 @@ ModelOpt = typer.Option("embedded", "--model", "-m", help=MODEL_HELP)
 CacheOpt = typer.Option(
     None, "--cache", help=f"SQLite call cache (default {default_call_cache()}; 'off' disables it)"
 )
-LimitOpt = typer.Option(None, "--limit", "-n", help="use only the first N items")
+LimitOpt = typer.Option(None, "--limit", "-n", min=1, help="use only the first N items")
 
 
 def cache_arg(cache: str | None):

@@ -183,7 +183,7 @@ def judge_agreement(
     out: Path = typer.Option(..., "--out", "-o", help="folder for judgments, agreement.json, histograms.png"),
     judge: str = JudgeOpt,
     fmt: str | None = FormatOpt,
-    limit: int | None = typer.Option(None, "--limit", "-n", help="use only the first N questions"),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="use only the first N questions"),
     judge_template: Path | None = JudgeTemplateOpt,
     judge_samples: int = JudgeSamplesOpt,
     judge_retries: int = JudgeRetriesOpt,

@@ -156,7 +156,7 @@ EvalOpt = typer.Option(
 )
 EvalDataOpt = typer.Option(None, "--eval-data", help="the evaluation's items (e.g. CARE test questions)")
 JudgeOpt = typer.Option(None, "--judge", help="judge model spec for --eval care")
-EvalLimitOpt = typer.Option(None, "--eval-limit", help="evaluate on the first N items only")
+EvalLimitOpt = typer.Option(None, "--eval-limit", min=1, help="evaluate on the first N items only")
 
 
 def _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method=None, preset=None):
@@ -211,7 +211,7 @@ def mixing_command(
     data: Path = typer.Option(..., "--data", "-d", help="pairs with associated_culture native/foreign"),
     out: Path = typer.Option(..., "--out", "-o"),
     count: int | None = typer.Option(
-        None, "--count", help="pairs per condition (default: as many as the smaller side allows)"
+        None, "--count", min=1, help="pairs per condition (default: as many as the smaller side allows)"
     ),
     method: str = typer.Option("dpo", "--method"),
     lora: bool = typer.Option(False, "--lora"),
