@@ -161,6 +161,7 @@ def test_formats_and_stats_in_process(shared_data, tmp_path):
     assert listed.exit_code == 0
     for name in ("care-test", "care-prefs", "jsonl", "hub"):
         assert name in listed.output
+    assert listed.output.count("│ hub ") == 1  # listed once, not once per registry
     shown = runner.invoke(app, ["data", "stats", str(shared_data / "care" / "Chinese-test.json")])
     assert shown.exit_code == 0 and "Nationwide" in shown.output and "Sub-nationwide" in shown.output
     mcq = {

@@ -50,12 +50,11 @@ def _questions(loaded, command: str):
 @data_app.command("formats")
 def formats() -> None:
     """List the input formats this installation can read."""
-    from culturalign.datasets import available_loaders, hub
+    from culturalign.datasets import available_loaders
 
     table = Table("--format", "what it reads")
-    for name, mod in available_loaders().items():
+    for name, mod in available_loaders().items():  # the hub loader is one of them
         table.add_row(name, getattr(mod, "DESCRIPTION", ""))
-    table.add_row(hub.NAME, hub.DESCRIPTION)
     console.print(table)
 
 

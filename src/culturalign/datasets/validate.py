@@ -64,7 +64,7 @@ def _load_source(path: str | Path, fmt: str | None, describe: bool) -> Loaded:
     except DataError as exc:
         raise DataError(_syntax_problems(p) + exc.problems) from None
     if name not in FORMATS:
-        raise CulturalignError(f"unknown format {name!r}; known formats: {', '.join([*FORMATS, hub.NAME])}")
+        raise CulturalignError(f"unknown format {name!r}; known formats: {', '.join(FORMATS)}")
     mod = loader(name)
     note = None
     try:
