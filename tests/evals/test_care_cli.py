@@ -73,6 +73,16 @@ def test_bad_lang_and_bad_template_folder_exit_2(tmp_path):
     assert "lacks the placeholder(s) {answer}" in proc.stderr
 
 
+def test_judge_lang_and_agreement_without_ratings_exit_2(tmp_path):
+    proc = _cli("judge", "--responses", PREFS, "--lang", "xx", "--out", tmp_path / "j.jsonl")
+    _no_traceback(proc)  # checked even without --data, where it would otherwise be ignored
+    assert "--lang must be 'native' or 'en', not 'xx'" in proc.stderr
+    proc = _cli("eval", "judge-agreement", "--data", SAMPLE, "--out", tmp_path / "agree")
+    _no_traceback(proc)  # a test file has no human ratings: nothing to agree with
+    assert f"{SAMPLE}: holds no human-rated responses" in proc.stderr
+    assert not (tmp_path / "agree").exists() and not (tmp_path / "j.jsonl").exists()
+
+
 def test_judge_reports_every_bad_response_row(tmp_path):
     rows = [
         {"item_id": "x1", "response": "hi"},  # unknown id when joined to --data

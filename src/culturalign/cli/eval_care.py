@@ -262,6 +262,8 @@ def judge_command(
 
     if per_item not in ("mean", "max"):
         raise ConfigError(f"--per-item must be mean or max, not {per_item!r}")
+    if lang not in ("native", "en"):
+        raise ConfigError(f"--lang must be 'native' or 'en', not {lang!r}")
     load_rubrics(judge_template)  # a bad template folder fails before any work
     questions = _questions(data, fmt) if data is not None else None
     items = read_judge_inputs(responses, questions, lang=lang)

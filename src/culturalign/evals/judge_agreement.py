@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from culturalign.errors import ConfigError
 from culturalign.evals.care_judge import JudgeConfig, JudgeItem, judge_items, load_rubrics
 from culturalign.io import write_json, write_records
 from culturalign.lm.cached import LM
@@ -161,9 +162,15 @@ def run_judge_agreement(
     histograms.png and run.json to ``out_dir``. ``limit`` counts questions."""
     from culturalign.evals.care import run_notes
 
+    questions = list(questions)[:limit] if limit is not None else list(questions)
+    if not any(r.rating is not None for q in questions for r in q.responses):
+        # e.g. a CARE test file: judging would run, but there is nothing to agree with
+        raise ConfigError(
+            f"{data_path or 'the data'}: holds no human-rated responses; judge agreement needs "
+            "rated answers (a CARE preference file, or CulturalQuestion JSONL with responses)"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    questions = list(questions)[:limit] if limit is not None else list(questions)
     rubrics = load_rubrics(judge_template_dir)
     config = JudgeConfig(
         samples=judge_samples, retries=judge_retries, params=judge_params or JudgeConfig().params
