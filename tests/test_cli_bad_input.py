@@ -105,3 +105,19 @@ def test_limit_below_one_is_refused_before_any_work(tmp_path, limit):
     args = ["generate", "-d", str(SAMPLE / "care_questions.jsonl"), "-o", str(out), "--limit", limit]
     assert_bad_input(run_cli(*args), "Invalid value for '--limit'")
     assert not out.exists()
+
+
+def test_templates_must_be_a_folder(tmp_path, a_file):
+    # a file here used to become the prompting-mode template itself
+    out = tmp_path / "r.jsonl"
+    args = [
+        "generate",
+        "-d",
+        str(SAMPLE / "care_questions.jsonl"),
+        "-o",
+        str(out),
+        "--templates",
+        str(a_file),
+    ]
+    assert_bad_input(run_cli(*args), f"{a_file}: --templates needs a folder of template files (is a file)")
+    assert not out.exists()

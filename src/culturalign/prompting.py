@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from culturalign.errors import ConfigError
-from culturalign.prompts import Template, load_prompt
+from culturalign.prompts import Template, load_prompt, template_folder
 from culturalign.records.generation import ChatMessage
 
 MODES = ("vanilla", "cot", "roleplay")
@@ -22,7 +22,7 @@ _SECTION = re.compile(r"^###\s*(system|user)\s*$", re.MULTILINE)
 def load_mode(mode: str, template_dir: str | Path | None = None) -> Template:
     if template_dir is None and mode not in MODES:
         raise ConfigError(f"unknown prompting mode {mode!r}; choose one of {', '.join(MODES)}")
-    return load_prompt(f"modes/{mode}", override=template_dir)
+    return load_prompt(f"modes/{mode}", override=template_folder(template_dir))
 
 
 def split_sections(template: Template) -> dict[str, str]:

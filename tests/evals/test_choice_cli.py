@@ -88,6 +88,23 @@ def test_data_without_what_the_benchmark_needs_exits_2(tmp_path):
     assert "holds no questions with per-country answer shares" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--country", "Atlantis"], "--country Atlantis: not in the survey data; its countries are Germany"),
+        (["--templates", "/no/such/folder"], "/no/such/folder: --templates needs a folder of template files"),
+    ],
+)
+def test_unknown_country_and_missing_template_folder_exit_2(tiny_model_dir, tmp_path, extra, message):
+    """Both used to be ignored: the run went on with every country, or the built-in prompts."""
+    out = tmp_path / "o"
+    data = str(SAMPLE / "opinions_wvs")
+    proc = _cli("eval", "opinions", "-d", data, "-o", str(out), "-m", f"hf:{tiny_model_dir}", *extra)
+    assert (proc.returncode, "Traceback" in proc.stderr) == (2, False), proc.stderr
+    assert message in proc.stderr
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_embedded_model_on_the_real_files(shared_data, embedded_dir, tmp_path):
     """The commands whose data is in the shared folder, with the embedded SmolLM2 and

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from culturalign.errors import ConfigError
 from culturalign.lm.base import Prompt
-from culturalign.prompts import Template, load_prompt
+from culturalign.prompts import Template, load_prompt, template_folder
 from culturalign.records.generation import ChatMessage
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -66,15 +66,18 @@ class ChoicePrompts:
     chat: bool = True
     _cache: dict[str, Template] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        template_folder(self.template_dir)  # a mistyped folder fails before any work
+
     def template(self, name: str) -> Template:
         if name not in self._cache:
             self._cache[name] = load_prompt(f"choice/{name}", override=self._override(name))
         return self._cache[name]
 
     def _override(self, name: str) -> Path | None:
-        if self.template_dir is None:
+        folder = template_folder(self.template_dir)
+        if folder is None:
             return None
-        folder = Path(self.template_dir)
         for candidate in (folder / "choice" / f"{name}.txt", folder / f"{name}.txt"):
             if candidate.is_file():
                 return candidate

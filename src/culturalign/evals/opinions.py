@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from culturalign.errors import ConfigError
 from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
 from culturalign.evals.choice_run import ChoiceRun, method_notes
 from culturalign.evals.choice_scoring import OptionScores, score_labels
@@ -124,6 +125,12 @@ def run_opinions(
     if limit is not None:
         questions = questions[:limit]
     wanted = set(countries) if countries else None
+    surveyed = {c for q in questions for c in q.target_distributions or {}}
+    if wanted and (unknown := sorted(wanted - surveyed)):
+        raise ConfigError(
+            f"--country {', '.join(unknown)}: not in the survey data; its countries are "
+            f"{', '.join(sorted(surveyed))}"
+        )
     prompts = ChoicePrompts(template_dir, chat)
     run = ChoiceRun(
         out_dir,

@@ -39,6 +39,18 @@ class Template:
         return self.text.format(**values)
 
 
+def template_folder(path: str | Path | None) -> Path | None:
+    """A user's ``--templates`` folder, checked: a mistyped path must not quietly fall
+    back to the built-in templates (the run would look fine and be the wrong one)."""
+    if path is None:
+        return None
+    folder = Path(path)
+    if not folder.is_dir():
+        what = "is a file" if folder.exists() else "no such folder"
+        raise ConfigError(f"{folder}: --templates needs a folder of template files ({what})")
+    return folder
+
+
 def load_prompt(name: str, override: str | Path | None = None) -> Template:
     """Load a template by name; ``override`` may be a file, or a folder holding ``name``."""
     if override is not None:

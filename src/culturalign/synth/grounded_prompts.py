@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from culturalign.errors import ConfigError
-from culturalign.prompts import Template, load_prompt
+from culturalign.prompts import Template, load_prompt, template_folder
 from culturalign.records.generation import ChatMessage
 
 _SECTION = re.compile(r"^###\s*(system|user|assistant)\s*$", re.MULTILINE)
@@ -34,8 +34,7 @@ NAMES = (
 
 def load(name: str, template_dir: str | Path | None = None) -> Template:
     """A grounded template; a user folder is searched first, by the bare file name."""
-    if template_dir is not None:
-        folder = Path(template_dir)
+    if (folder := template_folder(template_dir)) is not None:
         for candidate in (folder / f"{name}.txt", folder / "grounded" / f"{name}.txt"):
             if candidate.exists():
                 return load_prompt(f"grounded/{name}", override=candidate)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from culturalign.prompting import split_sections
-from culturalign.prompts import Template, load_prompt
+from culturalign.prompts import Template, load_prompt, template_folder
 from culturalign.records.generation import ChatMessage
 
 NAMES = ("questions", "roleplay", "adapt", "respond_contrast", "incontext")
@@ -17,8 +17,7 @@ NAMES = ("questions", "roleplay", "adapt", "respond_contrast", "incontext")
 
 def load(name: str, template_dir: str | Path | None = None) -> Template:
     """``caredio/<name>``; a user folder may hold ``<name>.txt`` or ``caredio/<name>.txt``."""
-    if template_dir is not None:
-        folder = Path(template_dir)
+    if (folder := template_folder(template_dir)) is not None:
         for cand in (folder / f"{name}.txt", folder / "caredio" / f"{name}.txt"):
             if cand.is_file():
                 return load_prompt(f"caredio/{name}", override=cand)
