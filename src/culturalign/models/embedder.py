@@ -72,12 +72,17 @@ class STEmbedder:
     batch_size = 64
 
     def __init__(self, model: str):
+        if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().is_dir():
+            raise ConfigError(f"embedder st:{model}: no such model folder")
         from sentence_transformers import SentenceTransformer
 
         from culturalign.lm.fingerprint import hub_revision, weights_fingerprint
 
         self.name = f"st:{model}"
-        self._model = SentenceTransformer(model, device="cpu")
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except (OSError, ValueError) as exc:  # not on the hub, offline, or not a model folder
+            raise ConfigError(f"cannot load the embedder st:{model}: {exc}") from None
         self.dim = self._model.get_sentence_embedding_dimension()
         self.identity = f"st:{model}:{weights_fingerprint(model) or hub_revision(model) or 'unknown'}"
 
