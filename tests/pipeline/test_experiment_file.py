@@ -29,6 +29,10 @@ def test_valid_file_loads(tiny_experiment):
         ("name: x\nmodels: {base: embedded}\ntrain:\n  - name: t\n    base: nope\n", 5, "base 'nope'"),
         ("name: x\nbogus: 1\n", 2, "unexpected field"),
         ("name: [unclosed\n", 2, "invalid YAML"),
+        # model specs are checked when the file loads, even for models no stage uses yet
+        ("name: x\nmodels:\n  base: embedded\n  other: foo:bar\n", 4, "models.other: unknown model spec"),
+        ("name: x\njudge: 'hf:'\n", 2, "judge: model spec 'hf:' names no model"),
+        ("name: x\nevaluations:\n  - kind: care\n    data: q\n    judge: 'openai:'\n", 5, "names no model"),
     ],
 )
 def test_bad_files_are_located(tmp_path, text, line, fragment):

@@ -24,6 +24,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _check_spec(value: str) -> str:
+    """A model spec's grammar, checked when the file loads (not when a stage first needs it)."""
+    from culturalign.lm.registry import parse_spec
+
+    try:
+        parse_spec(value)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
 class SplitSpec(_Strict):
     per_category: int = Field(30, ge=1, description="test questions per category per culture (CARE: 30)")
     seed: int = 0
@@ -90,6 +101,11 @@ class EvalSpec(_Strict):
             raise ValueError(f"unknown language choice(s) {bad}; use 'native' or 'en'")
         return v
 
+    @field_validator("judge")
+    @classmethod
+    def _judge(cls, v: str | None) -> str | None:
+        return None if v is None else _check_spec(v)
+
 
 class ReportSpec(_Strict):
     baseline: str | None = Field(None, description="model name the deltas are taken against")
@@ -107,8 +123,18 @@ class Experiment(_Strict):
     evaluations: list[EvalSpec] = Field(default_factory=list)
     report: ReportSpec = Field(default_factory=ReportSpec)
 
+    @field_validator("judge")
+    @classmethod
+    def _judge(cls, v: str) -> str:
+        return _check_spec(v)
+
     @model_validator(mode="after")
     def _names(self) -> Experiment:
+        for name, spec in self.models.items():
+            try:
+                _check_spec(spec)
+            except ValueError as exc:
+                raise LocatedValueError(("models", name), str(exc)) from None
         names = set(self.models)
         for i, t in enumerate(self.train):
             if t.name in names:
