@@ -55,8 +55,14 @@ def report(
     baseline: str = typer.Option(None, help="model (name or spec) to take deltas against"),
 ) -> None:
     """Write one self-contained HTML report (images embedded) and/or Markdown."""
-    from culturalign.report.build import build_report
+    from culturalign.errors import ConfigError
+    from culturalign.report.build import build_report, discover, has_results
 
+    if not has_results(discover(run_dirs)):  # an empty report written into the folder helps no one
+        raise ConfigError(
+            f"{', '.join(map(str, run_dirs))}: no results to report (no run.json, "
+            "culturalign-train.json or study.csv inside)"
+        )
     paths = build_report(run_dirs, out=out, formats=fmt, baseline=baseline)
     for p in paths:
         typer.echo(str(p))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from culturalign.errors import ConfigError
+from culturalign.errors import ConfigError, DataError, Problem
 from culturalign.io import atomic_write_text
 from culturalign.report.document import (
     Document,
@@ -54,11 +54,13 @@ def discover(roots: Sequence[Path]) -> Found:
         root = Path(root)
         if not root.exists():
             raise ConfigError(f"{root}: no such run directory")
+        if not root.is_dir():
+            raise ConfigError(f"{root}: is a file; give the run directory that holds it")
         for rj in sorted(root.rglob("run.json")):
             try:
                 log = json.loads(rj.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
+            except json.JSONDecodeError as exc:  # skipping it would drop a run from the report unseen
+                raise DataError([Problem(str(rj), exc.lineno, None, f"invalid JSON: {exc.msg}")]) from None
             found.run_logs.append((rj.parent, log))
             if "checkpoint-" not in str(rj):
                 found.runs[log.get("kind", "unknown")].append(rj.parent)
@@ -67,6 +69,10 @@ def discover(roots: Sequence[Path]) -> Found:
         ]
         found.studies += [p.parent for p in sorted(root.rglob("study.csv"))]
     return found
+
+
+def has_results(found: Found) -> bool:
+    return bool(found.run_logs or found.train or found.studies)
 
 
 def _label(path: Path, roots: Sequence[Path]) -> str:
@@ -297,7 +303,7 @@ def build_document(
     )
     for n in notes:
         doc.add(Note(n))
-    if not found.run_logs and not found.train and not found.studies:
+    if not has_results(found):
         doc.add(Paragraph("No results found in these run directories."))
     if found.runs.get("eval-care"):
         _care_section(doc, found.runs["eval-care"], roots, baseline, figs)
