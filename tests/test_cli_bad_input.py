@@ -121,3 +121,18 @@ def test_templates_must_be_a_folder(tmp_path, a_file):
     ]
     assert_bad_input(run_cli(*args), f"{a_file}: --templates needs a folder of template files (is a file)")
     assert not out.exists()
+
+
+def test_annotation_database_that_is_not_one(tmp_path, a_file):
+    questions = str(SAMPLE / "care_questions.jsonl")
+    assert_bad_input(
+        run_cli("annotate", "import", questions, "--db", str(a_file)),
+        f"--db {a_file}: cannot open the annotation database (file is not a database)",
+    )
+    assert a_file.read_text(encoding="utf-8") == "not a folder\n"
+    missing = tmp_path / "typo.sqlite"
+    for args in (["export"], ["agreement"], ["users", "list"]):  # reading must not create an empty one
+        assert_bad_input(
+            run_cli("annotate", *args, "--db", str(missing)), f"--db {missing}: no such annotation"
+        )
+    assert not missing.exists()

@@ -26,10 +26,27 @@ users_app = typer.Typer(
 annotate_app.add_typer(users_app, name="users")
 
 
-def _store(db: str):
-    from culturalign.annotate.store import Store
+def _store(db: str, *, existing: bool = False):
+    """The store, opened and connected once here so that a --db that is not a database
+    (a text file, a folder, an unreachable server) is a plain error, not a traceback.
+    ``existing``: commands that only read must not create an empty database."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    return Store(db)
+    from culturalign.annotate.store import Store
+    from culturalign.errors import ConfigError
+
+    if existing and "://" not in db and not Path(db).is_file():
+        raise ConfigError(
+            f"--db {db}: no such annotation database (create one with `culturalign annotate import`)"
+        )
+    try:
+        store = Store(db)
+        with store.read():
+            pass
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(f"--db {db}: cannot open the annotation database ({reason})") from None
+    return store
 
 
 @annotate_app.command("serve")
@@ -47,6 +64,7 @@ def serve_cmd(
     """Serve the annotation app (server-rendered pages; no front-end build)."""
     from culturalign.annotate.server import serve
 
+    _store(db).dispose()  # a bad --db fails here, not inside the server's startup
     typer.echo(f"annotation app on http://{host}:{port} (database: {db})", err=True)
     serve(db, host=host, port=port, max_body=max_body, secure_cookies=secure_cookies)
 
@@ -131,7 +149,7 @@ def users_link(
     from culturalign.annotate.auth import issue_login_link
     from culturalign.errors import ConfigError
 
-    store = _store(db)
+    store = _store(db, existing=True)
     person = store.annotator(name=name)
     if person is None:
         raise ConfigError(f"no annotator named {name!r}; add them with `annotate users add {name}`")
@@ -141,7 +159,7 @@ def users_link(
 @users_app.command("list")
 def users_list(db: str = DbOpt) -> None:
     """List annotators with their progress."""
-    store = _store(db)
+    store = _store(db, existing=True)
     for person in store.annotators():
         rows = store.queue(person.id)
         total = sum(len(r.status) for r in rows)
@@ -161,7 +179,7 @@ def export_cmd(
     from culturalign.annotate.exporter import export_rows
     from culturalign.io import atomic_write_text
 
-    rows = export_rows(_store(db), fmt, strategy=strategy, min_margin=min_margin)
+    rows = export_rows(_store(db, existing=True), fmt, strategy=strategy, min_margin=min_margin)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if out is None:
         sys.stdout.write(text)
@@ -182,7 +200,7 @@ def agreement_cmd(
     from culturalign.annotate.agreement import compute_agreement
     from culturalign.io import write_json
 
-    report = compute_agreement(_store(db).judgments())
+    report = compute_agreement(_store(db, existing=True).judgments())
     typer.echo(f"{'what':<20} {'method':<32} {'value':>7} {'compared':>9} {'annotators':>10}  note")
     for f in report.overall:
         value = f"{f.value:.3f}" if f.value is not None else "-"
