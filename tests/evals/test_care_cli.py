@@ -77,6 +77,9 @@ def test_judge_lang_and_agreement_without_ratings_exit_2(tmp_path):
     proc = _cli("judge", "--responses", PREFS, "--lang", "xx", "--out", tmp_path / "j.jsonl")
     _no_traceback(proc)  # checked even without --data, where it would otherwise be ignored
     assert "--lang must be 'native' or 'en', not 'xx'" in proc.stderr
+    proc = _cli("judge", "--responses", tmp_path, "--out", tmp_path / "j.jsonl")
+    _no_traceback(proc)  # was "no such file" for a folder that plainly exists
+    assert f"{tmp_path}: is a folder; a file was expected here" in proc.stderr
     proc = _cli("eval", "judge-agreement", "--data", SAMPLE, "--out", tmp_path / "agree")
     _no_traceback(proc)  # a test file has no human ratings: nothing to agree with
     assert f"{SAMPLE}: holds no human-rated responses" in proc.stderr

@@ -61,7 +61,8 @@ def read_judge_inputs(
     """Rows of ``path`` as judge items, joined to ``questions`` when given."""
     path = Path(path)
     if not path.is_file():
-        raise DataError([Problem(str(path), None, None, "no such file")])
+        what = "is a folder; a file was expected here" if path.is_dir() else "no such file"
+        raise DataError([Problem(str(path), None, None, what)])
     problems = Problems(path)
     rows = read_rows(path, problems)
     by_id = {q.id: q for q in questions or []}
