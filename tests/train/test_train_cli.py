@@ -78,6 +78,16 @@ def test_empty_data_and_missing_adapter_are_plain_errors(tiny_spec, pairs_file, 
     assert not (tmp_path / "o").exists()
 
 
+def test_study_fractions_that_are_not_numbers(pairs_file, tmp_path):
+    out = tmp_path / "s"
+    proc = _run("study", "scaling", "--data", str(pairs_file), "--out", str(out), "--fractions", "0,half")
+    assert (proc.returncode, proc.stderr.strip()) == (
+        2,
+        "--fractions '0,half': write comma-separated shares, e.g. 0,0.5,1",
+    )
+    assert not out.exists()
+
+
 def test_qlora_without_gpu_says_what_is_missing(tiny_spec, pairs_file, tmp_path):
     proc = _run(
         "train",

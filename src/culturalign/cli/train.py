@@ -186,7 +186,7 @@ def scaling_command(
     ),
     fractions: str = typer.Option("0,0.25,0.5,0.75,1", "--fractions", help="shares of the pairs to train on"),
     method: str = typer.Option("dpo", "--method", help="sft | dpo | kto | simpo"),
-    lora: bool = typer.Option(False, "--lora"),
+    lora: bool = typer.Option(False, "--lora", help="train LoRA adapters instead of full weights"),
     config: Path | None = StudyConfigOpt,
     eval_name: str | None = EvalOpt,
     eval_data: Path | None = EvalDataOpt,
@@ -199,7 +199,12 @@ def scaling_command(
     from culturalign.train.studies import run_scaling
 
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
-    shares = [float(x) for x in fractions.split(",") if x.strip()]
+    try:
+        shares = [float(x) for x in fractions.split(",") if x.strip()]
+    except ValueError:
+        from culturalign.errors import ConfigError
+
+        raise ConfigError(f"--fractions {fractions!r}: write comma-separated shares, e.g. 0,0.5,1") from None
     table = run_scaling(model, data, out, shares, cfg)
     typer.echo(table.markdown())
     typer.echo(f"wrote {out}/study.csv, study.md, study.png")
@@ -209,12 +214,14 @@ def scaling_command(
 def mixing_command(
     model: str = typer.Option("embedded", "--model", "-m", help=MODEL_HELP),
     data: Path = typer.Option(..., "--data", "-d", help="pairs with associated_culture native/foreign"),
-    out: Path = typer.Option(..., "--out", "-o"),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="study folder: study.csv, study.md, study.png, one folder per cell"
+    ),
     count: int | None = typer.Option(
         None, "--count", min=1, help="pairs per condition (default: as many as the smaller side allows)"
     ),
-    method: str = typer.Option("dpo", "--method"),
-    lora: bool = typer.Option(False, "--lora"),
+    method: str = typer.Option("dpo", "--method", help="sft | dpo | kto | simpo"),
+    lora: bool = typer.Option(False, "--lora", help="train LoRA adapters instead of full weights"),
     config: Path | None = StudyConfigOpt,
     eval_name: str | None = EvalOpt,
     eval_data: Path | None = EvalDataOpt,
@@ -236,9 +243,11 @@ def mixing_command(
 def algorithms_command(
     model: str = typer.Option("embedded", "--model", "-m", help=MODEL_HELP),
     data: Path = typer.Option(..., "--data", "-d", help="preference pairs"),
-    out: Path = typer.Option(..., "--out", "-o"),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="study folder: study.csv, study.md, study.png, one folder per cell"
+    ),
     methods: str = typer.Option("dpo,kto,simpo", "--methods", help="algorithms to compare"),
-    lora: bool = typer.Option(False, "--lora"),
+    lora: bool = typer.Option(False, "--lora", help="train LoRA adapters instead of full weights"),
     config: Path | None = StudyConfigOpt,
     eval_name: str | None = EvalOpt,
     eval_data: Path | None = EvalDataOpt,
