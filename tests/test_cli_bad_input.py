@@ -136,3 +136,16 @@ def test_annotation_database_that_is_not_one(tmp_path, a_file):
             run_cli("annotate", *args, "--db", str(missing)), f"--db {missing}: no such annotation"
         )
     assert not missing.exists()
+
+
+def test_unwritable_folder_names_the_file_asked_for(tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(*args, dir=None, **kwargs):  # what a read-only folder does (root ignores chmod)
+        raise PermissionError(errno.EACCES, "Permission denied", str(Path(dir) / ".x.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    target = tmp_path / "pairs.jsonl"
+    with pytest.raises(PermissionError) as info:
+        atomic_write_text(target, "x")
+    assert str(path_error(info.value)) == f"{target}: permission denied"

@@ -149,7 +149,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     if path.is_dir():  # else os.replace would name its temporary file in the error
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:  # name the file the user asked for, not our temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
         # mkstemp creates owner-only files; results are meant to be shared like any file
         os.fchmod(fd, 0o666 & ~_umask())
