@@ -88,6 +88,16 @@ def test_data_without_what_the_benchmark_needs_exits_2(tmp_path):
     assert "holds no questions with per-country answer shares" in proc.stderr
 
 
+def test_cali_culture_without_labels_exit_2(tmp_path):
+    out = tmp_path / "o"
+    proc = _cli(
+        "eval", "cali", "-d", str(SAMPLE / "cali_sample.tsv"), "-o", str(out), "--culture", "Atlantis"
+    )
+    assert (proc.returncode, "Traceback" in proc.stderr) == (2, False), proc.stderr
+    assert "--culture Atlantis: no annotator labels for it in the data" in proc.stderr
+    assert not out.exists()  # it used to write a table with a row of zeros
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from culturalign.errors import ConfigError
 from culturalign.evals.choice_prompts import ChoicePrompts, culture_phrase
 from culturalign.evals.choice_run import ChoiceRun, method_notes
 from culturalign.evals.choice_scoring import score_labels
@@ -114,6 +115,12 @@ def run_cali(
     pairs = [i for i in items if isinstance(i, NLIItem)]
     if limit is not None:
         pairs = pairs[:limit]
+    labelled = {c for p in pairs for c in p.labels}
+    if unknown := sorted(set(cultures) - labelled):  # else a row of zeros for that culture
+        raise ConfigError(
+            f"--culture {', '.join(unknown)}: no annotator labels for it in the data; "
+            f"labelled cultures: {', '.join(sorted(labelled))}"
+        )
     prompts = ChoicePrompts(template_dir, chat)
     config = {
         "pairs": len(pairs),
