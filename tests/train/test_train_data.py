@@ -71,6 +71,24 @@ def test_bad_rows_are_all_reported_with_their_lines(tmp_path):
     assert out[2].startswith(f"{path}:4: ")
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("list.json", b"[1, 2]", "list.json:item 0: expected a JSON object, found int"),
+        ("header.csv", b"prompt,chosen,rejected\n", "header.csv: the file holds no rows"),
+        ("latin.csv", b"prompt,chosen,rejected\n\xe9,a,b\n", "latin.csv:2: not UTF-8 text"),
+        ("broken.parquet", b"PAR1 not really", "broken.parquet: cannot read as parquet: ArrowInvalid"),
+    ],
+)
+def test_files_that_cannot_hold_rows_are_located_errors(tmp_path, name, content, message):
+    """These were a TypeError, a ValueError and two datasets exceptions, each a traceback."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError) as err:
+        d.load_pairs(path)
+    assert message in str(err.value)
+
+
 def test_wrong_kind_of_data_is_named(tmp_path):
     path = write_jsonl(tmp_path / "u.jsonl", [{"prompt": "q", "completion": "a", "label": True}])
     with pytest.raises(DataError, match=r"expected preference pairs .* found unpaired data"):

@@ -58,13 +58,33 @@ def read_rows(path: str | Path, split: str | None = None) -> list[tuple[str | in
             obj = obj.get(split or "train", obj.get("data"))
         if not isinstance(obj, list):
             raise DataError(_one(path, None, "expected a list of objects (or JSONL)"))
+        problems = Problems(path)
+        for i, row in enumerate(obj):
+            if not isinstance(row, dict):
+                problems.add(f"item {i}", None, f"expected a JSON object, found {type(row).__name__}")
+        problems.raise_if_any()
         return [(f"item {i}", row) for i, row in enumerate(obj)]
     if suffix in (".parquet", ".csv"):
-        from datasets import Dataset
-
-        ds = Dataset.from_parquet(str(path)) if suffix == ".parquet" else Dataset.from_csv(str(path))
-        return [(f"row {i + 1}", dict(row)) for i, row in enumerate(ds)]
+        return _read_table(path, suffix)
     raise ConfigError(f"{path}: unsupported data file type {suffix!r}; use .jsonl, .json, .parquet or .csv")
+
+
+def _read_table(path: Path, suffix: str) -> list[tuple[str | int, dict[str, Any]]]:
+    from datasets import Dataset
+
+    if suffix == ".csv":
+        read_text_utf8(path)  # a bad byte is reported with its line, not as a datasets failure
+        with path.open(encoding="utf-8-sig") as fh:
+            if sum(1 for line in fh if line.strip()) <= 1:
+                return []  # a header and no rows (datasets refuses to build an empty split)
+    try:
+        ds = Dataset.from_parquet(str(path)) if suffix == ".parquet" else Dataset.from_csv(str(path))
+    except Exception as exc:  # pyarrow and datasets raise many types for a file they cannot parse
+        cause = exc.__cause__ or exc
+        raise DataError(
+            _one(path, None, f"cannot read as {suffix[1:]}: {type(cause).__name__}: {cause}")
+        ) from None
+    return [(f"row {i + 1}", dict(row)) for i, row in enumerate(ds)]
 
 
 def _one(path: Path, where: Any, msg: str) -> list:
