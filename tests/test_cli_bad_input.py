@@ -149,3 +149,12 @@ def test_unwritable_folder_names_the_file_asked_for(tmp_path, monkeypatch):
     with pytest.raises(PermissionError) as info:
         atomic_write_text(target, "x")
     assert str(path_error(info.value)) == f"{target}: permission denied"
+
+
+def test_eval_care_reads_system_prompt_files_like_generate(tmp_path):
+    # eval care took "@FILE" literally as the system text; generate read the file
+    missing = tmp_path / "system.txt"
+    args = ["eval", "care", "-d", str(SAMPLE / "care_questions.jsonl"), "-o", str(tmp_path / "run")]
+    assert_bad_input(
+        run_cli(*args, "--system-prompt", f"@{missing}"), f"--system-prompt: no such file {missing}"
+    )

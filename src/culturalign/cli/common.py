@@ -28,6 +28,19 @@ def cache_arg(cache: str | None):
     return Path(cache)
 
 
+def system_prompt_arg(value: str | None) -> str | None:
+    """``--system-prompt TEXT`` or ``--system-prompt @FILE``."""
+    if value is None or not value.startswith("@"):
+        return value
+    from culturalign.errors import ConfigError
+    from culturalign.io import read_text_utf8
+
+    path = Path(value[1:])
+    if not path.is_file():
+        raise ConfigError(f"--system-prompt: no such file {path}")
+    return read_text_utf8(path).strip("\n")
+
+
 def open_lm(spec: str, cache: str | None):
     from culturalign.lm import load_lm
 

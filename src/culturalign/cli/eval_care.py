@@ -9,7 +9,7 @@ from typing import Literal
 
 import typer
 
-from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt, open_lm
+from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt, open_lm, system_prompt_arg
 from culturalign.cli.groups import eval_app
 
 JudgeOpt = typer.Option("embedded", "--judge", "-j", help="judge model spec (embedded is a weak stand-in)")
@@ -76,7 +76,9 @@ def care(
     samples: int = typer.Option(1, "--samples", min=1, help="responses per question (averaged per item)"),
     temperature: float = typer.Option(0.7, "--temperature", min=0, help="model decoding (CARE: 0.7)"),
     max_new_tokens: int = typer.Option(1024, "--max-new-tokens", min=1, help="model decoding (CARE: 1024)"),
-    system_prompt: str | None = typer.Option(None, "--system-prompt", help="replace the mode's system text"),
+    system_prompt: str | None = typer.Option(
+        None, "--system-prompt", help="replace the mode's system text: TEXT or @FILE"
+    ),
     templates: Path | None = typer.Option(
         None, "--templates", help="folder of your own prompting-mode files"
     ),
@@ -98,6 +100,7 @@ def care(
 
     if lang not in ("native", "en"):
         raise ConfigError(f"--lang must be 'native' or 'en', not {lang!r}")
+    system = system_prompt_arg(system_prompt)
     baseline_run = load_run(baseline) if baseline is not None else None
     questions = _questions(data, fmt)
     params = GenerationParams(temperature=temperature, max_new_tokens=max_new_tokens)
@@ -116,7 +119,7 @@ def care(
         limit=limit,
         judge_params=_judge_params(judge_max_new_tokens),
         data_path=data,
-        system_prompt=system_prompt,
+        system_prompt=system,
         template_dir=templates,
     )
     console = _console()

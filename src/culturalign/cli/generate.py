@@ -6,24 +6,11 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt
+from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt, system_prompt_arg
 
 
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate)
-
-
-def _system_prompt(value: str | None) -> str | None:
-    """``--system-prompt TEXT`` or ``--system-prompt @FILE``."""
-    if value is None or not value.startswith("@"):
-        return value
-    from culturalign.errors import ConfigError
-    from culturalign.io import read_text_utf8
-
-    path = Path(value[1:])
-    if not path.is_file():
-        raise ConfigError(f"--system-prompt: no such file {path}")
-    return read_text_utf8(path).strip("\n")
 
 
 def generate(
@@ -83,7 +70,7 @@ def generate(
 
         raise ConfigError(f"--lang must be native or en, not {lang!r}")
     load_mode(mode, templates)
-    system = _system_prompt(system_prompt)
+    system = system_prompt_arg(system_prompt)
     questions = load_questions(data, fmt, limit)
     lm = open_lm(model, cache)
     try:
