@@ -271,6 +271,26 @@ def test_mcq_letters_with_scripted_model(tmp_path):
     assert s["per_culture"]["Iran"]["accuracy"] == 1.0
 
 
+def test_an_interrupted_run_leaves_a_partial_file_not_a_half_items_file(tmp_path):
+    items = mcq_loader.load(SAMPLE / "choice_include.csv")
+    done = run_mcq(_lm(Scripted(probs=lambda t, labels: [0.4, 0.3, 0.2, 0.1])), items, tmp_path)
+    finished = (tmp_path / "items.jsonl").read_text()
+
+    def stop_after_two(text, labels, seen=[]):  # noqa: B006 (counts calls across the run)
+        seen.append(text)
+        if len(seen) > 2:
+            raise KeyboardInterrupt
+        return [0.1, 0.2, 0.3, 0.4]
+
+    with pytest.raises(KeyboardInterrupt):
+        run_mcq(_lm(Scripted(probs=stop_after_two)), items, tmp_path)
+    assert (tmp_path / "items.jsonl.partial").exists()  # the new run's records go here
+    assert (tmp_path / "items.jsonl").read_text() == finished  # the last finished run, untouched
+    assert json.loads((tmp_path / "summary.json").read_text())["accuracy"] == done["accuracy"]
+    run_mcq(_lm(Scripted(probs=lambda t, labels: [0.4, 0.3, 0.2, 0.1])), items, tmp_path)
+    assert not (tmp_path / "items.jsonl.partial").exists()
+
+
 # -- real runs with a tiny model ------------------------------------------------------------
 
 

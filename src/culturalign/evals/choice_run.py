@@ -7,14 +7,17 @@
     table.md/.csv      the breakdown table a report shows
     run.json           RunLog: model identity, data fingerprint, template shas, call stats
 
-``items.jsonl`` is written as results arrive (one fsynced line each), so a run that is
-killed keeps what it scored; the call cache makes the rerun pay only for the rest.
+Item records stream to ``items.jsonl.partial`` as results arrive (one fsynced line each),
+so a run that is killed keeps what it scored, and the call cache makes the rerun pay only
+for the rest; ``items.jsonl`` appears when the run finishes, so a folder never holds a
+half-written one (nor mixes a new partial file with the last run's summary).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -56,9 +59,9 @@ class ChoiceRun:
         self.log = RunLog(kind=kind, config=config)
         self.log.add_model("model", lm)
         self.lm = lm
-        items = self.out / "items.jsonl"
-        items.unlink(missing_ok=True)  # a rerun rewrites it (from the call cache)
-        self._items = JsonlAppender(items)
+        self._partial = self.out / "items.jsonl.partial"
+        self._partial.unlink(missing_ok=True)  # a rerun rewrites it (from the call cache)
+        self._items = JsonlAppender(self._partial)
 
     def add_data(self, path: str | Path | None) -> None:
         if path is None:
@@ -82,6 +85,7 @@ class ChoiceRun:
         title: str = "",
     ) -> dict[str, Any]:
         self._items.close()
+        os.replace(self._partial, self.out / "items.jsonl")
         self.log.prompts.update(prompts)
         self.log.notes.extend(notes)
         summary = {**summary, "model": self.lm.spec, "notes": list(self.log.notes)}
