@@ -149,7 +149,8 @@ def collect(
     for path in paths:
         path = Path(path)
         if not path.is_file():
-            problems_all.append(Problem(str(path), None, None, "no such file"))
+            what = "is a folder; give the files inside it" if path.is_dir() else "no such file"
+            problems_all.append(Problem(str(path), None, None, what))
             continue
         problems = Problems(path)
         try:
