@@ -59,6 +59,14 @@ def _resolve_dtype(name: str | None, device: str):
         raise ConfigError(f"unknown dtype {name!r}; use float32, bfloat16 or float16") from None
 
 
+def render_prompt(tokenizer: Any, prompt: Prompt) -> str:
+    """Chat prompts go through the tokenizer's template; raw strings pass unchanged."""
+    if isinstance(prompt, str):
+        return prompt
+    msgs = [m.model_dump() for m in prompt]
+    return tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+
+
 def encode_pair(tokenizer: Any, context: str, continuation: str) -> tuple[list[int], list[int]]:
     """Token ids of context and continuation, split the way lm-evaluation-harness does:
     trailing spaces move to the continuation, and the pair is encoded whole, so merges
@@ -247,11 +255,7 @@ class HFBackend(Backend):
 
     # -- prompts -------------------------------------------------------------------------
     def render(self, prompt: Prompt) -> str:
-        """Chat prompts go through the tokenizer's template; raw strings pass unchanged."""
-        if isinstance(prompt, str):
-            return prompt
-        msgs = [m.model_dump() for m in prompt]
-        return self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+        return render_prompt(self.tokenizer, prompt)
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from culturalign.errors import ConfigError, MissingDependency
-from culturalign.lm.backends.hf import _FALLBACK_TEMPLATE, adapter_base, encode_pair
+from culturalign.lm.backends.hf import _FALLBACK_TEMPLATE, adapter_base, encode_pair, render_prompt
 from culturalign.lm.base import (
     Backend,
     GenRequest,
@@ -107,10 +107,7 @@ class VLLMBackend(Backend):
 
     # -- prompts ---------------------------------------------------------------------------
     def render(self, prompt: Prompt) -> str:
-        if isinstance(prompt, str):
-            return prompt
-        msgs = [m.model_dump() for m in prompt]
-        return self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+        return render_prompt(self.tokenizer, prompt)
 
     def _ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
