@@ -132,3 +132,22 @@ def test_scaling_study_with_the_care_evaluation(tiny_spec, tmp_path):
         assert (out / "cells" / cell / "eval" / "summary.json").is_file()
     model_spec = json.loads((out / "cells" / "100pct" / "eval" / "summary.json").read_text())["model"]
     assert model_spec == f"hf:{out / 'cells' / '100pct' / 'model'}"
+
+
+def test_algorithm_study_with_a_choice_benchmark_as_its_evaluation(tiny_spec, tmp_path):
+    """Any choice benchmark can be a study's evaluation; its headline numbers become columns."""
+    from culturalign.paths import package_data
+
+    data = write_jsonl(tmp_path / "pairs.jsonl", make_pairs(12))
+    cfg = load_study_config(
+        None,
+        eval_name="opinions",
+        eval_data=package_data("data", "sample", "opinions_wvs"),
+        eval_limit=3,
+        train_overrides={"preset": "tiny-test", "epochs": 1},
+    )
+    table = run_algorithms(tiny_spec, data, tmp_path / "algos", ["dpo"], cfg)
+    sims = [r["culture_sim"] for r in table.rows]
+    assert len(sims) == 2 and all(0 < s <= 1 for s in sims)
+    summary = json.loads(next((tmp_path / "algos").rglob("summary.json")).read_text())
+    assert summary["culture_sim"] in sims or any(abs(summary["culture_sim"] - s) < 1e-9 for s in sims)

@@ -9,7 +9,11 @@ culture-mixing study of CARE §4.5) and returns named numbers.
 * ``gap``: the held-out chosen-vs-rejected log-probability gap on the study's
   held-out pairs (cheap, no judge; what the tests and CPU demos use).
 
-``register_evaluation`` adds more (e.g. the choice benchmarks).
+* ``opinions``, ``culturalbench``, ``cali``, ``blend``, ``mcq``: the choice and
+  distribution benchmarks on ``eval.data`` (no judge), reported by their headline
+  numbers (``culturalign.evals.headline``).
+
+``register_evaluation`` adds more.
 """
 
 from __future__ import annotations
@@ -106,12 +110,14 @@ def care_metrics(summary: Any) -> dict[str, float]:
 
 
 def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
-    from culturalign.io import read_records
+    from culturalign.datasets import load_any
     from culturalign.records import CulturalQuestion, GenerationParams
 
     if settings.data is None:
         raise ConfigError("eval.data: the CARE evaluation needs questions (--eval-data FILE)")
-    questions = read_records(settings.data, CulturalQuestion)
+    questions = [q for q in load_any(settings.data)[1] if isinstance(q, CulturalQuestion)]
+    if not questions:
+        raise ConfigError(f"eval.data: {settings.data} holds no culture-specific questions")
     state: dict[str, Any] = {}
 
     def cache_arg():
@@ -166,5 +172,39 @@ def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
     return evaluate
 
 
+def _choice_evaluation(kind: str) -> Callable[[EvalSettings, Path], Evaluation]:
+    def factory(settings: EvalSettings, heldout_path: Path) -> Evaluation:
+        from culturalign.datasets import load_any
+
+        if settings.data is None:
+            raise ConfigError(f"eval.data: the {kind} evaluation needs its benchmark file (--eval-data PATH)")
+        items = load_any(settings.data)[1]
+
+        def evaluate(spec: str, out_dir: Path, subset: Subset) -> dict[str, float]:
+            from importlib import import_module
+
+            from culturalign.evals.headline import headline_metrics
+            from culturalign.lm import load_lm
+
+            if subset is not None:
+                raise ConfigError(f"the {kind} evaluation has no native/foreign subsets; use care or gap")
+            run = getattr(import_module(f"culturalign.evals.{kind}"), f"run_{kind}")
+            cache = (
+                "default"
+                if settings.cache is None
+                else (None if settings.cache == "off" else Path(settings.cache))
+            )
+            summary = run(
+                load_lm(spec, cache=cache), items, out_dir, limit=settings.limit, data_path=settings.data
+            )
+            return headline_metrics(kind, summary)
+
+        return evaluate
+
+    return factory
+
+
 register_evaluation("gap", _gap_evaluation)
 register_evaluation("care", _care_evaluation)
+for _kind in ("opinions", "culturalbench", "cali", "blend", "mcq"):
+    register_evaluation(_kind, _choice_evaluation(_kind))
