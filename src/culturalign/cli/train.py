@@ -152,7 +152,7 @@ StudyConfigOpt = typer.Option(
 EvalOpt = typer.Option(
     None,
     "--eval",
-    help="evaluation: care | gap | opinions | culturalbench (default: from the config, else gap)",
+    help="evaluation: care | gap | opinions | culturalbench | cali | blend | mcq (default: from the config, else gap)",
 )
 EvalDataOpt = typer.Option(None, "--eval-data", help="the evaluation's items (e.g. CARE test questions)")
 JudgeOpt = typer.Option(None, "--judge", help="judge model spec for --eval care")
