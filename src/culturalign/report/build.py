@@ -206,6 +206,80 @@ def _train_section(doc: Document, dirs: list[Path]) -> None:
             doc.add(Image(d / "curves.png", f"{d.name}: training curves (loss, reward margins, accuracies)"))
 
 
+def _agreement_section(doc: Document, dirs: list[Path], roots: Sequence[Path]) -> None:
+    doc.add(Heading("Judge vs. human ratings"))
+    rows = []
+    for d in dirs:
+        f = d / "agreement.json"
+        if not f.exists():
+            continue
+        a = json.loads(f.read_text(encoding="utf-8"))
+        st = a.get("stats") or {}
+
+        def num(key: str, st=st) -> str:
+            v = st.get(key)
+            return f"{v:.3f}" if isinstance(v, int | float) else "undefined"
+
+        rows.append(
+            [
+                _label(d, roots),
+                str(a.get("judge", "?")),
+                str(st.get("n_pairs", 0)),
+                num("pearson"),
+                num("spearman"),
+                num("kendall_tau"),
+                str(a.get("n_invalid", 0)),
+            ]
+        )
+    if rows:
+        doc.add(
+            Table(
+                ["run", "judge", "pairs", "Pearson", "Spearman", "Kendall's tau", "invalid judgments"],
+                rows,
+                caption="Correlation of judge and native-speaker ratings (CARE appendix C.2)",
+            )
+        )
+    for d in dirs:
+        for png in sorted(d.glob("*.png")):
+            doc.add(Image(png, f"{_label(d, roots)}: rating distributions, judge vs. humans (CARE Fig. 10)"))
+
+
+def _selection_section(doc: Document, dirs: list[Path]) -> None:
+    doc.add(Heading("CAReDiO data selection"))
+    for d in dirs:
+        f = d / "summary.json"
+        if f.exists():
+            s = json.loads(f.read_text(encoding="utf-8"))
+            rows = [
+                [
+                    c,
+                    str(b.get("samples", "")),
+                    str(b.get("clusters", "")),
+                    str(b.get("largest_cluster", "")),
+                    str(b.get("picked", "")),
+                    str(b.get("tokens_picked", "")),
+                ]
+                for c, b in (s.get("cultures") or {}).items()
+            ]
+            cfg = s.get("config") or {}
+            doc.add(
+                Table(
+                    ["culture", "samples", "clusters", "largest cluster", "picked", "tokens picked"],
+                    rows,
+                    caption=f"{d.name}: θ={cfg.get('theta')}, linkage {cfg.get('linkage')}, "
+                    f"r={cfg.get('representativeness')}, budget {cfg.get('budget')} {cfg.get('budget_unit')}",
+                )
+            )
+            for n in s.get("notes") or []:
+                doc.add(Paragraph(n))
+        for png, what in (
+            ("pca.png", "PCA of the selected data by culture (CAReDiO Fig. 3a)"),
+            ("tfidf.png", "top tf-idf phrases per culture (CAReDiO Fig. 3b)"),
+        ):
+            if (d / png).exists():
+                doc.add(Image(d / png, f"{d.name}: {what}"))
+
+
 def _studies_section(doc: Document, dirs: list[Path]) -> None:
     doc.add(Heading("Training studies"))
     for d in dirs:
@@ -314,7 +388,11 @@ def build_document(
         _train_section(doc, found.train)
     if found.studies:
         _studies_section(doc, found.studies)
-    known = {"eval-care", *CHOICE_TITLES}
+    if found.runs.get("judge-agreement"):
+        _agreement_section(doc, found.runs["judge-agreement"], roots)
+    if found.runs.get("select"):
+        _selection_section(doc, found.runs["select"])
+    known = {"eval-care", "judge-agreement", "select", *CHOICE_TITLES}
     for kind, dirs in sorted(found.runs.items()):
         if kind not in known and not kind.startswith("train"):
             _other_section(doc, kind, dirs, roots)
