@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,20 +26,30 @@ def _run(exp: Path, out: Path, env: dict) -> subprocess.CompletedProcess:
 def test_tiny_experiment_resumes_after_kill_then_skips_everything(tiny_experiment, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "CULTURALIGN_CACHE": str(tmp_path / "calls.sqlite")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "culturalign", "run", str(tiny_experiment), "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
+    # Die by SIGKILL the moment train:dpo is on disk. Polling stages.json from here raced:
+    # on a quiet machine the stages after training finished before the poll saw the line.
+    killer = (
+        "import os, signal, sys\n"
+        "from culturalign.pipeline.stages import StageBook\n"
+        "_record = StageBook.record\n"
+        "def record(self, stage, *a, **k):\n"
+        "    _record(self, stage, *a, **k)\n"
+        "    if stage.name == 'train:dpo':\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "StageBook.record = record\n"
+        "from culturalign.cli import main\n"
+        "sys.argv = ['culturalign', 'run', sys.argv[1], '--out', sys.argv[2]]\n"
+        "main()\n"
     )
+    killed = subprocess.run(
+        [sys.executable, "-c", killer, str(tiny_experiment), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     stages = out / "stages.json"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:  # kill once training has finished
-        if stages.exists() and "train:dpo" in stages.read_text():
-            break
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
     done_before = json.loads(stages.read_text())
     assert "train:dpo" in done_before and "report" not in done_before
 
