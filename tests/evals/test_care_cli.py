@@ -131,6 +131,25 @@ def test_judge_scores_web_passages_like_a_model(tiny_model_dir, tmp_path):
     assert json.loads((tmp_path / "web.run.json").read_text())["kind"] == "judge"
 
 
+def test_judge_with_expected_scores_rates_every_response(tiny_model_dir, tmp_path):
+    """A random tiny judge seldom writes a rating; read from its probabilities, each
+    response still gets one, and every output says how the ratings were read."""
+    rows = [{"question": "Who wrote The Tale of Genji?", "text": t} for t in ("Murasaki Shikibu.", "Basho.")]
+    f = tmp_path / "answers.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "exp.jsonl"
+    _run_inprocess(
+        "judge", "--judge", f"hf:{tiny_model_dir}", "--responses", f, "--data", SAMPLE, "--judge-score",
+        "expected", "--judge-max-new-tokens", "6", "--judge-retries", "0", "--out", out,
+    )  # fmt: skip
+    judgments = read_records(out, Judgment)
+    assert len(judgments) == 2 and all(j.valid and j.score_method == "expected" for j in judgments)
+    assert all(len(j.samples[0].distribution) == 10 for j in judgments)
+    summary = json.loads((tmp_path / "exp.summary.json").read_text())
+    assert any("expected ratings" in n for n in summary["notes"])
+    assert json.loads((tmp_path / "exp.run.json").read_text())["config"]["judge_score"] == "expected"
+
+
 def test_eval_care_prints_the_table_and_differences_from_a_baseline(tiny_model_dir, tmp_path):
     spec = f"hf:{tiny_model_dir}"
     common = ["eval", "care", "--model", spec, "--judge", spec, "--data", SAMPLE, "--limit", "5"]

@@ -21,10 +21,17 @@ JudgeTemplateOpt = typer.Option(
 )
 JudgeSamplesOpt = typer.Option(1, "--judge-samples", min=1, help="judgments per response; the median is kept")
 JudgeRetriesOpt = typer.Option(2, "--judge-retries", min=0, help="re-asks when a reply has no valid rating")
+JudgeScoreOpt = typer.Option(
+    "parsed",
+    "--judge-score",
+    help="parsed: the number the judge writes (CARE); expected: the mean of its 1-10 "
+    "probabilities after its commentary (steadier for small judges; local judges only)",
+)
 JudgeTokensOpt = typer.Option(512, "--judge-max-new-tokens", min=1, help="room for the judge's commentary")
 FormatOpt = typer.Option(None, "--format", "-f", help="data format (default: detected)")
 
 Mode = Literal["vanilla", "cot", "roleplay"]
+JudgeScore = Literal["parsed", "expected"]
 
 
 def _console():
@@ -73,7 +80,13 @@ def care(
         "native", "--lang", help="native | en (English translations where the data has them)"
     ),
     limit: int | None = LimitOpt,
-    samples: int = typer.Option(1, "--samples", min=1, help="responses per question (averaged per item)"),
+    samples: int = typer.Option(
+        1,
+        "--n-samples",
+        "--samples",
+        min=1,
+        help="responses per question (averaged per item), as in generate",
+    ),
     temperature: float = typer.Option(0.7, "--temperature", min=0, help="model decoding (CARE: 0.7)"),
     max_new_tokens: int = typer.Option(1024, "--max-new-tokens", min=1, help="model decoding (CARE: 1024)"),
     system_prompt: str | None = typer.Option(
@@ -85,6 +98,7 @@ def care(
     judge_template: Path | None = JudgeTemplateOpt,
     judge_samples: int = JudgeSamplesOpt,
     judge_retries: int = JudgeRetriesOpt,
+    judge_score: JudgeScore = JudgeScoreOpt,
     judge_max_new_tokens: int = JudgeTokensOpt,
     baseline: Path | None = typer.Option(
         None, "--baseline", help="another run directory: also print differences"
@@ -114,6 +128,7 @@ def care(
         n_samples=samples,
         judge_samples=judge_samples,
         judge_retries=judge_retries,
+        judge_score=judge_score,
         params=params,
         judge_template_dir=judge_template,
         limit=limit,
@@ -190,6 +205,7 @@ def judge_agreement(
     judge_template: Path | None = JudgeTemplateOpt,
     judge_samples: int = JudgeSamplesOpt,
     judge_retries: int = JudgeRetriesOpt,
+    judge_score: JudgeScore = JudgeScoreOpt,
     judge_max_new_tokens: int = JudgeTokensOpt,
     cache: str | None = CacheOpt,
 ) -> None:
@@ -203,6 +219,7 @@ def judge_agreement(
         out,
         judge_samples=judge_samples,
         judge_retries=judge_retries,
+        judge_score=judge_score,
         judge_params=_judge_params(judge_max_new_tokens),
         judge_template_dir=judge_template,
         limit=limit,
@@ -249,6 +266,7 @@ def judge_command(
     judge_template: Path | None = JudgeTemplateOpt,
     judge_samples: int = JudgeSamplesOpt,
     judge_retries: int = JudgeRetriesOpt,
+    judge_score: JudgeScore = JudgeScoreOpt,
     judge_max_new_tokens: int = JudgeTokensOpt,
     label: str | None = typer.Option(
         None, "--label", help="row name in tables (default: the output file name)"
@@ -278,6 +296,7 @@ def judge_command(
         out,
         judge_samples=judge_samples,
         judge_retries=judge_retries,
+        judge_score=judge_score,
         judge_params=_judge_params(judge_max_new_tokens),
         judge_template_dir=judge_template,
         aggregate=per_item,  # type: ignore[arg-type]

@@ -41,15 +41,37 @@ def judge_is_embedded(judge_lm: LM) -> bool:
     return judge_lm.spec.strip().split("+")[0].split(":")[0] == "embedded"
 
 
-def run_notes(judge_lm: LM, extra: Sequence[str] = ()) -> list[str]:
-    """Caveats every output of the run must carry (the weak stand-in judge first)."""
+def run_notes(judge_lm: LM, extra: Sequence[str] = (), judgments: Sequence[Judgment] = ()) -> list[str]:
+    """Caveats every output of the run must carry (the weak stand-in judge first), and
+    how the ratings were read when it is not CARE's way."""
     notes: list[str] = []
     if judge_is_embedded(judge_lm):
         from culturalign.models.embedded import EMBEDDED_JUDGE_WARNING
 
         notes.append(EMBEDDED_JUDGE_WARNING)
     notes.extend(extra)
+    if any(j.score_method == "expected" for j in judgments):
+        notes.append(
+            "Ratings are expected ratings (the mean of the judge's probabilities over 1-10 after "
+            "its commentary), not the numbers it wrote as in CARE; compare them only with "
+            "runs scored the same way."
+        )
+    notes.extend(sorted({j.score_note for j in judgments if j.score_note}))
     return notes
+
+
+def judge_config(
+    judge_samples: int = 1,
+    judge_retries: int = 2,
+    judge_params: GenerationParams | None = None,
+    judge_score: str = "parsed",
+) -> JudgeConfig:
+    return JudgeConfig(
+        samples=judge_samples,
+        retries=judge_retries,
+        params=judge_params or JudgeConfig().params,
+        score=judge_score,
+    )
 
 
 def write_care_outputs(
@@ -84,6 +106,7 @@ def run_care_eval(
     system_prompt: str | None = None,
     template_dir: str | Path | None = None,
     label: str | None = None,
+    judge_score: str = "parsed",
 ) -> CareSummary:
     """Generate (cached), judge (cached) and tabulate one model on CARE questions.
 
@@ -91,7 +114,9 @@ def run_care_eval(
     ``judge_params`` the judge's (greedy, 512 new tokens when None). ``n_samples``
     responses per question are judged separately and averaged per item;
     ``judge_samples`` judgments per response are reduced to their median; an
-    invalid judgment is asked again up to ``judge_retries`` times.
+    invalid judgment is asked again up to ``judge_retries`` times. ``judge_score``
+    is ``parsed`` (the number the judge wrote, CARE's way) or ``expected`` (the mean
+    of its 1-10 probabilities; steadier with a small judge).
 
     Returns the ``CareSummary`` also written to ``summary.json`` (its ``cultures``
     map holds per-category ``CellStats`` with mean, counts and 95% interval).
@@ -102,9 +127,7 @@ def run_care_eval(
     out.mkdir(parents=True, exist_ok=True)
     questions = list(questions)[:limit] if limit is not None else list(questions)
     rubrics = load_rubrics(judge_template_dir)
-    config = JudgeConfig(
-        samples=judge_samples, retries=judge_retries, params=judge_params or JudgeConfig().params
-    )
+    config = judge_config(judge_samples, judge_retries, judge_params, judge_score)
 
     log = RunLog(
         kind="eval-care",
@@ -114,6 +137,7 @@ def run_care_eval(
             "n_samples": n_samples,
             "judge_samples": judge_samples,
             "judge_retries": judge_retries,
+            "judge_score": judge_score,
             "limit": limit,
             "items": len(questions),
             "params": (params or GenerationParams()).model_dump(mode="json"),
@@ -140,7 +164,7 @@ def run_care_eval(
     )
     judgments = judge_items(judge_lm, items_from_responses(responses), rubrics, config)
 
-    notes = run_notes(judge_lm, rubrics.notes)
+    notes = run_notes(judge_lm, rubrics.notes, judgments)
     summary = summarize(
         judgments,
         label=label or out.name,
@@ -173,6 +197,7 @@ def judge_responses_stage(
     aggregate: Aggregate = "mean",
     label: str | None = None,
     inputs: Sequence[str | Path] = (),
+    judge_score: str = "parsed",
 ) -> tuple[list[Judgment], CareSummary]:
     """Judge responses from any source (``culturalign judge``): writes ``out_file``
     (judgments JSONL), ``<out>.summary.json``, ``<out>.table.md``/``.csv`` and
@@ -180,12 +205,15 @@ def judge_responses_stage(
     response, as CARE Table 4 scores the top-10 web pages of a search."""
     out_file = Path(out_file)
     rubrics = load_rubrics(judge_template_dir)
-    config = JudgeConfig(
-        samples=judge_samples, retries=judge_retries, params=judge_params or JudgeConfig().params
-    )
+    config = judge_config(judge_samples, judge_retries, judge_params, judge_score)
     log = RunLog(
         kind="judge",
-        config={"judge_samples": judge_samples, "judge_retries": judge_retries, "aggregate": aggregate},
+        config={
+            "judge_samples": judge_samples,
+            "judge_retries": judge_retries,
+            "judge_score": judge_score,
+            "aggregate": aggregate,
+        },
         prompts=rubrics.shas,
     )
     log.add_model("judge", judge_lm)
@@ -193,7 +221,7 @@ def judge_responses_stage(
         log.add_data(p)
     judgments = judge_items(judge_lm, items, rubrics, config)
     write_records(out_file, judgments)
-    notes = run_notes(judge_lm, rubrics.notes)
+    notes = run_notes(judge_lm, rubrics.notes, judgments)
     models = sorted({j.model for j in judgments if j.model})
     summary = summarize(
         judgments,

@@ -17,6 +17,12 @@ usable rating is asked again, up to ``retries`` times, with sampling and a new s
 per attempt, so the call cache cannot hand back the same reply; the same seeds are
 used on every run, so a rerun is answered from the cache. ``samples=k`` asks k
 sampled judgments (distinct sample indices) and keeps the median of the valid ones.
+
+Scoring: ``score="parsed"`` (CARE's way) takes the number the judge wrote.
+``score="expected"`` reads the judge's probabilities for every rating after its
+commentary and takes their mean (``judge_expected.py``); the parsed number is kept
+beside it. A backend without continuation log-probs keeps the parsed ratings and the
+judgments say why.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from culturalign.errors import ConfigError
+from culturalign.evals.judge_expected import CANDIDATES, expected_rating, rating_prefix
 from culturalign.evals.judge_parse import parse_rating
+from culturalign.lm.base import NotSupported
 from culturalign.lm.cached import LM
 from culturalign.paths import package_data
 from culturalign.records.generation import ChatMessage, Completion, GenerationParams, ModelResponse
@@ -54,6 +63,8 @@ RUBRIC_FOR_CATEGORY: dict[Category, str] = {
 JUDGE_PARAMS = GenerationParams(temperature=0.0, max_new_tokens=512, max_context=8192)
 SAMPLE_TEMPERATURE = 0.7
 _RETRY_SEED_STRIDE = 1000
+ScoreMethod = Literal["parsed", "expected"]
+SCORE_METHODS: tuple[str, ...] = ("parsed", "expected")
 
 
 @dataclass(frozen=True)
@@ -174,8 +185,11 @@ class JudgeConfig:
     retries: int = 2
     params: GenerationParams = JUDGE_PARAMS
     sample_temperature: float = SAMPLE_TEMPERATURE
+    score: str = "parsed"
 
     def __post_init__(self) -> None:
+        if self.score not in SCORE_METHODS:
+            raise ConfigError(f"judge score must be one of {', '.join(SCORE_METHODS)}, not {self.score!r}")
         if self.samples < 1:
             raise ConfigError(f"judge samples must be at least 1, not {self.samples}")
         if self.retries < 0:
@@ -197,6 +211,9 @@ class _Slot:
     sample: int
     attempts: list[JudgeAttempt] = field(default_factory=list)
     rating: float | None = None
+    parsed: float | None = None
+    distribution: tuple[float, ...] | None = None
+    coverage: float | None = None
 
 
 def _attempt(attempt: int, params: GenerationParams, c: Completion) -> JudgeAttempt:
@@ -267,17 +284,65 @@ def judge_items(
         for s in pending:
             s.rating = s.attempts[-1].rating
 
+    method_note = None
+    if config.score == "expected":
+        method_note = _expected_ratings(judge, prompts, slots)
+
     by_item_slots: dict[int, list[_Slot]] = {}
     for s in slots:
         by_item_slots.setdefault(s.item, []).append(s)
+    method = "expected" if config.score == "expected" and method_note is None else "parsed"
     return [
-        _judgment(it, chosen[i], judge.spec, by_item_slots.get(i, []), skipped.get(i))
+        _judgment(it, chosen[i], judge.spec, by_item_slots.get(i, []), skipped.get(i), method, method_note)
         for i, it in enumerate(items)
     ]
 
 
-def _judgment(item: JudgeItem, rubric: Rubric, judge: str, slots: list[_Slot], skip: str | None) -> Judgment:
-    samples = [JudgeSample(sample=s.sample, rating=s.rating, attempts=s.attempts) for s in slots]
+def _expected_ratings(judge: LM, prompts: dict[int, list[ChatMessage]], slots: list[_Slot]) -> str | None:
+    """Replace each slot's rating by the judge's expected rating after its last reply.
+
+    Returns None, or why the parsed ratings were kept (the backend cannot score)."""
+    ready = [s for s in slots if s.attempts and s.attempts[-1].reply is not None]
+    if not ready:
+        return None
+    try:
+        results = judge.score(
+            [prompts[s.item] for s in ready],
+            [CANDIDATES] * len(ready),
+            desc="judge (expected rating)",
+            prefixes=[rating_prefix(s.attempts[-1].reply or "") for s in ready],
+        )
+    except NotSupported as exc:
+        return f"expected ratings need continuation log-probs; kept the parsed ratings ({exc})"
+    for s, res in zip(ready, results, strict=True):
+        s.parsed = s.rating
+        exp = expected_rating(res.logprobs) if res.ok else None
+        s.rating = exp.rating if exp is not None else None
+        if exp is not None:
+            s.distribution, s.coverage = exp.distribution, exp.coverage
+    return None
+
+
+def _judgment(
+    item: JudgeItem,
+    rubric: Rubric,
+    judge: str,
+    slots: list[_Slot],
+    skip: str | None,
+    method: str = "parsed",
+    method_note: str | None = None,
+) -> Judgment:
+    samples = [
+        JudgeSample(
+            sample=s.sample,
+            rating=s.rating,
+            attempts=s.attempts,
+            parsed_rating=s.parsed,
+            distribution=list(s.distribution) if s.distribution is not None else None,
+            coverage=s.coverage,
+        )
+        for s in slots
+    ]
     ratings = [s.rating for s in slots if s.rating is not None]
     if skip is not None:
         status, rating, reason = "skipped", None, skip
@@ -287,6 +352,8 @@ def _judgment(item: JudgeItem, rubric: Rubric, judge: str, slots: list[_Slot], s
         last = slots[0].attempts[-1]
         status, rating = "invalid", None
         reason = f"no valid rating after {len(slots[0].attempts)} attempt(s): {last.parse_detail}"
+        if method == "expected" and last.reply is not None:
+            reason = "the judge's rating log-probabilities could not be read"
     return Judgment(
         item_id=item.item_id,
         sample_index=item.sample_index,
@@ -310,4 +377,6 @@ def _judgment(item: JudgeItem, rubric: Rubric, judge: str, slots: list[_Slot], s
         samples=samples,
         attempts=sum(len(s.attempts) for s in slots),
         human_rating=item.human_rating,
+        score_method=method,
+        score_note=method_note,
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from culturalign.errors import ConfigError
-from culturalign.evals.care_judge import JudgeConfig, JudgeItem, judge_items, load_rubrics
+from culturalign.evals.care_judge import JudgeItem, judge_items, load_rubrics
 from culturalign.io import write_json, write_records
 from culturalign.lm.cached import LM
 from culturalign.records import CulturalQuestion, GenerationParams
@@ -157,10 +157,11 @@ def run_judge_agreement(
     judge_template_dir: str | Path | None = None,
     limit: int | None = None,
     data_path: str | Path | None = None,
+    judge_score: str = "parsed",
 ) -> AgreementReport:
     """Judge human-rated responses and compare; writes judgments.jsonl, agreement.json,
     histograms.png and run.json to ``out_dir``. ``limit`` counts questions."""
-    from culturalign.evals.care import run_notes
+    from culturalign.evals.care import judge_config, run_notes
 
     questions = list(questions)[:limit] if limit is not None else list(questions)
     if not any(r.rating is not None for q in questions for r in q.responses):
@@ -172,12 +173,15 @@ def run_judge_agreement(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rubrics = load_rubrics(judge_template_dir)
-    config = JudgeConfig(
-        samples=judge_samples, retries=judge_retries, params=judge_params or JudgeConfig().params
-    )
+    config = judge_config(judge_samples, judge_retries, judge_params, judge_score)
     log = RunLog(
         kind="judge-agreement",
-        config={"judge_samples": judge_samples, "judge_retries": judge_retries, "limit": limit},
+        config={
+            "judge_samples": judge_samples,
+            "judge_retries": judge_retries,
+            "judge_score": judge_score,
+            "limit": limit,
+        },
         prompts=rubrics.shas,
     )
     log.add_model("judge", judge_lm)
@@ -190,7 +194,7 @@ def run_judge_agreement(
     pairs = [(j.human_rating, j.rating) for j in judgments if j.valid and j.human_rating is not None]
     stats = agreement([h for h, _ in pairs], [r for _, r in pairs])
     png = plot_histograms(stats.human_histogram, stats.judge_histogram, out / "histograms.png", judge_lm.spec)
-    notes = run_notes(judge_lm, rubrics.notes)
+    notes = run_notes(judge_lm, rubrics.notes, judgments)
     report = AgreementReport(
         judge=judge_lm.spec,
         stats=stats,

@@ -46,10 +46,13 @@ class GenRequest:
 @dataclass(frozen=True)
 class ScoreRequest:
     """Score each continuation after the prompt. For a chat prompt the continuation is
-    the start of the assistant turn (after the template's generation prompt)."""
+    the start of the assistant turn (after the template's generation prompt), after
+    ``prefix``: text forced into that turn first and not scored (a judge's commentary
+    before its rating)."""
 
     prompt: Prompt
     continuations: tuple[str, ...]
+    prefix: str = ""
 
 
 @dataclass

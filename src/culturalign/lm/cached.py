@@ -116,13 +116,28 @@ class LM:
         prompts: Sequence[Sequence[ChatMessage] | str],
         continuations: Sequence[Sequence[str]],
         desc: str = "score",
+        prefixes: Sequence[str] | None = None,
     ) -> list[ScoreResult]:
-        """log P(continuation | prompt) summed over tokens, per continuation."""
-        reqs = [ScoreRequest(as_prompt(p), tuple(c)) for p, c in zip(prompts, continuations, strict=True)]
+        """log P(continuation | prompt + prefix) summed over the continuation's tokens.
+
+        ``prefixes`` (one per prompt) are forced at the start of the assistant turn and
+        not scored. Backends that cannot prefill a chat turn raise ``NotSupported``."""
+        prefixes = list(prefixes) if prefixes is not None else [""] * len(prompts)
+        reqs = [
+            ScoreRequest(as_prompt(p), tuple(c), x)
+            for p, c, x in zip(prompts, continuations, prefixes, strict=True)
+        ]
+
+        def key(r: ScoreRequest) -> dict[str, Any]:
+            k = {"prompt": prompt_json(r.prompt), "continuations": list(r.continuations)}
+            if r.prefix:  # only when set, so calls cached before prefixes existed still hit
+                k["prefix"] = r.prefix
+            return k
+
         return self._run(
             "score",
             reqs,
-            lambda r: {"prompt": prompt_json(r.prompt), "continuations": list(r.continuations)},
+            key,
             self.backend.score,
             decode=lambda d: ScoreResult(**d),
             encode=lambda r: {k: v for k, v in asdict(r).items() if k != "cached"},

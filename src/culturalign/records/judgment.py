@@ -40,6 +40,15 @@ class JudgeSample(BaseModel):
     sample: int
     rating: float | None = None
     attempts: list[JudgeAttempt] = Field(default_factory=list)
+    parsed_rating: float | None = Field(
+        None, description="with expected scoring: the number the judge wrote (rating holds the expectation)"
+    )
+    distribution: list[float] | None = Field(
+        None, description="with expected scoring: P(rating = n) for n = 1..10, renormalised over the scale"
+    )
+    coverage: float | None = Field(
+        None, description="with expected scoring: the probability the judge put on 1..10 before renormalising"
+    )
 
     @property
     def valid(self) -> bool:
@@ -83,6 +92,11 @@ class Judgment(BaseModel):
     samples: list[JudgeSample] = Field(default_factory=list)
     attempts: int = Field(0, description="judge calls made for this response, all samples and retries")
     human_rating: float | None = Field(None, description="a human rating of the same response, when known")
+    score_method: Literal["parsed", "expected"] = Field(
+        "parsed",
+        description="parsed: the number the judge wrote; expected: the mean of its 1-10 probabilities",
+    )
+    score_note: str | None = Field(None, description="why expected scoring was asked for but not used")
 
     @model_validator(mode="after")
     def _consistent(self) -> Judgment:

@@ -44,6 +44,7 @@ class EvalSettings(BaseModel):
     max_new_tokens: int | None = None  # the answers (CARE's default: 1024)
     judge_max_new_tokens: int | None = None  # the judge's commentary (the judge's default: 512)
     judge_retries: int = 2
+    judge_score: Literal["parsed", "expected"] = "parsed"
     cache: str | None = None  # call cache path; None = the default cache
 
 
@@ -161,6 +162,7 @@ def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
                 params=params,
                 judge_params=judge_params,
                 judge_retries=settings.judge_retries,
+                judge_score=settings.judge_score,
                 data_path=settings.data,
             )
         finally:

@@ -47,7 +47,7 @@ class _Prepared:
 
 
 def _prepare(backend: HFBackend, index: int, request: ScoreRequest) -> _Prepared:
-    text = backend.render(request.prompt)
+    text = backend.render(request.prompt) + request.prefix
     ctx: list[int] | None = None
     conts: list[list[int]] = []
     for cont in request.continuations:

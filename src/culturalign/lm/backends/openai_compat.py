@@ -288,6 +288,7 @@ class OpenAIBackend(Backend):
             raise NotSupported(NO_LOGPROBS.format(url=self.base_url))
         if any(not isinstance(r.prompt, str) for r in requests):
             raise NotSupported("the openai backend scores continuations of raw-string prompts only")
+        requests = [ScoreRequest(r.prompt + r.prefix, r.continuations) for r in requests]  # type: ignore[operator]
         pairs = [(i, k) for i, r in enumerate(requests) for k in range(len(r.continuations))]
         results = [
             ScoreResult(

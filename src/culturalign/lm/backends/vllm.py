@@ -198,7 +198,7 @@ class VLLMBackend(Backend):
             for r in requests
         ]
         for i, r in enumerate(requests):
-            ctx = self.render(r.prompt)
+            ctx = self.render(r.prompt) + r.prefix
             for k, cont in enumerate(r.continuations):
                 c, x = encode_pair(self.tokenizer, ctx, cont)
                 c = self._start(c)
