@@ -135,9 +135,7 @@ def run_care_eval(
             "mode": mode,
             "lang": lang,
             "n_samples": n_samples,
-            "judge_samples": judge_samples,
-            "judge_retries": judge_retries,
-            "judge_score": judge_score,
+            **config.log_fields(),
             "limit": limit,
             "items": len(questions),
             "params": (params or GenerationParams()).model_dump(mode="json"),
@@ -208,12 +206,7 @@ def judge_responses_stage(
     config = judge_config(judge_samples, judge_retries, judge_params, judge_score)
     log = RunLog(
         kind="judge",
-        config={
-            "judge_samples": judge_samples,
-            "judge_retries": judge_retries,
-            "judge_score": judge_score,
-            "aggregate": aggregate,
-        },
+        config={**config.log_fields(), "aggregate": aggregate},
         prompts=rubrics.shas,
     )
     log.add_model("judge", judge_lm)

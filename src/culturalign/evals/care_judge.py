@@ -195,6 +195,10 @@ class JudgeConfig:
         if self.retries < 0:
             raise ConfigError(f"judge retries must be 0 or more, not {self.retries}")
 
+    def log_fields(self) -> dict[str, int | str]:
+        """What a run's ``run.json`` records about the judging."""
+        return {"judge_samples": self.samples, "judge_retries": self.retries, "judge_score": self.score}
+
     def attempt_params(self, attempt: int, sample: int) -> GenerationParams:
         """Attempt 0 of a single judgment decodes as configured (greedy by default);
         several samples and every retry sample, each retry with its own seed."""

@@ -176,12 +176,7 @@ def run_judge_agreement(
     config = judge_config(judge_samples, judge_retries, judge_params, judge_score)
     log = RunLog(
         kind="judge-agreement",
-        config={
-            "judge_samples": judge_samples,
-            "judge_retries": judge_retries,
-            "judge_score": judge_score,
-            "limit": limit,
-        },
+        config={**config.log_fields(), "limit": limit},
         prompts=rubrics.shas,
     )
     log.add_model("judge", judge_lm)
