@@ -159,6 +159,19 @@ JudgeOpt = typer.Option(None, "--judge", help="judge model spec for --eval care"
 EvalLimitOpt = typer.Option(None, "--eval-limit", min=1, help="evaluate on the first N items only")
 
 
+StudyModelOpt = typer.Option("embedded", "--model", "-m", help=MODEL_HELP)
+StudyOutOpt = typer.Option(
+    ..., "--out", "-o", help="study folder: study.csv, study.md, study.png, one folder per cell"
+)
+StudyLoraOpt = typer.Option(False, "--lora", help="train LoRA adapters instead of full weights")
+StudyMethodOpt = typer.Option("dpo", "--method", help="sft | dpo | kto | simpo")
+
+
+def _print_study(table, out: Path) -> None:
+    typer.echo(table.markdown())
+    typer.echo(f"wrote {out}/study.csv, study.md, study.png")
+
+
 def _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method=None, preset=None):
     from culturalign.train.studies import load_study_config
 
@@ -179,14 +192,12 @@ def _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, 
 
 @study_app.command("scaling")
 def scaling_command(
-    model: str = typer.Option("embedded", "--model", "-m", help=MODEL_HELP),
+    model: str = StudyModelOpt,
     data: Path = typer.Option(..., "--data", "-d", help="preference pairs"),
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="study folder: study.csv, study.md, study.png, one folder per cell"
-    ),
+    out: Path = StudyOutOpt,
     fractions: str = typer.Option("0,0.25,0.5,0.75,1", "--fractions", help="shares of the pairs to train on"),
-    method: str = typer.Option("dpo", "--method", help="sft | dpo | kto | simpo"),
-    lora: bool = typer.Option(False, "--lora", help="train LoRA adapters instead of full weights"),
+    method: str = StudyMethodOpt,
+    lora: bool = StudyLoraOpt,
     config: Path | None = StudyConfigOpt,
     eval_name: str | None = EvalOpt,
     eval_data: Path | None = EvalDataOpt,
@@ -206,22 +217,19 @@ def scaling_command(
 
         raise ConfigError(f"--fractions {fractions!r}: write comma-separated shares, e.g. 0,0.5,1") from None
     table = run_scaling(model, data, out, shares, cfg)
-    typer.echo(table.markdown())
-    typer.echo(f"wrote {out}/study.csv, study.md, study.png")
+    _print_study(table, out)
 
 
 @study_app.command("mixing")
 def mixing_command(
-    model: str = typer.Option("embedded", "--model", "-m", help=MODEL_HELP),
+    model: str = StudyModelOpt,
     data: Path = typer.Option(..., "--data", "-d", help="pairs with associated_culture native/foreign"),
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="study folder: study.csv, study.md, study.png, one folder per cell"
-    ),
+    out: Path = StudyOutOpt,
     count: int | None = typer.Option(
         None, "--count", min=1, help="pairs per condition (default: as many as the smaller side allows)"
     ),
-    method: str = typer.Option("dpo", "--method", help="sft | dpo | kto | simpo"),
-    lora: bool = typer.Option(False, "--lora", help="train LoRA adapters instead of full weights"),
+    method: str = StudyMethodOpt,
+    lora: bool = StudyLoraOpt,
     config: Path | None = StudyConfigOpt,
     eval_name: str | None = EvalOpt,
     eval_data: Path | None = EvalDataOpt,
@@ -235,19 +243,16 @@ def mixing_command(
 
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
     table = run_mixing(model, data, out, count, cfg)
-    typer.echo(table.markdown())
-    typer.echo(f"wrote {out}/study.csv, study.md, study.png")
+    _print_study(table, out)
 
 
 @study_app.command("algorithms")
 def algorithms_command(
-    model: str = typer.Option("embedded", "--model", "-m", help=MODEL_HELP),
+    model: str = StudyModelOpt,
     data: Path = typer.Option(..., "--data", "-d", help="preference pairs"),
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="study folder: study.csv, study.md, study.png, one folder per cell"
-    ),
+    out: Path = StudyOutOpt,
     methods: str = typer.Option("dpo,kto,simpo", "--methods", help="algorithms to compare"),
-    lora: bool = typer.Option(False, "--lora", help="train LoRA adapters instead of full weights"),
+    lora: bool = StudyLoraOpt,
     config: Path | None = StudyConfigOpt,
     eval_name: str | None = EvalOpt,
     eval_data: Path | None = EvalDataOpt,
@@ -261,5 +266,4 @@ def algorithms_command(
 
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, None, preset)
     table = run_algorithms(model, data, out, [m.strip() for m in methods.split(",") if m.strip()], cfg)
-    typer.echo(table.markdown())
-    typer.echo(f"wrote {out}/study.csv, study.md, study.png")
+    _print_study(table, out)
