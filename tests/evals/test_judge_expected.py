@@ -73,7 +73,7 @@ def test_expected_ratings_from_a_real_model_are_cached_and_consistent(tiny_model
 
     db = tmp_path / "calls.sqlite"
     judge = load_lm(f"hf:{tiny_model_dir}", cache=db)
-    config = JudgeConfig(score="expected", retries=0, params=JudgeConfig().params.model_copy(
+    config = JudgeConfig(score="expected", retries=2, params=JudgeConfig().params.model_copy(
         update={"max_new_tokens": 12}))  # fmt: skip
     out = judge_items(judge, _items(3), config=config)
     for j in out:
@@ -86,6 +86,7 @@ def test_expected_ratings_from_a_real_model_are_cached_and_consistent(tiny_model
             sum(p * n for p, n in zip(s.distribution, range(1, 11), strict=True))
         )
         assert s.parsed_rating == s.attempts[-1].rating  # what it wrote is kept beside it
+        assert j.attempts == 1  # a reply without a written rating is scored, not asked again
 
     # the prefix reaches the model: the same numbers as scoring the rendered chat plus
     # the commentary as one raw string
@@ -103,9 +104,13 @@ def test_expected_ratings_from_a_real_model_are_cached_and_consistent(tiny_model
 
 
 def test_a_backend_without_scores_keeps_the_parsed_rating_and_says_why(tmp_path):
-    lm = scripted_lm(lambda r: "Good.\nRating: [[8]]", CallCache(tmp_path / "c.sqlite"))
+    # the first reply has no rating: after the fallback it is asked again, as in parsed mode
+    def script(req):
+        return "Good." if req.params.seed == 0 else "Good.\nRating: [[8]]"
+
+    lm = scripted_lm(script, CallCache(tmp_path / "c.sqlite"))
     out = judge_items(lm, _items(2), config=JudgeConfig(score="expected"))
-    assert [j.rating for j in out] == [8.0, 8.0]
+    assert [j.rating for j in out] == [8.0, 8.0] and [j.attempts for j in out] == [2, 2]
     assert all(j.score_method == "parsed" for j in out)
     assert all("continuation log-probs" in (j.score_note or "") for j in out)
 

@@ -25,7 +25,7 @@ JudgeScoreOpt = typer.Option(
     "parsed",
     "--judge-score",
     help="parsed: the number the judge writes (CARE); expected: the mean of its 1-10 "
-    "probabilities after its commentary (steadier for small judges; local judges only)",
+    "probabilities after its commentary (no ties, nothing unparsed; local judges only)",
 )
 JudgeTokensOpt = typer.Option(512, "--judge-max-new-tokens", min=1, help="room for the judge's commentary")
 FormatOpt = typer.Option(None, "--format", "-f", help="data format (default: detected)")

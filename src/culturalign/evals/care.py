@@ -60,20 +60,6 @@ def run_notes(judge_lm: LM, extra: Sequence[str] = (), judgments: Sequence[Judgm
     return notes
 
 
-def judge_config(
-    judge_samples: int = 1,
-    judge_retries: int = 2,
-    judge_params: GenerationParams | None = None,
-    judge_score: str = "parsed",
-) -> JudgeConfig:
-    return JudgeConfig(
-        samples=judge_samples,
-        retries=judge_retries,
-        params=judge_params or JudgeConfig().params,
-        score=judge_score,
-    )
-
-
 def write_care_outputs(
     out_dir: Path,
     judgments: Sequence[Judgment],
@@ -116,7 +102,7 @@ def run_care_eval(
     ``judge_samples`` judgments per response are reduced to their median; an
     invalid judgment is asked again up to ``judge_retries`` times. ``judge_score``
     is ``parsed`` (the number the judge wrote, CARE's way) or ``expected`` (the mean
-    of its 1-10 probabilities; steadier with a small judge).
+    of its 1-10 probabilities: no ties between nearby answers, nothing left unparsed).
 
     Returns the ``CareSummary`` also written to ``summary.json`` (its ``cultures``
     map holds per-category ``CellStats`` with mean, counts and 95% interval).
@@ -127,7 +113,7 @@ def run_care_eval(
     out.mkdir(parents=True, exist_ok=True)
     questions = list(questions)[:limit] if limit is not None else list(questions)
     rubrics = load_rubrics(judge_template_dir)
-    config = judge_config(judge_samples, judge_retries, judge_params, judge_score)
+    config = JudgeConfig.build(judge_samples, judge_retries, judge_params, judge_score)
 
     log = RunLog(
         kind="eval-care",
@@ -203,7 +189,7 @@ def judge_responses_stage(
     response, as CARE Table 4 scores the top-10 web pages of a search."""
     out_file = Path(out_file)
     rubrics = load_rubrics(judge_template_dir)
-    config = judge_config(judge_samples, judge_retries, judge_params, judge_score)
+    config = JudgeConfig.build(judge_samples, judge_retries, judge_params, judge_score)
     log = RunLog(
         kind="judge",
         config={**config.log_fields(), "aggregate": aggregate},

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -195,6 +195,13 @@ class JudgeConfig:
         if self.retries < 0:
             raise ConfigError(f"judge retries must be 0 or more, not {self.retries}")
 
+    @classmethod
+    def build(
+        cls, samples: int = 1, retries: int = 2, params: GenerationParams | None = None, score: str = "parsed"
+    ) -> JudgeConfig:
+        """From command-line style options, where no params means the judge's defaults."""
+        return cls(samples=samples, retries=retries, params=params or JUDGE_PARAMS, score=score)
+
     def log_fields(self) -> dict[str, int | str]:
         """What a run's ``run.json`` records about the judging."""
         return {"judge_samples": self.samples, "judge_retries": self.retries, "judge_score": self.score}
@@ -218,6 +225,7 @@ class _Slot:
     parsed: float | None = None
     distribution: tuple[float, ...] | None = None
     coverage: float | None = None
+    score_error: str | None = None
 
 
 def _attempt(attempt: int, params: GenerationParams, c: Completion) -> JudgeAttempt:
@@ -264,14 +272,44 @@ def judge_items(
             prompts[i] = [ChatMessage(role="user", content=text)]
 
     slots = [_Slot(i, k) for i in prompts for k in range(config.samples)]
-    for attempt in range(config.retries + 1):
-        pending = [s for s in slots if s.rating is None]
+    method_note = None
+    if config.score == "expected":
+        # any reply can be scored, so only failed calls are asked again
+        _ask(judge, prompts, slots, config, done=lambda s: s.attempts[-1].reply is not None)
+        method_note = _expected_ratings(judge, prompts, slots)
+    if config.score == "parsed" or method_note is not None:
+        _ask(judge, prompts, slots, config, done=lambda s: s.rating is not None)
+
+    by_item_slots: dict[int, list[_Slot]] = {}
+    for s in slots:
+        by_item_slots.setdefault(s.item, []).append(s)
+    method = "expected" if config.score == "expected" and method_note is None else "parsed"
+    return [
+        _judgment(it, chosen[i], judge.spec, by_item_slots.get(i, []), skipped.get(i), method, method_note)
+        for i, it in enumerate(items)
+    ]
+
+
+def _ask(
+    judge: LM,
+    prompts: dict[int, list[ChatMessage]],
+    slots: list[_Slot],
+    config: JudgeConfig,
+    done: Callable[[_Slot], bool],
+) -> None:
+    """Ask the judge until every slot is ``done`` or has used its retries.
+
+    Attempt 0 asks all samples of an item in one call (sample indices 0..k-1); each
+    retry samples with its own seed, so the cache cannot hand back the same reply."""
+    while True:
+        pending = [s for s in slots if (not s.attempts or not done(s)) and len(s.attempts) <= config.retries]
         if not pending:
-            break
+            return
+        attempt = min(len(s.attempts) for s in pending)
+        pending = [s for s in pending if len(s.attempts) == attempt]
         if attempt == 0:
-            # all samples of attempt 0 in one call: sample indices 0..k-1
             params = config.attempt_params(0, 0)
-            order = list(prompts)
+            order = [i for i in prompts if any(s.item == i for s in pending)]
             out = judge.generate([prompts[i] for i in order], params, n=config.samples, desc="judge")
             by_item = dict(zip(order, out, strict=True))
             for s in pending:
@@ -287,19 +325,6 @@ def judge_items(
                     s.attempts.append(_attempt(attempt, params, samples[0]))
         for s in pending:
             s.rating = s.attempts[-1].rating
-
-    method_note = None
-    if config.score == "expected":
-        method_note = _expected_ratings(judge, prompts, slots)
-
-    by_item_slots: dict[int, list[_Slot]] = {}
-    for s in slots:
-        by_item_slots.setdefault(s.item, []).append(s)
-    method = "expected" if config.score == "expected" and method_note is None else "parsed"
-    return [
-        _judgment(it, chosen[i], judge.spec, by_item_slots.get(i, []), skipped.get(i), method, method_note)
-        for i, it in enumerate(items)
-    ]
 
 
 def _expected_ratings(judge: LM, prompts: dict[int, list[ChatMessage]], slots: list[_Slot]) -> str | None:
@@ -324,6 +349,8 @@ def _expected_ratings(judge: LM, prompts: dict[int, list[ChatMessage]], slots: l
         s.rating = exp.rating if exp is not None else None
         if exp is not None:
             s.distribution, s.coverage = exp.distribution, exp.coverage
+        else:
+            s.score_error = res.error or "no candidate rating had a finite log-probability"
     return None
 
 
@@ -357,7 +384,7 @@ def _judgment(
         status, rating = "invalid", None
         reason = f"no valid rating after {len(slots[0].attempts)} attempt(s): {last.parse_detail}"
         if method == "expected" and last.reply is not None:
-            reason = "the judge's rating log-probabilities could not be read"
+            reason = f"the judge's rating log-probabilities could not be read: {slots[0].score_error}"
     return Judgment(
         item_id=item.item_id,
         sample_index=item.sample_index,

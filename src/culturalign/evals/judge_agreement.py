@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from culturalign.errors import ConfigError
-from culturalign.evals.care_judge import JudgeItem, judge_items, load_rubrics
+from culturalign.evals.care_judge import JudgeConfig, JudgeItem, judge_items, load_rubrics
 from culturalign.io import write_json, write_records
 from culturalign.lm.cached import LM
 from culturalign.records import CulturalQuestion, GenerationParams
@@ -161,7 +161,7 @@ def run_judge_agreement(
 ) -> AgreementReport:
     """Judge human-rated responses and compare; writes judgments.jsonl, agreement.json,
     histograms.png and run.json to ``out_dir``. ``limit`` counts questions."""
-    from culturalign.evals.care import judge_config, run_notes
+    from culturalign.evals.care import run_notes
 
     questions = list(questions)[:limit] if limit is not None else list(questions)
     if not any(r.rating is not None for q in questions for r in q.responses):
@@ -173,7 +173,7 @@ def run_judge_agreement(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rubrics = load_rubrics(judge_template_dir)
-    config = judge_config(judge_samples, judge_retries, judge_params, judge_score)
+    config = JudgeConfig.build(judge_samples, judge_retries, judge_params, judge_score)
     log = RunLog(
         kind="judge-agreement",
         config={**config.log_fields(), "limit": limit},
