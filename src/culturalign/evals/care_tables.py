@@ -19,12 +19,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from culturalign.errors import ConfigError
-from culturalign.evals.care_stats import UNCATEGORISED, CareSummary, CellStats
+from culturalign.evals.care_stats import UNCATEGORISED, CareSummary, CellStats, CultureSummary
 from culturalign.records.question import Category, GeographicScope
 
 SCALE = "mean judge rating (1: poor → 10: excellent)"
@@ -148,10 +148,12 @@ def _counts(stats: CellStats | None) -> dict[str, int]:
     return {"rated": stats.n_rated, "invalid": stats.n_invalid, "skipped": stats.n_skipped}
 
 
-def category_table(runs: Sequence[CareRun], title: str | None = None) -> CareTable:
-    """Tables 1 and 4: culture blocks, category columns and the average."""
-    has_uncat = any(UNCATEGORISED in cs.categories for r in runs for cs in r.summary.cultures.values())
-    cols = CATEGORY_COLUMNS + ([(UNCATEGORISED, "Uncat.")] if has_uncat else [])
+def _culture_blocks(
+    runs: Sequence[CareRun],
+    cols: list[tuple[str, str]],
+    cells_of: Callable[[CultureSummary], dict[str, CellStats]],
+) -> list[Block]:
+    """One block per culture, one row per run: the chosen columns, then the average."""
     blocks = []
     for culture in _cultures(runs):
         block = Block(culture, [label for _, label in cols] + ["Average"])
@@ -159,9 +161,17 @@ def category_table(runs: Sequence[CareRun], title: str | None = None) -> CareTab
             cs = r.summary.cultures.get(culture)
             if cs is None:
                 continue
-            cells = [_cell(cs.categories.get(key)) for key, _ in cols] + [_cell(cs.average)]
+            cells = [_cell(cells_of(cs).get(key)) for key, _ in cols] + [_cell(cs.average)]
             block.rows.append(Row(r.label, cells, **_counts(cs.average), judge=judge_label(r.summary)))
         blocks.append(block)
+    return blocks
+
+
+def category_table(runs: Sequence[CareRun], title: str | None = None) -> CareTable:
+    """Tables 1 and 4: culture blocks, category columns and the average."""
+    has_uncat = any(UNCATEGORISED in cs.categories for r in runs for cs in r.summary.cultures.values())
+    cols = CATEGORY_COLUMNS + ([(UNCATEGORISED, "Uncat.")] if has_uncat else [])
+    blocks = _culture_blocks(runs, cols, lambda cs: cs.categories)
     return CareTable(title or f"CARE: {SCALE}", blocks, _notes(runs))
 
 
@@ -191,16 +201,7 @@ def scope_table(runs: Sequence[CareRun], title: str | None = None) -> CareTable:
     present = {s for r in runs for cs in r.summary.cultures.values() for s in cs.scopes}
     cols = [(key, label) for key, label in SCOPE_COLUMNS if key in present]
     cols += [(s, s) for s in sorted(present - {k for k, _ in SCOPE_COLUMNS})]
-    blocks = []
-    for culture in _cultures(runs):
-        block = Block(culture, [label for _, label in cols] + ["Average"])
-        for r in runs:
-            cs = r.summary.cultures.get(culture)
-            if cs is None:
-                continue
-            cells = [_cell(cs.scopes.get(key)) for key, _ in cols] + [_cell(cs.average)]
-            block.rows.append(Row(r.label, cells, **_counts(cs.average), judge=judge_label(r.summary)))
-        blocks.append(block)
+    blocks = _culture_blocks(runs, cols, lambda cs: cs.scopes)
     return CareTable(title or f"CARE by geographic scope: {SCALE}", blocks, _notes(runs))
 
 

@@ -189,7 +189,19 @@ class _Study:
         preferred = [n for n in names if n.split("/")[-1] in ("average", "gap")]
         return preferred + [n for n in names if n not in preferred]
 
-    def finish(self, table: StudyTable) -> StudyTable:
+    def finish(
+        self, title: str, key: str, rows: list[dict[str, Any]], metrics: list[str] | None = None
+    ) -> StudyTable:
+        """The study's table (metrics found in the rows unless given), written to its folder."""
+        table = StudyTable(
+            study=self.kind,
+            title=title,
+            key=key,
+            rows=rows,
+            metrics=metrics if metrics is not None else self.metric_names(rows, _BOOKKEEPING),
+            evaluation=self.cfg.eval.name,
+            notes=self.notes,
+        )
         write_study(table, self.out)
         return table
 
@@ -221,17 +233,8 @@ def run_scaling(
         name = f"{round(100 * f):03d}pct"
         row = study.cell(name, order[:n] if n else None)
         rows.append({"fraction": f, **row})
-    metrics = study.metric_names(rows, _BOOKKEEPING)
-    table = StudyTable(
-        study="scaling",
-        title=f"Data scaling: {cfg.method.upper()} on shares of {len(order)} pairs ({model})",
-        key="fraction",
-        rows=rows,
-        metrics=metrics,
-        evaluation=cfg.eval.name,
-        notes=study.notes,
-    )
-    return study.finish(table)
+    title = f"Data scaling: {cfg.method.upper()} on shares of {len(order)} pairs ({model})"
+    return study.finish(title, "fraction", rows)
 
 
 def _culture_of(p: PreferencePair) -> str | None:
@@ -282,17 +285,8 @@ def run_mixing(
     study.notes.append(f"{n} pairs per condition; mixed = {half} native + {n - half} foreign")
     if unknown:
         study.notes.append(f"{unknown} pairs carry no native/foreign mark and were not used")
-    metrics = study.metric_names(rows, _BOOKKEEPING)
-    table = StudyTable(
-        study="mixing",
-        title=f"Culture mixing: {cfg.method.upper()} on native / foreign / mixed pairs ({model})",
-        key="training data",
-        rows=rows,
-        metrics=metrics,
-        evaluation=cfg.eval.name,
-        notes=study.notes,
-    )
-    return study.finish(table)
+    title = f"Culture mixing: {cfg.method.upper()} on native / foreign / mixed pairs ({model})"
+    return study.finish(title, "training data", rows)
 
 
 def run_algorithms(
@@ -314,13 +308,5 @@ def run_algorithms(
         for m in metrics:
             if isinstance(row.get(m), float) and isinstance(base.get(m), float):
                 row["delta/" + m] = row[m] - base[m]
-    table = StudyTable(
-        study="algorithms",
-        title=f"Preference algorithms on {len(study.pool)} pairs: change over vanilla ({model})",
-        key="method",
-        rows=rows,
-        metrics=metrics,
-        evaluation=cfg.eval.name,
-        notes=study.notes,
-    )
-    return study.finish(table)
+    title = f"Preference algorithms on {len(study.pool)} pairs: change over vanilla ({model})"
+    return study.finish(title, "method", rows, metrics)
