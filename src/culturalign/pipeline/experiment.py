@@ -8,6 +8,7 @@ its own name, so evaluations can list ``[base, dpo]``.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +33,43 @@ def _check_spec(value: str) -> str:
         parse_spec(value)
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
+    return value
+
+
+def _plain_name(value: str, what: str) -> str:
+    """Names become folders under ``runs/``; a separator, ``..`` or an absolute path would
+    let a file write its report and stages anywhere on the machine."""
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    if "/" in value or "\\" in value or value in (".", "..") or Path(value).is_absolute():
+        raise ValueError(
+            f"{what} {value!r} must be a plain name (no '/', '\\' or '..'); it names a folder under runs/"
+        )
+    if value.startswith("~") or any(ord(c) < 32 for c in value):
+        raise ValueError(f"{what} {value!r} must be a plain name without '~' or control characters")
+    return value
+
+
+def _check_generation(value: dict[str, Any]) -> dict[str, Any]:
+    """Decoding overrides are kept as a dict (they are merged per stage), but checked
+    against ``GenerationParams`` now, so a typo fails at load time and not mid-run."""
+    from pydantic import ValidationError
+
+    from culturalign.io import describe_validation_error
+    from culturalign.records.generation import GenerationParams
+
+    known = list(GenerationParams.model_fields)
+    for key in value:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            raise LocatedValueError((key,), f"unknown field; {hint}")
+    try:
+        GenerationParams(**value)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        _, msg = describe_validation_error(err)
+        raise LocatedValueError(tuple(err["loc"])[:1], msg) from None
     return value
 
 
@@ -106,6 +144,11 @@ class EvalSpec(_Strict):
     def _judge(cls, v: str | None) -> str | None:
         return None if v is None else _check_spec(v)
 
+    @field_validator("generation", "judge_generation")
+    @classmethod
+    def _generation(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return _check_generation(v)
+
 
 class ReportSpec(_Strict):
     baseline: str | None = Field(None, description="model name the deltas are taken against")
@@ -128,15 +171,30 @@ class Experiment(_Strict):
     def _judge(cls, v: str) -> str:
         return _check_spec(v)
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _plain_name(v, "name")
+
+    @field_validator("generation")
+    @classmethod
+    def _generation(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return _check_generation(v)
+
     @model_validator(mode="after")
     def _names(self) -> Experiment:
         for name, spec in self.models.items():
             try:
+                _plain_name(name, "model name")
                 _check_spec(spec)
             except ValueError as exc:
                 raise LocatedValueError(("models", name), str(exc)) from None
         names = set(self.models)
         for i, t in enumerate(self.train):
+            try:
+                _plain_name(t.name, "train name")
+            except ValueError as exc:
+                raise LocatedValueError(("train", i, "name"), str(exc)) from None
             if t.name in names:
                 raise LocatedValueError(("train", i, "name"), f"train entry {t.name!r} reuses a model name")
             if t.base not in self.models:
