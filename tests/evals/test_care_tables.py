@@ -107,7 +107,7 @@ def test_bootstrap_is_deterministic_and_brackets_the_mean():
     a, b = bootstrap_ci(scores), bootstrap_ci(scores)
     assert a == b
     assert a[0] < np.mean(scores) < a[1]
-    assert bootstrap_ci([]) is None and bootstrap_ci([7.0]) == (7.0, 7.0)
+    assert bootstrap_ci([]) is None and bootstrap_ci([7.0]) is None  # one rating: no interval
 
 
 def test_category_table_has_care_layout_with_invalid_counts():
@@ -123,9 +123,11 @@ def test_category_table_has_care_layout_with_invalid_counts():
     assert header in md
     lo, hi = bootstrap_ci([5.0, 6.0] * 5)
     assert 5.0 < lo < 5.5 < hi < 6.0
-    assert f"| vanilla | 5.50 | 5.50 | 5.50 | 5.50 | 5.50 | 5.50 | {lo:.2f}–{hi:.2f} | 10 | 1 |" in md
+    five = " | ".join(["5.50 (n=2)"] * 5)
+    assert f"| vanilla | {five} | 5.50 (n=10) | {lo:.2f}–{hi:.2f} | 10 | 1 |" in md
     lo, hi = bootstrap_ci([6.0, 7.0] * 5)
-    assert f"| aligned | 6.50 | 6.50 | 6.50 | 6.50 | 6.50 | 6.50 | {lo:.2f}–{hi:.2f} | 10 | 0 |" in md
+    five = " | ".join(["6.50 (n=2)"] * 5)
+    assert f"| aligned | {five} | 6.50 (n=10) | {lo:.2f}–{hi:.2f} | 10 | 0 |" in md
     assert "Invalid: the judge gave no usable rating" in md
     rows = list(csv.DictReader(io.StringIO(to_csv(table))))
     assert [r["run"] for r in rows] == ["vanilla", "aligned"]
@@ -145,8 +147,12 @@ def test_delta_table_shows_differences_from_the_baseline():
     dpo = _run("dpo", [_j("a", 5.5, category="opinion"), _j("b", 6, category="literacy")])
     table = delta_table([dpo], base)
     md = to_markdown(table)
-    assert "| vanilla | – | 4.00 | – | – | 6.00 | 5.00 |" in md
-    assert "| dpo | – | +1.50 | – | – | +0.00 | +0.75 |" in md
+    too_small = "(n=1, too small)"
+    assert f"| vanilla | – | 4.00 {too_small} | – | – | 6.00 {too_small} | 5.00 (n=2) |" in md
+    # one item per category: a change but no interval; the average pairs two items whose
+    # differences are 1.5 and 0, so every resampled mean is 0, 0.75 or 1.5
+    assert f"| dpo | – | +1.50 {too_small} | – | – | +0.00 {too_small} | +0.75 [+0.00, +1.50] (n=2; includes 0) |" in md
+    assert "dpo, Chinese: the average's interval includes 0; no measurable change." in md
     assert "95% CI" not in md
 
 
@@ -166,12 +172,15 @@ def test_mode_table_groups_runs_by_prompting_mode():
     assert [b.title for b in table.blocks] == ["vanilla prompting", "cot prompting"]
     assert table.blocks[1].columns == ["Chinese", "Arab"]
     md = to_markdown(table)
-    assert "| qwen-cot | 6.00 [6.00, 6.00] | 8.00 [8.00, 8.00] | 2 | 0 |" in md
+    assert "| qwen-cot | 6.00 (n=1, too small) | 8.00 (n=1, too small) | 2 | 0 |" in md
 
 
 def test_uncategorised_items_get_their_own_column():
     table = category_table([_run("m", [_j("a", 5, category=None), _j("b", 7)])])
-    assert table.blocks[0].columns[-2:] == ["Uncat.", "Average"]
+    # the item average counts the uncategorised item (6.0); the mean of CARE's category
+    # means does not (7.0, Opinion only), so both are shown
+    assert table.blocks[0].columns[-3:] == ["Uncat.", "Average", "Mean of categories"]
+    assert [c.value for c in table.blocks[0].rows[0].cells[-2:]] == [6.0, 7.0]
     assert any("1 item(s) had no category" in n for n in table.notes)
 
 

@@ -6,13 +6,20 @@ How the numbers are made:
 
 * An item's score is the mean (or, for CARE Table 4's search-engine row, the max) of
   the valid ratings of its responses; with one response per item it is that rating.
-* A cell's value is the mean item score over its rated items. ``Average`` is the mean
-  over all rated items of the culture (on CARE's balanced test sets, 30 per category,
-  this is close to the mean of the five category means).
+* A cell's value is the mean item score over its rated items.
+* Two averages per culture. ``average`` is the mean over all rated items of the culture
+  (the "micro" average); ``average_of_categories`` is the mean of the five category
+  means (the "macro" average). CARE's test sets hold 30 questions per category, where
+  the two coincide when every item is rated; the paper does not say which it prints
+  (its Table 1 averages match the mean of the printed category means to within 0.03).
+  They part when categories have unequal numbers of rated items; the tables then say so.
 * Items with no valid rating are counted, never scored: ``invalid`` (the judge was
   asked and failed to give a usable rating) and ``skipped`` (nothing to judge).
-* 95% intervals: percentile bootstrap over items, numpy with a fixed seed, so the
-  same judgments always give the same table.
+* 95% intervals: percentile bootstrap over items (``culturalign.uncertainty``, fixed
+  seed), so the same judgments always give the same table. A cell with fewer than two
+  rated items gets no interval and is flagged ``too_small``.
+* Every rated item's score is kept in ``items``, so that two runs can be compared item
+  by item (paired intervals on every change, ``care_tables.delta_table``).
 """
 
 from __future__ import annotations
@@ -21,17 +28,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from culturalign import uncertainty
 from culturalign.records.judgment import Judgment
 from culturalign.records.question import Category, GeographicScope
 
 Aggregate = Literal["mean", "max"]
 UNCATEGORISED = "uncategorised"
 UNKNOWN_CULTURE = "unknown"
-BOOTSTRAP_RESAMPLES = 1000
-BOOTSTRAP_SEED = 0
-CI_LEVEL = 0.95
+BOOTSTRAP_RESAMPLES = uncertainty.RESAMPLES
+BOOTSTRAP_SEED = uncertainty.SEED
+CI_LEVEL = uncertainty.LEVEL
+AVERAGES_TOLERANCE = 0.005  # the two averages "differ" when they differ at two decimals
 
 
 class CellStats(BaseModel):
@@ -42,12 +51,53 @@ class CellStats(BaseModel):
     n_skipped: int = 0
     ci_low: float | None = None
     ci_high: float | None = None
+    stderr: float | None = None
+    too_small: bool = False
+
+    @model_validator(mode="after")
+    def _no_interval_for_one_item(self) -> CellStats:
+        # summaries written before intervals were dropped for tiny cells carry a
+        # zero-width interval for one item: read them as "too small", not as certainty
+        if self.n_rated < uncertainty.MIN_ITEMS:
+            self.ci_low = self.ci_high = self.stderr = None
+            self.too_small = self.n_rated > 0 or self.too_small
+        return self
+
+
+class ItemScore(BaseModel):
+    """One rated item's score: what paired comparisons between runs resample."""
+
+    culture: str
+    id: str
+    category: str
+    scope: str | None = None
+    score: float
 
 
 class CultureSummary(BaseModel):
     average: CellStats
     categories: dict[str, CellStats] = Field(description="Category value (or 'uncategorised') -> stats")
     scopes: dict[str, CellStats] = Field(description="GeographicScope value -> stats")
+    average_of_categories: float | None = Field(
+        default=None, description="mean of the CARE category means (uncategorised items left out)"
+    )
+
+    @model_validator(mode="after")
+    def _fill_average_of_categories(self) -> CultureSummary:
+        if self.average_of_categories is None:  # older summary.json files: derive it
+            self.average_of_categories = mean_of_category_means(self.categories)
+        return self
+
+    @property
+    def averages_differ(self) -> bool:
+        a, b = self.average.mean, self.average_of_categories
+        return a is not None and b is not None and abs(a - b) > AVERAGES_TOLERANCE
+
+
+def mean_of_category_means(categories: dict[str, CellStats]) -> float | None:
+    """The "macro" average: each CARE category counts once, however many items it has."""
+    means = [st.mean for c, st in categories.items() if c != UNCATEGORISED and st.mean is not None]
+    return round(sum(means) / len(means), 6) if means else None
 
 
 class CareSummary(BaseModel):
@@ -70,6 +120,21 @@ class CareSummary(BaseModel):
     bootstrap: dict[str, float] = Field(
         default_factory=lambda: {"resamples": BOOTSTRAP_RESAMPLES, "seed": BOOTSTRAP_SEED, "level": CI_LEVEL}
     )
+    items: list[ItemScore] = Field(
+        default_factory=list, description="every rated item's score (empty in older summaries)"
+    )
+
+    def item_scores(
+        self, culture: str | None = None, category: str | None = None, scope: str | None = None
+    ) -> dict[tuple[str, str], float]:
+        """(culture, item id) -> score, optionally for one culture, category or scope."""
+        return {
+            (it.culture, it.id): it.score
+            for it in self.items
+            if (culture is None or it.culture == culture)
+            and (category is None or it.category == category)
+            and (scope is None or it.scope == scope)
+        }
 
 
 def bootstrap_ci(
@@ -79,19 +144,10 @@ def bootstrap_ci(
     seed: int = BOOTSTRAP_SEED,
     level: float = CI_LEVEL,
 ) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of the mean; None for no scores."""
-    import numpy as np
-
-    x = np.asarray(scores, dtype=float)
-    if x.size == 0:
-        return None
-    if x.size == 1:
-        return float(x[0]), float(x[0])
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(resamples, x.size))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
-    return float(lo), float(hi)
+    """Percentile bootstrap interval of the mean; None for fewer than two scores (one
+    rating says nothing about its spread, so it gets no interval, not a zero-width one)."""
+    stats = uncertainty.mean_interval(scores, resamples=resamples, seed=seed, level=level)
+    return None if stats["ci_low"] is None else (stats["ci_low"], stats["ci_high"])
 
 
 class _Item:
@@ -130,15 +186,17 @@ def _score(it: _Item, aggregate: Aggregate) -> float | None:
 def _cell(items: Sequence[_Item], aggregate: Aggregate) -> CellStats:
     scores = [s for s in (_score(it, aggregate) for it in items) if s is not None]
     unrated = [it for it in items if not it.ratings]
-    ci = bootstrap_ci(scores)
+    stats = uncertainty.mean_interval(scores, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
     return CellStats(
         mean=round(sum(scores) / len(scores), 6) if scores else None,
         n_items=len(items),
         n_rated=len(scores),
         n_invalid=sum(1 for it in unrated if it.invalid),
         n_skipped=sum(1 for it in unrated if not it.invalid),
-        ci_low=round(ci[0], 6) if ci else None,
-        ci_high=round(ci[1], 6) if ci else None,
+        ci_low=stats["ci_low"],
+        ci_high=stats["ci_high"],
+        stderr=stats["stderr"],
+        too_small=bool(scores) and stats["too_small"],
     )
 
 
@@ -173,11 +231,26 @@ def summarize(
             cats[_canonical_category(it.category)].append(it)
             if it.scope:
                 scopes[it.scope].append(it)
+        categories = {c: _cell(v, aggregate) for c, v in sorted(cats.items(), key=_cat_order)}
         cultures[culture] = CultureSummary(
             average=_cell(its, aggregate),
-            categories={c: _cell(v, aggregate) for c, v in sorted(cats.items(), key=_cat_order)},
+            categories=categories,
             scopes={s: _cell(v, aggregate) for s, v in sorted(scopes.items(), key=_scope_order)},
+            average_of_categories=mean_of_category_means(categories),
         )
+    scored = []
+    for (culture, item_id), it in items.items():
+        score = _score(it, aggregate)
+        if score is not None:
+            scored.append(
+                ItemScore(
+                    culture=culture,
+                    id=item_id,
+                    category=_canonical_category(it.category),
+                    scope=it.scope,
+                    score=round(score, 6),
+                )
+            )
     counts = {
         "items": len(items),
         "judgments": len(judgments),
@@ -193,6 +266,7 @@ def summarize(
         cultures=cultures,
         overall=_cell(list(items.values()), aggregate),
         counts=counts,
+        items=scored,
         **fields,
     )
     if counts["uncategorised"]:

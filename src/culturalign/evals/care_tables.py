@@ -8,26 +8,40 @@
 * ``mode_table``      one block per prompting mode, columns are cultures (Table 3).
 
 Every row says how many items were rated and how many were invalid (judged, but no
-usable rating after retries) or skipped (nothing to judge). Builders return plain data
-(``CareTable``); ``to_markdown``, ``to_csv``, ``to_rich`` and ``block_rows`` render it,
-so the HTML report reuses the same numbers. Building is pure; ``load_run`` is the only
+usable rating after retries) or skipped (nothing to judge); every cell shows its own n,
+and a cell of one item is marked too small (no interval). A change from the baseline is
+paired: the same items, rated in both runs, resampled together (``paired_delta``), shown
+as ``+0.80 [+0.20, +1.40] (n=30)``, and marked where its interval includes 0. Builders
+return plain data (``CareTable``); ``to_markdown``, ``to_csv``, ``to_rich`` and
+``block_rows`` (``care_table_render``) render it, so the HTML report reuses the same
+numbers. Building is pure; ``load_run`` is the only
 function that reads files.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from culturalign import uncertainty
 from culturalign.errors import ConfigError
 from culturalign.evals.care_stats import UNCATEGORISED, CareSummary, CellStats, CultureSummary
+from culturalign.evals.care_table_render import (  # noqa: F401  (re-exported: callers import them here)
+    Block,
+    CareTable,
+    Cell,
+    Row,
+    block_rows,
+    to_csv,
+    to_markdown,
+    to_rich,
+)
 from culturalign.records.question import Category, GeographicScope
 
 SCALE = "mean judge rating (1: poor → 10: excellent)"
+CELL_NOTE = "Each cell: mean (n = rated items in it); a cell of one item has no interval."
 INVALID_NOTE = (
     "Rated: items with a valid rating. Invalid: the judge gave no usable rating after all retries. "
     "Skipped: nothing to judge (no response or no reference). Unrated items are left out of the means."
@@ -41,38 +55,13 @@ class CareRun:
     path: Path | None = None
 
 
-@dataclass
-class Cell:
-    value: float | None
-    n: int = 0
-    ci: tuple[float, float] | None = None
-
-
-@dataclass
-class Row:
-    label: str
-    cells: list[Cell]
-    rated: int = 0
-    invalid: int = 0
-    skipped: int = 0
-    delta: bool = False  # cells are differences from the baseline
-    judge: str | None = None
-
-
-@dataclass
-class Block:
-    title: str
-    columns: list[str]
-    rows: list[Row] = field(default_factory=list)
-
-
-@dataclass
-class CareTable:
-    title: str
-    blocks: list[Block]
-    notes: list[str] = field(default_factory=list)
-    ci_column: str | None = "Average"  # whose interval gets its own column
-    inline_ci: bool = False  # show every cell's interval next to it instead
+AVERAGE = "__average__"
+AVERAGE_OF_CATEGORIES = "__average_of_categories__"
+CATEGORY_MEAN_LABEL = "Mean of categories"
+PAIRED_NOTE = (
+    "Changes are paired: items rated in both runs, resampled together (percentile bootstrap, "
+    "95%); n is the number of such items. A cell of one item gets no interval (too small to conclude)."
+)
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -118,7 +107,12 @@ def _cell(stats: CellStats | None) -> Cell:
     if stats is None:
         return Cell(None)
     ci = (stats.ci_low, stats.ci_high) if stats.ci_low is not None and stats.ci_high is not None else None
-    return Cell(stats.mean, stats.n_rated, ci)
+    return Cell(stats.mean, stats.n_rated, ci, too_small=stats.too_small)
+
+
+def _category_mean_cell(cs: CultureSummary) -> Cell:
+    n = sum(st.n_rated for c, st in cs.categories.items() if c != UNCATEGORISED)
+    return Cell(cs.average_of_categories, n)
 
 
 def _cultures(runs: Sequence[CareRun]) -> list[str]:
@@ -129,7 +123,7 @@ def _cultures(runs: Sequence[CareRun]) -> list[str]:
 
 
 def _notes(runs: Sequence[CareRun]) -> list[str]:
-    notes = [INVALID_NOTE]
+    notes = [INVALID_NOTE, CELL_NOTE]
     judges = sorted({r.summary.judge for r in runs if r.summary.judge})
     if judges:
         notes.insert(0, f"Judge: {', '.join(judges)}.")
@@ -152,32 +146,119 @@ def _culture_blocks(
     runs: Sequence[CareRun],
     cols: list[tuple[str, str]],
     cells_of: Callable[[CultureSummary], dict[str, CellStats]],
+    *,
+    category_mean: bool = False,
 ) -> list[Block]:
-    """One block per culture, one row per run: the chosen columns, then the average."""
+    """One block per culture, one row per run: the chosen columns, then the average (and,
+    where it differs from the item average, the mean of the category means)."""
     blocks = []
     for culture in _cultures(runs):
-        block = Block(culture, [label for _, label in cols] + ["Average"])
+        summaries = [r.summary.cultures[culture] for r in runs if culture in r.summary.cultures]
+        macro = category_mean and any(cs.averages_differ for cs in summaries)
+        keys = [key for key, _ in cols] + [AVERAGE] + ([AVERAGE_OF_CATEGORIES] if macro else [])
+        labels = [label for _, label in cols] + ["Average"] + ([CATEGORY_MEAN_LABEL] if macro else [])
+        block = Block(culture, labels, keys=keys)
         for r in runs:
             cs = r.summary.cultures.get(culture)
             if cs is None:
                 continue
             cells = [_cell(cells_of(cs).get(key)) for key, _ in cols] + [_cell(cs.average)]
+            if macro:
+                cells.append(_category_mean_cell(cs))
             block.rows.append(Row(r.label, cells, **_counts(cs.average), judge=judge_label(r.summary)))
         blocks.append(block)
     return blocks
+
+
+def _averages_note(blocks: Sequence[Block]) -> list[str]:
+    shown = [b.title for b in blocks if CATEGORY_MEAN_LABEL in b.columns]
+    if not shown:
+        return []
+    return [
+        f"{', '.join(shown)}: 'Average' is the mean over rated items; '{CATEGORY_MEAN_LABEL}' is the mean "
+        "of the five category means (each category counts once). They differ here because categories "
+        "have unequal numbers of rated items."
+    ]
 
 
 def category_table(runs: Sequence[CareRun], title: str | None = None) -> CareTable:
     """Tables 1 and 4: culture blocks, category columns and the average."""
     has_uncat = any(UNCATEGORISED in cs.categories for r in runs for cs in r.summary.cultures.values())
     cols = CATEGORY_COLUMNS + ([(UNCATEGORISED, "Uncat.")] if has_uncat else [])
-    blocks = _culture_blocks(runs, cols, lambda cs: cs.categories)
-    return CareTable(title or f"CARE: {SCALE}", blocks, _notes(runs))
+    blocks = _culture_blocks(runs, cols, lambda cs: cs.categories, category_mean=True)
+    return CareTable(title or f"CARE: {SCALE}", blocks, _notes(runs) + _averages_note(blocks))
+
+
+def _macro(units: Sequence[tuple[str, float]]) -> float | None:
+    """Mean of category means over (category, score) units: the statistic behind
+    'Mean of categories', so its change can be bootstrapped item by item."""
+    by: dict[str, list[float]] = {}
+    for cat, score in units:
+        if cat != UNCATEGORISED:
+            by.setdefault(cat, []).append(score)
+    return sum(sum(v) / len(v) for v in by.values()) / len(by) if by else None
+
+
+def paired_cell(base: CareSummary, run: CareSummary, culture: str, key: str) -> dict | None:
+    """The paired change of one cell (culture × category, or the average) from ``base``
+    to ``run``, over items rated in both; None when either run kept no per-item scores."""
+    if not base.items or not run.items:
+        return None
+    if key == AVERAGE_OF_CATEGORIES:
+        cats = {(it.culture, it.id): it.category for it in base.items}
+
+        def units(s: CareSummary) -> dict:
+            return {k: (cats.get(k, UNCATEGORISED), v) for k, v in s.item_scores(culture).items()}
+
+        return uncertainty.paired_statistic_delta(units(base), units(run), _macro)
+    category = None if key == AVERAGE else key
+    return uncertainty.paired_delta(
+        base.item_scores(culture, category=category), run.item_scores(culture, category=category)
+    )
+
+
+def _delta_cell(paired: dict | None, cell: Cell, base: Cell) -> Cell:
+    if paired is None:  # summaries from before per-item scores were kept
+        value = None if cell.value is None or base.value is None else cell.value - base.value
+        return Cell(value, min(cell.n, base.n), unpaired=True)
+    ci = (paired["ci_low"], paired["ci_high"]) if paired["ci_low"] is not None else None
+    return Cell(
+        paired["delta"], paired["n"], ci, too_small=paired["too_small"], includes_zero=paired["includes_zero"]
+    )
+
+
+def _delta_notes(table: CareTable) -> list[str]:
+    cells = [
+        (b, r, col, c)
+        for b in table.blocks
+        for r in b.rows
+        if r.delta
+        for col, c in zip(b.columns, r.cells, strict=True)
+    ]
+    notes = [PAIRED_NOTE]
+    with_ci = [x for x in cells if x[3].ci is not None]
+    zero = [x for x in with_ci if x[3].includes_zero]
+    if with_ci:
+        notes.append(
+            f"{len(zero)} of {len(with_ci)} changes have a 95% interval that includes 0 (marked 'includes 0'): "
+            "no measurable change there."
+        )
+    for b, r, col, _ in zero:
+        if col == "Average":
+            notes.append(f"{r.label}, {b.title}: the average's interval includes 0; no measurable change.")
+    if any(x[3].unpaired for x in cells):
+        notes.append(
+            "Some runs kept no per-item scores (older summary.json): their changes are plain differences "
+            "of means, without an interval."
+        )
+    return notes
 
 
 def delta_table(runs: Sequence[CareRun], baseline: CareRun, title: str | None = None) -> CareTable:
-    """Table 2: the baseline's scores, then every other run as a difference from them."""
+    """Table 2: the baseline's scores, then every other run as a paired difference from
+    them, with an interval over the items rated in both runs."""
     absolute = category_table([baseline, *runs])
+    by_label = {r.label: r for r in runs}
     for block in absolute.blocks:
         base = block.rows[0] if block.rows and block.rows[0].label == baseline.label else None
         if base is None:
@@ -185,14 +266,16 @@ def delta_table(runs: Sequence[CareRun], baseline: CareRun, title: str | None = 
                 f"{block.title}: {baseline.label} has no results here; absolute scores shown."
             )
         for row in block.rows[1:] if base else []:
+            run = by_label[row.label].summary
             row.delta = True
             row.cells = [
-                Cell(None if c.value is None or b.value is None else c.value - b.value, c.n)
-                for c, b in zip(row.cells, base.cells, strict=True)
+                _delta_cell(paired_cell(baseline.summary, run, block.title, key), c, b)
+                for key, c, b in zip(block.keys, row.cells, base.cells, strict=True)
             ]
     absolute.title = title or f"CARE: difference from {baseline.label} ({SCALE})"
     absolute.ci_column = None
     absolute.notes.insert(0, f"First row: {baseline.label}, absolute; other rows: difference from it.")
+    absolute.notes.extend(n for n in _delta_notes(absolute) if n not in absolute.notes)
     return absolute
 
 
@@ -215,7 +298,7 @@ def mode_table(runs: Sequence[CareRun], title: str | None = None) -> CareTable:
             modes.append(m)
     blocks = []
     for mode in modes:
-        block = Block(f"{mode} prompting", list(cultures))
+        block = Block(f"{mode} prompting", list(cultures), keys=[AVERAGE] * len(cultures))
         for r in runs:
             if (r.summary.mode or "vanilla") != mode:
                 continue
@@ -235,95 +318,3 @@ def mode_table(runs: Sequence[CareRun], title: str | None = None) -> CareTable:
     table = CareTable(title or f"CARE by prompting mode: {SCALE}", blocks, _notes(runs))
     table.ci_column, table.inline_ci = None, True
     return table
-
-
-# -- renderers ---------------------------------------------------------------------------------
-def _fmt(cell: Cell, delta: bool, inline_ci: bool) -> str:
-    if cell.value is None:
-        return "–"
-    text = f"{cell.value:+.2f}" if delta else f"{cell.value:.2f}"
-    if inline_ci and cell.ci and not delta:
-        text += f" [{cell.ci[0]:.2f}, {cell.ci[1]:.2f}]"
-    return text
-
-
-def _show_skipped(table: CareTable) -> bool:
-    return any(r.skipped for b in table.blocks for r in b.rows)
-
-
-def block_rows(table: CareTable, block: Block) -> tuple[list[str], list[list[str]]]:
-    """Headers and formatted rows of one block, for any renderer (Markdown, HTML, rich)."""
-    headers = [block.title, *block.columns]
-    ci_at = block.columns.index(table.ci_column) if table.ci_column in block.columns else None
-    if ci_at is not None:
-        headers.append("95% CI")
-    headers += ["Rated", "Invalid"] + (["Skipped"] if _show_skipped(table) else [])
-    rows = []
-    for row in block.rows:
-        cells = [_fmt(c, row.delta, table.inline_ci) for c in row.cells]
-        if ci_at is not None:
-            ci = row.cells[ci_at].ci
-            cells.append(f"{ci[0]:.2f}–{ci[1]:.2f}" if ci and not row.delta else "")
-        cells += [str(row.rated), str(row.invalid)] + ([str(row.skipped)] if _show_skipped(table) else [])
-        rows.append([row.label, *cells])
-    return headers, rows
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def to_markdown(table: CareTable) -> str:
-    out = [f"## {table.title}", ""]
-    for block in table.blocks:
-        headers, rows = block_rows(table, block)
-        out.append("| " + " | ".join(_md_escape(h) for h in headers) + " |")
-        out.append("|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|")
-        out += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
-        out.append("")
-    out += [f"- {_md_escape(n)}" for n in table.notes]
-    return "\n".join(out) + "\n"
-
-
-def to_csv(table: CareTable) -> str:
-    """One line per (block, row); numbers unformatted, intervals as low/high columns."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    columns = table.blocks[0].columns if table.blocks else []
-    header = ["block", "run", *columns]
-    ci_cols = columns if table.inline_ci else ([table.ci_column] if table.ci_column in columns else [])
-    for c in ci_cols:
-        header += [f"{c} CI low", f"{c} CI high"]
-    w.writerow([*header, "delta", "rated", "invalid", "skipped", "judge"])
-
-    def num(x: float | None) -> str:
-        return "" if x is None else f"{x:.4f}"
-
-    for block in table.blocks:
-        for row in block.rows:
-            vals = {c: cell for c, cell in zip(block.columns, row.cells, strict=True)}
-            line = [block.title, row.label, *[num(vals[c].value) if c in vals else "" for c in columns]]
-            for c in ci_cols:
-                ci = vals[c].ci if c in vals and not row.delta else None
-                line += [num(ci[0]) if ci else "", num(ci[1]) if ci else ""]
-            w.writerow([*line, int(row.delta), row.rated, row.invalid, row.skipped, row.judge or ""])
-    return buf.getvalue()
-
-
-def to_rich(table: CareTable):
-    """A rich renderable (one table per block, then the notes) for the terminal."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    parts = []
-    for block in table.blocks:
-        headers, rows = block_rows(table, block)
-        t = Table(title=f"{table.title} — {block.title}" if block is table.blocks[0] else block.title)
-        for i, h in enumerate(headers):
-            t.add_column(h, justify="left" if i == 0 else "right")
-        for r in rows:
-            t.add_row(*r)
-        parts.append(t)
-    parts += [Text(n, style="dim") for n in table.notes]
-    return Group(*parts)
