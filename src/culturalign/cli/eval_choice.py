@@ -51,17 +51,25 @@ def opinions(
         help="also ask with no country named and rank the closest countries",
     ),
     closest: int = typer.Option(5, "--closest", min=1, help="how many closest countries to name"),
+    similarity: str = typer.Option(
+        "distance",
+        "--similarity",
+        help="distance: 1 − Jensen–Shannon distance (CAReDiO, GlobalOpinionQA) | divergence: "
+        "1 − JS divergence (paper 003's cultureSim); base 2 both, not comparable with each other",
+    ),
     chat: bool = ChatOpt,
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
 ) -> None:
-    """1 − Jensen–Shannon distance between the model's answer distribution and each
-    country's survey shares; cultureSim, the spread across countries, and the countries
-    the unsteered model is closest to."""
+    """1 − Jensen–Shannon distance (or divergence, --similarity) between the model's answer
+    distribution and each country's survey shares; cultureSim with its interval, the spread
+    across countries, and the countries the unsteered model is closest to."""
     from culturalign.datasets.wvs import country_name
     from culturalign.evals.choice_data import opinion_items
+    from culturalign.evals.metrics import check_similarity_measure
     from culturalign.evals.opinions import run_opinions
 
+    check_similarity_measure(similarity)  # a typo fails before the data and model load
     items = opinion_items(data, fmt)
     summary = run_opinions(
         open_lm(model, cache),
@@ -74,6 +82,7 @@ def opinions(
         template_dir=templates,
         limit=limit,
         data_path=data,
+        similarity=similarity,
     )
     _finish(summary, out)
 

@@ -1,9 +1,23 @@
 """Pure scoring functions for the benchmarks scored from a model's own probabilities.
 
-* ``jsd_similarity``: 1 − Jensen–Shannon *distance* with base-2 logarithms, so it lies in
-  [0, 1]; GlobalOpinionQA's per-question score (paper 002 §4.1, paper 003 §5.2.2). The
-  distance is the square root of the divergence; with natural logarithms it would top
-  out at sqrt(ln 2) ≈ 0.83, not 1, which is the mistake to avoid.
+* ``opinion_similarity``: one minus a Jensen–Shannon quantity between two distributions,
+  base-2 logarithms, in [0, 1], with two definitions the papers disagree on
+  (``SIMILARITY_MEASURES``):
+
+  - ``"distance"``: 1 − JS *distance* (the square root of the divergence). CAReDiO
+    (paper 002 §4.1 and its Table 1: "1 − JS Distance") scores GlobalOpinionQA this
+    way, following GlobalOpinionQA's authors (Durmus et al. 2023, whose paper is not in
+    our set); ``jsd_similarity`` is this measure.
+  - ``"divergence"``: 1 − JS *divergence*, ½KL(P‖M) + ½KL(Q‖M) with M the midpoint.
+    Paper 003 §5.2.2 writes cultureSim with this JSD (its equation under "Specifically,
+    we calculate", and the definition below it); it names no log base, so we take base 2,
+    under which the divergence also tops out at 1.
+
+  The two are not interchangeable: for every pair divergence ≤ distance (d ≤ sqrt(d) on
+  [0, 1]), so 1 − divergence is the higher score, much higher for close distributions
+  (divergence 0.01 is distance 0.1). Every output names the measure it used. With
+  natural logarithms the distance would top out at sqrt(ln 2) ≈ 0.83, not 1, which is
+  the mistake to avoid.
 * ``culture_sim``: paper 003's cultureSim, the mean over questions of the mean over the
   countries asked about that question.
 * ``renormalise``: option log-probabilities → a distribution over just those options.
@@ -41,8 +55,28 @@ def _as_distribution(p: Sequence[float], name: str) -> list[float]:
     return [float(v) / total for v in p]
 
 
-def jsd_similarity(p: Sequence[float], q: Sequence[float]) -> float:
-    """1 − Jensen–Shannon distance (base 2) between two distributions over the same options."""
+SIMILARITY_MEASURES = ("distance", "divergence")
+SIMILARITY_LABELS = {
+    "distance": "1 − Jensen–Shannon distance (base 2)",
+    "divergence": "1 − Jensen–Shannon divergence (base 2)",
+}
+
+
+def check_similarity_measure(measure: str) -> str:
+    if measure not in SIMILARITY_MEASURES:
+        from culturalign.errors import ConfigError
+
+        raise ConfigError(
+            f"unknown similarity measure {measure!r}; choose {' or '.join(SIMILARITY_MEASURES)}"
+        )
+    return measure
+
+
+def js_divergence(p: Sequence[float], q: Sequence[float]) -> float:
+    """Jensen–Shannon divergence in bits, ½KL(p‖m) + ½KL(q‖m) with m = (p + q)/2, in [0, 1].
+
+    Computed as the square of scipy's distance so both measures share one implementation
+    (and its handling of zeros)."""
     from scipy.spatial.distance import jensenshannon
 
     if len(p) != len(q):
@@ -50,7 +84,21 @@ def jsd_similarity(p: Sequence[float], q: Sequence[float]) -> float:
     distance = float(jensenshannon(_as_distribution(p, "p"), _as_distribution(q, "q"), base=2))
     if not math.isfinite(distance):  # identical inputs can give a tiny negative under the root
         distance = 0.0
-    return min(1.0, max(0.0, 1.0 - distance))
+    return min(1.0, max(0.0, distance * distance))
+
+
+def opinion_similarity(p: Sequence[float], q: Sequence[float], measure: str = "distance") -> float:
+    """1 − JS distance (``measure="distance"``) or 1 − JS divergence (``"divergence"``),
+    base 2; see the module docstring for which paper uses which."""
+    divergence = js_divergence(p, q)
+    if check_similarity_measure(measure) == "divergence":
+        return 1.0 - divergence
+    return min(1.0, max(0.0, 1.0 - math.sqrt(divergence)))
+
+
+def jsd_similarity(p: Sequence[float], q: Sequence[float]) -> float:
+    """1 − Jensen–Shannon distance (base 2) between two distributions over the same options."""
+    return opinion_similarity(p, q, "distance")
 
 
 def culture_sim(scores: Mapping[str, Mapping[str, float]]) -> float | None:

@@ -3,16 +3,28 @@
 
 For every question and every country with survey shares, the model is asked how a
 person from that country would answer; the option letters' next-token probabilities,
-renormalised over the options, are its distribution ``P_m(q|c)``. The score is
-``1 − JSD(P_m, P_c)`` with the Jensen–Shannon *distance* in base 2 (in [0, 1]).
+renormalised over the options, are its distribution ``P_m(q|c)``. The score is one
+minus a Jensen–Shannon quantity between ``P_m`` and the survey's ``P_c``, base 2, in
+[0, 1]; ``similarity`` chooses which (``metrics.SIMILARITY_MEASURES``):
+
+* ``"distance"`` (default): 1 − JS distance, as CAReDiO (paper 002 §4.1, Table 1) and
+  GlobalOpinionQA score this benchmark, and as every earlier culturalign number was made;
+* ``"divergence"``: 1 − JS divergence, the letter of paper 003 §5.2.2's cultureSim.
+
+The divergence is the square of the distance, so the second gives higher numbers; the
+two must never be compared with each other. ``summary.json`` (``similarity_measure``,
+``similarity_label``), every item, the table title and ``run.json`` name the one used.
 
 Reported (``summary.json``):
 
-* ``per_country``: mean similarity and count per country;
+* ``per_country``: mean similarity and count per country, with a bootstrap 95% interval
+  over that country's questions (``uncertainty.mean_interval``);
 * ``culture_sim``: paper 003's cultureSim, the mean over questions of the mean over
-  that question's countries;
+  that question's countries; ``culture_sim_interval`` is its bootstrap interval with
+  questions as the units (cultureSim is a plain mean of per-question values);
 * ``country_std``: the population standard deviation of the per-country means, paper
-  003's balance figure (lower is more even);
+  003's balance figure (lower is more even); ``country_std_interval`` resamples
+  questions and recomputes it (``uncertainty.statistic_interval``);
 * ``unsteered``: the same question asked with no country named; its similarity to each
   country's shares, averaged per country, ranks the countries the model's own answers
   sit closest to (``closest``).
@@ -28,20 +40,59 @@ from culturalign.errors import ConfigError
 from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
 from culturalign.evals.choice_run import ChoiceRun, method_notes
 from culturalign.evals.choice_scoring import OptionScores, score_labels
-from culturalign.evals.metrics import culture_sim, jsd_similarity, mean, std
+from culturalign.evals.metrics import (
+    SIMILARITY_LABELS,
+    check_similarity_measure,
+    culture_sim,
+    mean,
+    opinion_similarity,
+    std,
+)
 from culturalign.lm.cached import LM
 from culturalign.records import ChoiceItem
+from culturalign.uncertainty import mean_interval, statistic_interval
 
 
 def opinion_items(items: Sequence[Any]) -> list[ChoiceItem]:
     return [i for i in items if isinstance(i, ChoiceItem) and i.target_distributions]
 
 
+def _with_interval(values: Sequence[float]) -> dict[str, Any]:
+    """``{mean, n}`` (the mean unrounded, as before) plus the bootstrap interval fields."""
+    return {**mean_interval(values), "mean": mean(values), "n": len(values)}
+
+
+def _country_std_interval(by_q: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The spread across countries, with questions resampled: the countries asked about
+    a question move together, so the question is the unit, as for cultureSim."""
+    import numpy as np
+
+    countries = sorted({c for v in by_q.values() for c in v})
+    grid = np.full((len(by_q), len(countries)), np.nan)
+    col = {c: j for j, c in enumerate(countries)}
+    for i, sims in enumerate(by_q.values()):
+        for c, v in sims.items():
+            grid[i, col[c]] = v
+
+    def spread(rows: Sequence[int]) -> float | None:
+        sub = grid[list(rows)]
+        seen = ~np.isnan(sub).all(axis=0)
+        if not seen.any():
+            return None
+        return float(np.nanmean(sub[:, seen], axis=0).std())
+
+    return statistic_interval(list(range(len(by_q))), spread)
+
+
 def summarise_opinions(
-    steered: Sequence[dict[str, Any]], unsteered: Sequence[dict[str, Any]], closest: int = 5
+    steered: Sequence[dict[str, Any]],
+    unsteered: Sequence[dict[str, Any]],
+    closest: int = 5,
+    measure: str = "distance",
 ) -> dict[str, Any]:
     """The headline numbers from item records (pure). Records with an error are counted
-    under ``failed`` and left out of every mean."""
+    under ``failed`` and left out of every mean. ``measure`` only labels the output: the
+    records' similarities were already computed with it."""
     by_q: dict[str, dict[str, float]] = {}
     by_c: dict[str, list[float]] = {}
     failed = 0
@@ -51,14 +102,19 @@ def summarise_opinions(
             continue
         by_q.setdefault(r["id"], {})[r["country"]] = r["similarity"]
         by_c.setdefault(r["country"], []).append(r["similarity"])
-    per_country = {c: {"mean": mean(v), "n": len(v)} for c, v in sorted(by_c.items())}
+    per_country = {c: _with_interval(v) for c, v in sorted(by_c.items())}
+    per_question = [sum(c.values()) / len(c) for c in by_q.values() if c]
     out: dict[str, Any] = {
+        "similarity_measure": check_similarity_measure(measure),
+        "similarity_label": SIMILARITY_LABELS[measure],
         "questions": len(by_q),
         "pairs": sum(len(v) for v in by_c.values()),
         "failed": failed,
         "culture_sim": culture_sim(by_q),
+        "culture_sim_interval": {**mean_interval(per_question), "units": "questions"},
         "pair_mean": mean(s for v in by_c.values() for s in v),
         "country_std": std(c["mean"] for c in per_country.values()),
+        "country_std_interval": {**_country_std_interval(by_q), "units": "questions"},
         "per_country": per_country,
     }
     un_c: dict[str, list[float]] = {}
@@ -75,13 +131,15 @@ def summarise_opinions(
         out["unsteered"] = {
             "questions": len(unsteered) - un_failed,
             "failed": un_failed,
-            "per_country": {c: {"mean": m, "n": len(un_c[c])} for c, m in ranking},
+            "per_country": {c: _with_interval(un_c[c]) for c, _ in ranking},
             "closest": [c for c, _ in ranking[:closest]],
         }
     return out
 
 
-def _record(item: ChoiceItem, country: str | None, scores: OptionScores) -> dict[str, Any]:
+def _record(
+    item: ChoiceItem, country: str | None, scores: OptionScores, measure: str = "distance"
+) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "id": item.id,
         "kind": "steered" if country else "unsteered",
@@ -90,6 +148,7 @@ def _record(item: ChoiceItem, country: str | None, scores: OptionScores) -> dict
         "options": item.options,
         "source": item.source,
         **scores.as_record(),
+        "similarity_measure": measure,
     }
     if scores.probs is None:
         rec["similarity"] = None
@@ -99,10 +158,10 @@ def _record(item: ChoiceItem, country: str | None, scores: OptionScores) -> dict
     targets = item.target_distributions or {}
     if country is not None:
         rec["target"] = targets[country]
-        rec["similarity"] = jsd_similarity(scores.probs, targets[country])
+        rec["similarity"] = opinion_similarity(scores.probs, targets[country], measure)
     else:
         rec["similarity_by_country"] = {
-            c: jsd_similarity(scores.probs, t) for c, t in sorted(targets.items())
+            c: opinion_similarity(scores.probs, t, measure) for c, t in sorted(targets.items())
         }
     return rec
 
@@ -119,8 +178,13 @@ def run_opinions(
     template_dir: str | Path | None = None,
     limit: int | None = None,
     data_path: str | Path | None = None,
+    similarity: str = "distance",
 ) -> dict[str, Any]:
-    """Score the model's opinion distributions against every country's survey shares."""
+    """Score the model's opinion distributions against every country's survey shares.
+
+    ``similarity``: ``"distance"`` (1 − JS distance, paper 002 / GlobalOpinionQA, the
+    default) or ``"divergence"`` (1 − JS divergence, paper 003's cultureSim)."""
+    check_similarity_measure(similarity)
     questions = opinion_items(items)
     if limit is not None:
         questions = questions[:limit]
@@ -140,6 +204,7 @@ def run_opinions(
             "questions": len(questions),
             "countries": sorted(wanted) if wanted else "all",
             "unsteered": unsteered,
+            "similarity_measure": similarity,
             "chat": chat,
             "limit": limit,
             "template_dir": str(template_dir) if template_dir else None,
@@ -166,7 +231,7 @@ def run_opinions(
         )
         steered = []
         for (q, c), s in zip(units, scored, strict=True):
-            rec = _record(q, c, s)
+            rec = _record(q, c, s, similarity)
             run.write_item(rec)
             steered.append(rec)
         plain: list[dict[str, Any]] = []
@@ -182,7 +247,7 @@ def run_opinions(
                 desc="opinions, no country named",
             )
             for q, s in zip(questions, scored, strict=True):
-                rec = _record(q, None, s)
+                rec = _record(q, None, s, similarity)
                 if wanted is not None and rec.get("similarity_by_country"):
                     rec["similarity_by_country"] = {
                         c: v for c, v in rec["similarity_by_country"].items() if c in wanted
@@ -192,7 +257,7 @@ def run_opinions(
     except BaseException:
         run.abort()
         raise
-    summary = summarise_opinions(steered, plain, closest)
+    summary = summarise_opinions(steered, plain, closest, similarity)
     methods: dict[str, int] = {}
     for r in [*steered, *plain]:
         methods[r["method"]] = methods.get(r["method"], 0) + 1
@@ -204,7 +269,8 @@ def run_opinions(
         prompts=prompts.shas,
         notes=method_notes(methods),
         title=(
-            f"Opinion distributions: cultureSim {_pct(summary['culture_sim'])}, "
+            f"Opinion distributions: cultureSim ({summary['similarity_label']}) "
+            f"{_pct(summary['culture_sim'])} {_ci(summary['culture_sim_interval'])}, "
             f"std across countries {_pct(summary['country_std'])}"
         ),
     )
@@ -214,14 +280,47 @@ def _pct(v: float | None) -> str:
     return "–" if v is None else f"{100 * v:.2f}"
 
 
+def _ci(stats: dict[str, Any]) -> str:
+    """``[lo, hi] (n=…)`` in percent, or a plain ``(n=…)`` when too few units for one."""
+    if stats.get("ci_low") is None:
+        return f"(n={stats.get('n', 0)}, no interval)"
+    return f"[{_pct(stats['ci_low'])}, {_pct(stats['ci_high'])}] (n={stats['n']})"
+
+
 def _table(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     un = (summary.get("unsteered") or {}).get("per_country", {})
     rank = {c: k + 1 for k, c in enumerate(un)}
-    headers = ["country", "n", "similarity (named)", "similarity (no country named)", "closeness rank"]
+    headers = [
+        "country",
+        "n",
+        "similarity (named)",
+        "95% CI",
+        "similarity (no country named)",
+        "closeness rank",
+    ]
     rows: list[list[Any]] = [
-        [c, v["n"], v["mean"], (un.get(c) or {}).get("mean"), rank.get(c)]
+        [c, v["n"], v["mean"], _bounds(v), (un.get(c) or {}).get("mean"), rank.get(c)]
         for c, v in summary["per_country"].items()
     ]
-    rows.append(["cultureSim (all)", summary["pairs"], summary["culture_sim"], None, None])
-    rows.append(["std across countries", len(summary["per_country"]), summary["country_std"], None, None])
+    sim = summary["culture_sim_interval"]
+    rows.append(
+        ["cultureSim (all; n = questions)", sim["n"], summary["culture_sim"], _bounds(sim), None, None]
+    )
+    spread = summary["country_std_interval"]
+    rows.append(
+        [
+            "std across countries",
+            len(summary["per_country"]),
+            summary["country_std"],
+            _bounds(spread),
+            None,
+            None,
+        ]
+    )
     return headers, rows
+
+
+def _bounds(stats: dict[str, Any]) -> str:
+    if stats.get("ci_low") is None:
+        return "–"
+    return f"[{stats['ci_low']:.4f}, {stats['ci_high']:.4f}]"
