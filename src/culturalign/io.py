@@ -45,10 +45,20 @@ def read_text_utf8(path: Path) -> str:
         ) from None
 
 
+def jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of JSONL text, split on ``\n`` only (a ``\r`` before it is dropped).
+
+    ``str.splitlines`` also breaks at U+2028, U+2029, U+0085, \x1c-\x1e and more, which
+    JSON allows raw inside strings and which our own writer (and scraped web text) puts
+    there; splitting on them would cut a record in half."""
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        yield lineno, line.removesuffix("\r")
+
+
 def jsonl_objects(text: str, problems: Problems) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; bad lines go to ``problems``."""
     rows: list[tuple[int, dict[str, Any]]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in jsonl_lines(text):
         if not line.strip():
             continue
         try:

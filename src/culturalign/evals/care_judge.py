@@ -263,8 +263,11 @@ def judge_items(
     prompts: dict[int, list[ChatMessage]] = {}
     skipped: dict[int, str] = {}
     for i, it in enumerate(items):
-        if it.response is None:  # the call failed; an empty answer is still judged (badly)
-            skipped[i] = f"no response to judge ({it.response_error or 'no text'})"
+        if it.response is None or not it.response.strip():
+            # a failed call, or an empty reply (a failure too, e.g. in a file written before
+            # the LM layer classified empty replies): nothing to judge, so it is skipped
+            why = it.response_error or ("an empty reply" if it.response is not None else "no text")
+            skipped[i] = f"no response to judge ({why})"
         elif it.reference is None or not it.reference.strip():
             skipped[i] = "the item has no reference answer"
         else:

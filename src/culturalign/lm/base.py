@@ -135,5 +135,19 @@ class Backend(ABC):
         pass
 
 
+REPLACEMENT_CHAR = "\ufffd"
+
+
+def trim_partial_char(text: str) -> str:
+    """``text`` without trailing U+FFFD characters.
+
+    A byte-level BPE model writes a character like 茶 as several byte tokens; when
+    generation stops between them (the token budget, a stop string, end of sequence)
+    the decoder turns the incomplete bytes into U+FFFD. That is half a character, not
+    something the model said, so it is cut. (A model that really meant to end on a
+    replacement character loses it; no real reply does.)"""
+    return text.rstrip(REPLACEMENT_CHAR)
+
+
 def completion_error(exc: BaseException) -> Completion:
     return Completion(error=f"{type(exc).__name__}: {exc}")

@@ -57,14 +57,31 @@ class CallCache:
                     out[key] = json.loads(result)
         return out
 
-    def put(self, key: str, kind: str, model: str, result: dict[str, Any] | None, error: str | None) -> None:
+    def put(
+        self,
+        key: str,
+        kind: str,
+        model: str,
+        result: dict[str, Any] | None,
+        error: str | None,
+        *,
+        replace: bool = False,
+    ) -> None:
         """Store one finished call. ``attempts`` counts every call that finished for this
         key (so it also exposes work done twice, e.g. by two processes racing); a stored
-        success is never replaced."""
+        success is never replaced, unless ``replace`` says the caller rejected it (an
+        empty reply an older version stored as a success)."""
         now = time.time()
         status = "error" if error is not None else "ok"
         payload = None if result is None else json.dumps(result, ensure_ascii=False)
         with self._lock:
+            if replace:
+                self._db.execute(
+                    "UPDATE calls SET status = ?, result = ?, error = ?, attempts = attempts + 1, updated = ?"
+                    " WHERE key = ?",
+                    (status, payload, error, now, key),
+                )
+                return
             self._db.execute(
                 """
                 INSERT INTO calls (key, kind, model, status, result, error, attempts, created, updated)

@@ -3,6 +3,12 @@
 This is the only object evaluation, synthesis and selection code talks to. Results
 come back in request order; a failed call is a result with ``error`` set (never an
 empty string), stored as a failure and retried by the next run.
+
+An empty or whitespace-only reply is a failed call too, whichever backend produced it
+(a server's ``"content": ""``, a local model's immediate end-of-sequence): it is
+classified here, once, so no caller can mistake it for an answer, judge it, or find it
+cached as a success. A success stored by an older version with empty text is read back
+as missing and asked again.
 """
 
 from __future__ import annotations
@@ -43,6 +49,28 @@ class CallStats:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+EMPTY_REPLY = "empty reply"
+
+
+def classify_completion(c: Completion) -> Completion:
+    """``c``, or a failure in its place when it carries no usable text.
+
+    Token counts and cost are kept: an empty reply was still paid for."""
+    if c.error is not None:
+        return c if c.text is None else c.model_copy(update={"text": None})
+    if c.text is None or not c.text.strip():
+        what = f"{len(c.text)} whitespace characters" if c.text else "no text"
+        why = f"{EMPTY_REPLY} ({what}; finish_reason={c.finish_reason})"
+        return c.model_copy(update={"text": None, "error": why})
+    return c
+
+
+def _stored_completion(d: dict[str, Any]) -> Completion | None:
+    """A cached generation, or None when it holds no usable text (so it is asked again)."""
+    c = Completion.model_validate(d)
+    return c if classify_completion(c).error is None else None
 
 
 class LM:
@@ -97,12 +125,13 @@ class LM:
             reqs,
             key,
             self.backend.generate,
-            decode=lambda d: Completion.model_validate(d),
+            decode=_stored_completion,
             encode=lambda c: c.model_dump(exclude={"cached"}),
             error_of=lambda c: c.error,
             make_error=lambda e: Completion(error=e),
             desc=desc,
             on_result=relay,
+            classify=classify_completion,
         )
         for c in flat:
             if not c.cached:
@@ -218,7 +247,24 @@ class LM:
     def cache_key(self, kind: str, request_key: dict[str, Any]) -> str:
         return stable_hash({"kind": kind, "model": self._identity, "request": request_key})
 
-    def _run(self, kind, reqs, key_fn, call, *, decode, encode, error_of, make_error, desc, on_result=None):
+    def _run(
+        self,
+        kind,
+        reqs,
+        key_fn,
+        call,
+        *,
+        decode,
+        encode,
+        error_of,
+        make_error,
+        desc,
+        on_result=None,
+        classify=None,
+    ):
+        """``decode`` may return None for a stored result that is no longer acceptable
+        (it is then asked again); ``classify`` turns a fresh result into a failure where
+        it must count as one, before it is stored or counted."""
         n = len(reqs)
         results: list[Any] = [None] * n
         keys = [self.cache_key(kind, key_fn(r)) for r in reqs]
@@ -244,9 +290,12 @@ class LM:
                 bar.advance(1 + len(followers.get(i, [])), cached=int(cached), failed=int(failed))
 
             missing: list[int] = []
+            rejected: set[str] = set()  # stored successes no longer accepted: replaced, not kept
             for k, i in first_of.items():
-                if k in stored:
-                    res = decode(stored[k])
+                res = decode(stored[k]) if k in stored else None
+                if k in stored and res is None:
+                    rejected.add(k)
+                if res is not None:
                     res.cached = True
                     self.stats.cache_hits += 1 + len(followers.get(i, []))
                     deliver(i, res, True)
@@ -263,12 +312,21 @@ class LM:
                     if i in seen:
                         return
                     seen.add(i)
+                    if classify is not None:
+                        res = classify(res)
                     err = error_of(res)
                     self.stats.calls += 1
                     if err is not None:
                         self.stats.failures += 1
                     if self.cache is not None:
-                        self.cache.put(keys[i], kind, self._model_key, None if err else encode(res), err)
+                        self.cache.put(
+                            keys[i],
+                            kind,
+                            self._model_key,
+                            None if err else encode(res),
+                            err,
+                            replace=keys[i] in rejected,
+                        )
                     deliver(i, res, False)
 
                 try:

@@ -3,7 +3,8 @@
 One policy for every HTTP model call (chat, completions, embeddings):
 
 * retried: 408, 409, 429 and every 5xx; timeouts; refused, reset or dropped connections;
-  a 200 whose body is truncated or is not JSON;
+  a 200 whose body is truncated or is not JSON, or that the caller's ``check`` rejects
+  (no ``choices``, an empty reply);
 * waited: the server's ``Retry-After`` (seconds or an HTTP date; ``retry-after-ms`` too)
   when it sends one, else exponential backoff with jitter;
 * not retried: other 4xx (a bad request stays bad); 401, 403 and 404 stop the whole run
@@ -89,7 +90,12 @@ class CallFailed(Exception):
 
 
 class ResponseError(Exception):
-    """A 200 response whose content is unusable (set by a caller's parser)."""
+    """A 200 response whose content is unusable (set by a caller's parser); ``kind`` names
+    the fault in ``HttpStats.faults``."""
+
+    def __init__(self, message: str, kind: str = "bad_body"):
+        super().__init__(message)
+        self.kind = kind
 
 
 async def post_json(
@@ -134,7 +140,8 @@ async def post_json(
                     return data
                 except (ValueError, ResponseError) as exc:
                     snippet = resp.text[:120].replace("\n", " ")
-                    problem, kind = f"unusable response body ({exc}): {snippet!r}", "bad_body"
+                    problem = f"unusable response body ({exc}): {snippet!r}"
+                    kind = exc.kind if isinstance(exc, ResponseError) else "bad_body"
             else:
                 detail = _error_detail(resp)
                 problem, kind = f"HTTP {status}: {detail}", f"http_{status}"

@@ -23,6 +23,7 @@ from culturalign.lm.base import (
     OnDone,
     Prompt,
     ScoreRequest,
+    trim_partial_char,
 )
 from culturalign.lm.fingerprint import hub_revision, weights_fingerprint
 from culturalign.records.generation import Completion
@@ -313,7 +314,7 @@ class HFBackend(Backend):
                 ids = new[row].tolist()
                 # cut at the first end-of-sequence or padding token
                 cut = next((k for k, t in enumerate(ids) if t in eos), len(ids))
-                text = self.tokenizer.decode(ids[:cut], skip_special_tokens=True)
+                text = trim_partial_char(self.tokenizer.decode(ids[:cut], skip_special_tokens=True))
                 finish = "stop" if cut < len(ids) else "length"
                 for s in params.stop:
                     if s in text:

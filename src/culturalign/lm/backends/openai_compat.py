@@ -22,7 +22,6 @@ returns them; when it does not (``transformers serve`` never does) the call rais
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +29,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from culturalign.errors import ConfigError, CulturalignError
+from culturalign.lm.backends.openai_replies import (
+    _has_choices,
+    _has_text,
+    chat_top_logprobs,
+    completion_top_logprobs,
+    echo_logprobs,
+    match_labels,
+)
 from culturalign.lm.base import (
     Backend,
     GenRequest,
@@ -40,7 +47,7 @@ from culturalign.lm.base import (
     ScoreRequest,
     ScoreResult,
 )
-from culturalign.lm.http import CallFailed, HttpStats, ResponseError, RetryPolicy, post_json, redact
+from culturalign.lm.http import CallFailed, HttpStats, RetryPolicy, post_json, redact
 from culturalign.lm.pricing import price_for
 from culturalign.records.generation import Completion, GenerationParams
 
@@ -217,7 +224,7 @@ class OpenAIBackend(Backend):
 
     def generate(self, requests: Sequence[GenRequest], on_done: OnDone) -> None:
         async def work(client: Any, i: int) -> Completion:
-            data = await self._post(client, "/chat/completions", self.chat_body(requests[i]), _has_choices)
+            data = await self._post(client, "/chat/completions", self.chat_body(requests[i]), _has_text)
             return self.parse_chat(data)
 
         self._run_all(len(requests), work, on_done, lambda e: Completion(error=e))
@@ -228,9 +235,16 @@ class OpenAIBackend(Backend):
         text = message.get("content")
         usage = data.get("usage") or {}
         pt, ct = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-        if text is None:
+        if text is None or not str(text).strip():
             why = message.get("refusal") or f"finish_reason={choice.get('finish_reason')}"
-            return Completion(error=f"the reply has no text ({why})", prompt_tokens=pt, completion_tokens=ct)
+            if choice.get("finish_reason") == "length":
+                why += ": the token budget ran out before any text; raise max_new_tokens"
+            return Completion(
+                error=f"the reply has no text ({why})",
+                prompt_tokens=pt,
+                completion_tokens=ct,
+                cost_usd=self.price.cost(pt, ct),
+            )
         return Completion(
             text=text,
             finish_reason=choice.get("finish_reason"),
@@ -332,63 +346,6 @@ class OpenAIBackend(Backend):
             if not r.continuations:
                 on_done(i, results[i])
         self._run_all(len(pairs), work, collect, lambda e: e)
-
-
-# -- pure parsing of replies (unit-tested on the documented reply shapes) -------------------
-def _has_choices(data: dict[str, Any]) -> None:
-    if not isinstance(data.get("choices"), list) or not data["choices"]:
-        raise ResponseError("no 'choices' in the reply")
-
-
-def chat_top_logprobs(data: dict[str, Any]) -> dict[str, float] | None:
-    """First generated token's alternatives from a chat reply; None when absent."""
-    lp = data["choices"][0].get("logprobs")
-    content = (lp or {}).get("content") or []
-    if not content or not content[0].get("top_logprobs"):
-        return None
-    return {alt["token"]: float(alt["logprob"]) for alt in content[0]["top_logprobs"]}
-
-
-def completion_top_logprobs(data: dict[str, Any]) -> dict[str, float] | None:
-    lp = data["choices"][0].get("logprobs")
-    tops = (lp or {}).get("top_logprobs") or []
-    if not tops or not tops[0]:
-        return None
-    return {tok: float(v) for tok, v in tops[0].items()}
-
-
-def match_labels(top: dict[str, float], labels: Sequence[str]) -> dict[str, float | None]:
-    """Each label's log-probability among the returned alternatives.
-
-    Tokens that equal the label up to surrounding whitespace (``"A"``, ``" A"``) all mean
-    that label, so their probabilities are added. A label not among the alternatives is
-    None: its probability is below what the server showed, not zero.
-    """
-    out: dict[str, float | None] = {}
-    for label in labels:
-        hits = [v for tok, v in top.items() if tok.strip() == label.strip()]
-        if not hits:
-            out[label] = None
-            continue
-        m = max(hits)
-        out[label] = m + math.log(sum(math.exp(v - m) for v in hits))
-    return out
-
-
-def echo_logprobs(data: dict[str, Any], start: int, end: int) -> tuple[float, int] | None:
-    """Sum of the echoed prompt's token log-probs for characters [start, end)."""
-    lp = data["choices"][0].get("logprobs") or {}
-    offsets, values = lp.get("text_offset"), lp.get("token_logprobs")
-    if not offsets or not values:
-        return None
-    total, count = 0.0, 0
-    for off, v in zip(offsets, values, strict=False):
-        if start <= off < end:
-            if v is None:
-                return None
-            total += float(v)
-            count += 1
-    return total, count
 
 
 def _first_error(eg: BaseExceptionGroup) -> BaseException:

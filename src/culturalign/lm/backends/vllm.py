@@ -28,6 +28,7 @@ from culturalign.lm.base import (
     Prompt,
     ScoreRequest,
     ScoreResult,
+    trim_partial_char,
 )
 from culturalign.lm.fingerprint import hub_revision, weights_fingerprint
 from culturalign.records.generation import Completion, GenerationParams
@@ -152,7 +153,7 @@ class VLLMBackend(Backend):
             on_done(
                 i,
                 Completion(
-                    text=o.text,
+                    text=trim_partial_char(o.text),
                     finish_reason=o.finish_reason,
                     prompt_tokens=len(out.prompt_token_ids),
                     completion_tokens=len(o.token_ids),
