@@ -118,6 +118,7 @@ class CulturalSample(BaseModel):
 
 
 DistinctivenessMethod = Literal["other_cultures", "rejected", "none"]
+DistinctivenessSource = Literal["other-cultures", "rejected-answers", "mean-d-fallback", "r-only-fallback"]
 
 
 class SelectionPick(BaseModel):
@@ -126,9 +127,15 @@ class SelectionPick(BaseModel):
     ``r`` is representativeness (the cluster size, or the in-context accuracy),
     ``d`` distinctiveness (mean 1 − cosine to ``d_compared`` other answers), ``s = r·d``.
     ``d_method`` says what ``d`` was computed against: other cultures' answers, the
-    sample's own rejected answers (human preference data), or nothing: then ``d`` is the
-    mean ``d`` of the culture's other candidates, or 1 when none has anything to compare
-    with (the order is then by ``r`` alone).
+    sample's own rejected answers (human preference data), or nothing. ``d_source`` says
+    how ``d`` came about, so that picks' scores can be compared: measured per Eq. 1
+    (``other-cultures``), measured against rejected answers (``rejected-answers``, not
+    Eq. 1's quantity), or not measured at all: the culture's mean ``d``
+    (``mean-d-fallback``) or 1 when no centre had anything to compare with
+    (``r-only-fallback``, ordered by ``r`` alone). ``d_below_k`` flags a ``d`` averaged
+    over fewer than the configured k answers (paper 002: k = 4). The rule is documented
+    in ``culturalign.select.scores``. Both are None in picks written before they were
+    recorded.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -143,6 +150,10 @@ class SelectionPick(BaseModel):
     cluster_size: int = Field(ge=1)
     d_method: DistinctivenessMethod = "other_cultures"
     d_compared: int = Field(default=0, ge=0, description="how many answers d averages over")
+    d_source: DistinctivenessSource | None = Field(
+        default=None, description="measured per Eq. 1, against rejected answers, or a fallback"
+    )
+    d_below_k: bool | None = Field(default=None, description="d averaged over fewer than k answers")
     tokens: int = Field(default=0, ge=0, description="length used for a token budget")
     sample: CulturalSample
 
@@ -152,6 +163,7 @@ __all__ = [
     "AdaptedQuestion",
     "CulturalSample",
     "DistinctivenessMethod",
+    "DistinctivenessSource",
     "QuestionType",
     "SelectionPick",
     "SynthQuestion",

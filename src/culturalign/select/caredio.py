@@ -7,6 +7,11 @@ What is embedded:
 * for clustering, the sample as a whole (question and answer; ``cluster_on`` changes it);
 * for distinctiveness, the target culture's answer and the other answers, and only
   for cluster centres, since no other sample can be picked.
+
+Every pick records what its ``d`` was compared against (``d_source``, ``d_compared``,
+``d_below_k``; the rule is in ``culturalign.select.scores``), and the summary counts the
+picks by source and below k per culture and overall, so that a selection whose scores
+mix measured and imputed ``d`` says so.
 """
 
 from __future__ import annotations
@@ -119,17 +124,17 @@ def select_samples(
                 f"({config.linkage} linkage at θ={config.theta}); samples may be chaining together: "
                 "consider --linkage complete or a higher θ"
             )
-        if info["d_methods"].get("none"):
-            fallback = (
-                "d = 1, so they were ordered by r alone"
-                if info["d_methods"].get("none") == info["picked"]
-                else "they got the mean d of the others"
-            )
-            summary["notes"].append(
-                f"{culture}: {info['d_methods']['none']} picked sample(s) had no other answers to compare "
-                f"with; {fallback}"
-            )
+        summary["notes"].extend(_d_notes(culture, info, config.k_others))
     summary["picked"] = len(picks)
+    summary["d_sources"] = {
+        src: n for src in scores.D_SOURCES if (n := sum(p.d_source == src for p in picks))
+    }
+    summary["d_below_k"] = sum(bool(p.d_below_k) for p in picks)
+    summary["d_rule"] = (
+        f"d = mean (1 − cos) to up to k = {config.k_others} other cultures' answers (paper 002 Eq. 1); "
+        "else to the sample's rejected answers; else the culture's mean d (imputed, not measured); "
+        "else d = 1 (order by r alone). d_below_k: fewer than k answers compared."
+    )
     pv = np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32)
     return SelectionResult(picks, summary, pv)
 
@@ -206,6 +211,7 @@ def _select_one(group, culture, encode, config, count_tokens, incontext):
         r_for=r_for if incontext is not None else None,
         desc=f"clustering ({culture})",
     )
+    sources = _sources(rk.methods)
     picks = [
         SelectionPick(
             rank=rank,
@@ -218,14 +224,14 @@ def _select_one(group, culture, encode, config, count_tokens, incontext):
             cluster_size=int(rk.sizes[k]),
             d_method=rk.methods[k],
             d_compared=int(rk.compared[k]),
+            d_source=sources[k],
+            d_below_k=int(rk.compared[k]) < config.k_others,
             tokens=int(rk.tokens[k]),
             sample=group[rk.centers[k]],
         )
         for rank, k in enumerate(rk.chosen, start=1)
     ]
-    used = {
-        m: sum(1 for k in rk.chosen if rk.methods[k] == m) for m in ("other_cultures", "rejected", "none")
-    }
+    used = {src: sum(1 for k in rk.chosen if sources[k] == src) for src in scores.D_SOURCES}
     info = {
         "samples": len(group),
         "clusters": len(rk.sizes),
@@ -234,11 +240,42 @@ def _select_one(group, culture, encode, config, count_tokens, incontext):
         "candidates": len(rk.candidates),
         "picked": len(picks),
         "tokens_picked": int(rk.tokens[rk.chosen].sum()) if len(rk.chosen) else 0,
-        "d_methods": {k: v for k, v in used.items() if v},
+        "d_sources": {k: v for k, v in used.items() if v},
+        "d_below_k": sum(1 for k in rk.chosen if int(rk.compared[k]) < config.k_others),
         "clustering": rk.stats,
     }
     vecs = x[rk.centers[rk.chosen]] if len(rk.chosen) else np.zeros((0, x.shape[1]), np.float32)
     return picks, vecs, info
+
+
+def _sources(methods: Sequence[str]) -> list[str]:
+    """Each centre's ``d_source``; a fallback depends on whether any centre has a measured d."""
+    measured = any(m != "none" for m in methods)
+    return [scores.d_source(m, measured) for m in methods]
+
+
+def _d_notes(culture: str, info: dict[str, Any], k: int) -> list[str]:
+    """Say when a culture's picks were not all scored by Eq. 1 over k other cultures."""
+    notes = []
+    used = info["d_sources"]
+    if n := used.get("mean-d-fallback"):
+        notes.append(
+            f"{culture}: {n} picked sample(s) had no answers to compare with; they got the culture's mean d "
+            "(imputed, so their d and s say nothing about their distinctiveness)"
+        )
+    if n := used.get("r-only-fallback"):
+        notes.append(
+            f"{culture}: no sample had answers to compare with; d = 1, so {n} picks are ordered by r alone"
+        )
+    if used.get("rejected-answers") and used.get("other-cultures"):
+        notes.append(
+            f"{culture}: some d were measured against other cultures' answers and some against rejected "
+            "answers; the two are different quantities"
+        )
+    short = info["d_below_k"] - used.get("mean-d-fallback", 0) - used.get("r-only-fallback", 0)
+    if short > 0:
+        notes.append(f"{culture}: {short} picked sample(s) had d averaged over fewer than k = {k} answers")
+    return notes
 
 
 def _members_by_cluster(labels: np.ndarray) -> list[np.ndarray]:
@@ -259,8 +296,8 @@ def _shots(x: np.ndarray, members: np.ndarray, center: int, group, n: int) -> li
 def _distinctiveness(centers: list[CulturalSample], encode: Encode, config: SelectionConfig):
     """d for each centre against up to k other cultures' answers (drawn per sample with
     the seed), or else its rejected answers. A centre with neither gets the mean d of the
-    centres that have some (so it is neither favoured nor penalised), or d = 1 when no
-    centre of the culture has any, which orders them by r alone."""
+    centres that have some (an imputation, flagged ``mean-d-fallback`` on the pick), or
+    d = 1 when no centre of the culture has any, which orders them by r alone."""
     plans: list[tuple[str, list[str]]] = []
     for s in centers:
         if s.other_responses:

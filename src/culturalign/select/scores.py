@@ -6,6 +6,30 @@
   target culture's answer and the embeddings ``e_i`` of k other cultures' answers to
   the same question (k = 4 in the paper, drawn at random when more exist);
 * ``s = r · d``; samples are taken in decreasing ``s`` until the budget is spent.
+
+What ``d`` is compared against, in order of preference, and how each pick records it
+(``SelectionPick.d_source``, ``d_compared``, ``d_below_k``):
+
+1. ``other-cultures``: Eq. 1 itself, over ``k`` other cultures' answers to the same
+   question (all of them when there are fewer than ``k``). With fewer than ``k`` the mean
+   is the same estimator over fewer terms: its expectation is the mean distance to the
+   cultures present, but it is noisier and the set of cultures it contrasts with is
+   smaller, so such picks are flagged ``d_below_k``.
+2. ``rejected-answers``: human preference data has no other cultures' answers, only the
+   dispreferred answers of the same culture. ``d`` is then the distance from those,
+   which is *not* Eq. 1's quantity (it rewards differing from worse answers, not from
+   other cultures). It is kept because it is the only contrast such data offers, and
+   named so it is never compared with an ``other-cultures`` d.
+3. ``mean-d-fallback``: nothing to compare with, but other centres of the culture have a
+   measured ``d``: the sample gets their mean. This is an imputation, not a measurement
+   (``d_compared`` is 0): it keeps the sample eligible on its ``r`` without favouring or
+   penalising it, but its ``d`` and ``s`` say nothing about its distinctiveness, and they
+   move when other samples are added. Kept because dropping such samples would turn a
+   missing answer into a penalty; always flagged and counted in the summary's notes.
+4. ``r-only-fallback``: no centre of the culture has anything to compare with: ``d = 1``
+   for all, so ``s = r`` and the culture is ranked by representativeness alone.
+
+``d_below_k`` is true whenever ``d_compared < k`` (always for the two fallbacks).
 """
 
 from __future__ import annotations
@@ -17,6 +41,19 @@ from collections.abc import Sequence
 import numpy as np
 
 K_OTHERS = 4
+
+D_SOURCES = ("other-cultures", "rejected-answers", "mean-d-fallback", "r-only-fallback")
+_BY_METHOD = {"other_cultures": "other-cultures", "rejected": "rejected-answers"}
+
+
+def d_source(method: str, culture_has_measured_d: bool) -> str:
+    """The ``d_source`` of one centre from what it was compared with (``other_cultures``,
+    ``rejected`` or ``none``) and whether any centre of its culture got a measured d."""
+    if method in _BY_METHOD:
+        return _BY_METHOD[method]
+    if method != "none":
+        raise ValueError(f"unknown distinctiveness method {method!r}")
+    return "mean-d-fallback" if culture_has_measured_d else "r-only-fallback"
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:

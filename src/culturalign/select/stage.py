@@ -143,17 +143,18 @@ def render_report(result: SelectionResult, phrases: dict, figures: dict, out: Pa
         f"Clustering: {cfg['linkage']} linkage, merge above cosine θ = {cfg['theta']} on "
         f"`{cfg['cluster_on']}` embeddings ({s.get('embedder')}). Representativeness r = "
         f"{'cluster size' if cfg['representativeness'] == 'size' else 'in-context accuracy'}; "
-        f"distinctiveness d = mean (1 − cos) to up to {cfg['k_others']} other answers; s = r·d. "
+        f"distinctiveness d = mean (1 − cos) to up to {cfg['k_others']} other answers; s = r·d "
+        f"(the rule when fewer exist: {s['d_rule']}). "
         f"Budget: {cfg['budget']:g} {cfg['budget_unit']} per culture ({s.get('token_count')}).",
         "",
-        "| culture | samples | clusters | largest | picked | tokens | d compared with |",
-        "|---|---|---|---|---|---|---|",
+        "| culture | samples | clusters | largest | picked | tokens | d compared with | d below k |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for c, info in s["cultures"].items():
-        dm = ", ".join(f"{k} {v}" for k, v in info["d_methods"].items()) or "-"
+        dm = ", ".join(f"{k} {v}" for k, v in info["d_sources"].items()) or "-"
         lines.append(
             f"| {c} | {info['samples']} | {info['clusters']} | {info['largest_cluster']} | "
-            f"{info['picked']} | {info['tokens_picked']} | {dm} |"
+            f"{info['picked']} | {info['tokens_picked']} | {dm} | {info['d_below_k']} |"
         )
     lines += [
         "",
@@ -186,5 +187,10 @@ def render_report(result: SelectionResult, phrases: dict, figures: dict, out: Pa
 
 
 def summary_line(result: SelectionResult) -> str:
-    per = ", ".join(f"{c}: {i['picked']}/{i['samples']}" for c, i in result.summary["cultures"].items())
-    return f"picked {result.summary['picked']} samples ({per})"
+    s = result.summary
+    per = ", ".join(f"{c}: {i['picked']}/{i['samples']}" for c, i in s["cultures"].items())
+    line = f"picked {s['picked']} samples ({per})"
+    if s.get("d_sources"):
+        by = ", ".join(f"{k} {v}" for k, v in s["d_sources"].items())
+        line += f"; d from {by}; {s['d_below_k']} below k = {s['config']['k_others']}"
+    return line
