@@ -1,8 +1,18 @@
 """Run the app under uvicorn: in the foreground for ``annotate serve``, or in a
-background thread on a free loopback port (tests, notebooks)."""
+background thread on a free loopback port (tests, notebooks).
+
+Sign-in links carry their one-time token in the path, and uvicorn's access log writes
+every path at INFO. Anyone who can read that log could sign in with a link its annotator
+has not opened yet, so ``RedactLoginTokens`` rewrites ``/login/<token>`` to
+``/login/#<first 8 hex of its SHA-256>`` before any handler sees the record: enough to
+match two log lines for the same link, useless for signing in.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 import socket
 import threading
 import time
@@ -17,21 +27,61 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+_LOGIN_PATH = re.compile(r"(/login/)([^/?#\s\"']+)")
+
+
+def redact_login_tokens(text: str) -> str:
+    return _LOGIN_PATH.sub(
+        lambda m: m.group(1) + "#" + hashlib.sha256(m.group(2).encode()).hexdigest()[:8], text
+    )
+
+
+class RedactLoginTokens(logging.Filter):
+    """Replace login tokens in a log record's message and arguments by a short hash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_login_tokens(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_login_tokens(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: redact_login_tokens(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach the filter to uvicorn's loggers (after uvicorn configured logging, which
+    replaces handlers but keeps logger filters). Idempotent."""
+    for name in ("uvicorn.access", "uvicorn.error", "uvicorn"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactLoginTokens) for f in logger.filters):
+            logger.addFilter(RedactLoginTokens())
+
+
 def serve(database: str | Path, host: str = "127.0.0.1", port: int = 8080, **app_options) -> None:
     import uvicorn
 
     from culturalign.annotate.app import create_app
 
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(database, **app_options), host=host, port=port, log_level="info", proxy_headers=False
     )
+    install_log_redaction()
+    uvicorn.Server(config).run()
 
 
 class BackgroundServer:
     """``with BackgroundServer(db) as srv: srv.url`` serves on loopback until the block ends."""
 
     def __init__(
-        self, database: str | Path | Store, host: str = "127.0.0.1", port: int | None = None, **app_options
+        self,
+        database: str | Path | Store,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        log_level: str = "warning",
+        **app_options,
     ):
         import uvicorn
 
@@ -40,7 +90,8 @@ class BackgroundServer:
         self.host = host
         self.port = port or free_port(host)
         self.app = create_app(database, **app_options)
-        config = uvicorn.Config(self.app, host=host, port=self.port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(self.app, host=host, port=self.port, log_level=log_level, lifespan="off")
+        install_log_redaction()
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="annotate-server", daemon=True)
 

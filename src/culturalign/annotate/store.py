@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from culturalign.annotate import db, vocab
 from culturalign.annotate.agreement import Judgment
+from culturalign.annotate.assign import AssignResult, assign_items
 from culturalign.errors import ConfigError
 from culturalign.io import stable_hash
 
@@ -231,31 +232,15 @@ class Store:
 
     # --- assignments -------------------------------------------------------------
     def assign(self, per_item: int | None = None) -> int:
-        """Give every item up to ``per_item`` annotators, least-loaded first; returns new links."""
+        """Give every item up to ``per_item`` annotators and even out loads (see
+        ``annotate.assign``); returns the links a person gained, moved ones included."""
+        result = self.assign_report(per_item)
+        return result.added + result.moved
+
+    def assign_report(self, per_item: int | None = None) -> AssignResult:
         k = per_item if per_item is not None else self.per_item
-        a, s = db.assignments, db.annotators
-        added = 0
         with self.write() as conn:
-            people = [
-                r.id for r in conn.execute(select(s.c.id).where(s.c.role == "annotator").order_by(s.c.id))
-            ]
-            if not people:
-                return 0
-            load = dict.fromkeys(people, 0)
-            holders: dict[int, set[int]] = {}
-            for r in conn.execute(select(a.c.annotator_id, a.c.item_id)):
-                holders.setdefault(r.item_id, set()).add(r.annotator_id)
-                if r.annotator_id in load:
-                    load[r.annotator_id] += 1
-            stamp = now()
-            for item_id in conn.scalars(select(db.items.c.id).order_by(db.items.c.id)):
-                have = holders.get(item_id, set())
-                free = sorted((p for p in people if p not in have), key=lambda p: (load[p], p))
-                for person in free[: max(0, k - len(have))]:
-                    conn.execute(insert(a).values(annotator_id=person, item_id=item_id, assigned_at=stamp))
-                    load[person] += 1
-                    added += 1
-        return added
+            return assign_items(conn, k, now())
 
     def is_assigned(self, annotator_id: int, item_id: int) -> bool:
         a = db.assignments

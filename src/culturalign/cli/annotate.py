@@ -131,11 +131,15 @@ def users_add(
 
     store = _store(db)
     person = store.add_annotator(name, role="admin" if admin else "annotator")
-    assigned = store.assign() if not admin else 0
+    result = store.assign_report() if not admin else None
     typer.echo(issue_login_link(store, person, base_url, hours=hours))
-    typer.echo(
-        f"added {'coordinator' if admin else 'annotator'} {name!r}; {assigned} item(s) assigned", err=True
-    )
+    if result is None:
+        typer.echo(f"added coordinator {name!r}", err=True)
+    else:
+        moved = f" ({result.moved} unstarted moved from busier annotators)" if result.moved else ""
+        typer.echo(
+            f"added annotator {name!r}; {result.added + result.moved} item(s) assigned{moved}", err=True
+        )
 
 
 @users_app.command("link")
