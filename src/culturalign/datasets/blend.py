@@ -15,6 +15,10 @@ question and its English version; the evaluation asks both. Questions that no an
 could answer keep an empty ``annotations`` list, and a question whose local text is blank
 (China ``New-en-04`` in the published files) keeps ``question=""``: the evaluation skips
 and counts both.
+
+Each question is a ``BlendQuestion``: a ``ShortAnswerItem`` that also keeps how many
+annotators said "I don't know", "no answer" or "not applicable" (``idks``), because
+BLEnD's scorer leaves a question out on those counts, not on their total.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from culturalign.errors import Problems
 from culturalign.io import pydantic_problems, read_text_utf8
@@ -54,6 +58,16 @@ REGION_LANGUAGES = {
     "US": "en",
     "West_Java": "su",
 }
+
+IDK_KEYS = ("idk", "no-answer", "not-applicable")
+
+
+class BlendQuestion(ShortAnswerItem):
+    """A BLEnD question with its annotators' non-answers counted by kind. ``idks`` is left
+    out of dumps (``exclude``), so a converted file reads back as a plain ShortAnswerItem."""
+
+    idks: dict[str, int] = Field(default_factory=dict, exclude=True)
+
 
 ANNOTATION_SUFFIX = "_data.json"
 QUESTIONS_SUFFIX = "_questions.csv"
@@ -113,7 +127,7 @@ def _topics(csv_path: Path | None, problems: Problems) -> dict[str, str]:
     return {row["ID"].strip(): (row.get("Topic") or "").strip() for row in reader if row.get("ID")}
 
 
-def load(path: Path) -> list[ShortAnswerItem]:
+def load(path: Path) -> list[BlendQuestion]:
     path = Path(path)
     files = _annotation_files(path)
     problems = Problems(path)
@@ -126,7 +140,7 @@ def load(path: Path) -> list[ShortAnswerItem]:
             problems.add(None, None, f"no annotations/*{ANNOTATION_SUFFIX} files found")
         problems.raise_if_any()
     all_problems: list = []
-    items: list[ShortAnswerItem] = []
+    items: list[BlendQuestion] = []
     for file in files:
         fp = Problems(file, all_problems)
         items.extend(_load_region(file, fp))
@@ -137,7 +151,7 @@ def load(path: Path) -> list[ShortAnswerItem]:
     return items
 
 
-def _load_region(file: Path, problems: Problems) -> list[ShortAnswerItem]:
+def _load_region(file: Path, problems: Problems) -> list[BlendQuestion]:
     region = region_of(file)
     language = REGION_LANGUAGES.get(region)
     if language is None:
@@ -165,7 +179,7 @@ def _load_region(file: Path, problems: Problems) -> list[ShortAnswerItem]:
             continue
         try:
             items.append(
-                ShortAnswerItem(
+                BlendQuestion(
                     id=f"{region}/{qid}",
                     region=display_region(region),
                     language=language,
@@ -174,6 +188,7 @@ def _load_region(file: Path, problems: Problems) -> list[ShortAnswerItem]:
                     topic=topics.get(qid) or None,
                     annotations=annotations,
                     idk_count=_idk_count(entry.get("idks")),
+                    idks=_idk_kinds(entry.get("idks")),
                     source="blend",
                 )
             )
@@ -221,13 +236,49 @@ def _idk_count(raw: Any) -> int:
     return sum(v for v in raw.values() if isinstance(v, int) and not isinstance(v, bool) and v > 0)
 
 
+def _idk_kinds(raw: Any) -> dict[str, int]:
+    """The three kinds BLEnD's exclusion rule reads; a missing kind counts 0."""
+    raw = raw if isinstance(raw, dict) else {}
+    out = {}
+    for key in IDK_KEYS:
+        v = raw.get(key, 0)
+        out[key] = v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
+    return out
+
+
+# Why BLEnD's scorer leaves a question out, in the order its rule tests them.
+LEFT_OUT_REASONS = {
+    "not_answerable": "no-answer + not-applicable >= 3",
+    "idk": "idk >= 5",
+    "no_annotation": "no annotated answer",
+}
+
+
+def left_out_reason(item: ShortAnswerItem) -> str | None:
+    """The key in ``LEFT_OUT_REASONS`` for a question BLEnD does not score, else None.
+
+    The published rule (``soft_exact_match`` in evaluation/exact_match.py): no-answer plus
+    not-applicable of at least 3, or idk of at least 5, or no annotation. An item read
+    from a converted file has lost the per-kind counts; only the last test applies then."""
+    idks = getattr(item, "idks", None) or {}
+    if idks.get("no-answer", 0) + idks.get("not-applicable", 0) >= 3:
+        return "not_answerable"
+    if idks.get("idk", 0) >= 5:
+        return "idk"
+    if not item.annotations:
+        return "no_annotation"
+    return None
+
+
 def describe(path: Path) -> str:
     """One line per load: regions, questions, and what cannot be asked or scored."""
     items = load(path)
     regions = sorted({i.region for i in items})
-    unanswered = sum(1 for i in items if not i.annotations)
+    reasons = [left_out_reason(i) for i in items]
     no_local = sum(1 for i in items if not i.question)
+    left = ", ".join(f"{reasons.count(k)} with {why}" for k, why in LEFT_OUT_REASONS.items())
     return (
         f"{len(items)} questions from {len(regions)} regions ({', '.join(regions)}); "
-        f"{unanswered} without any annotated answer, {no_local} without local-language text"
+        f"{sum(r is not None for r in reasons)} left out as BLEnD's scorer does ({left}); "
+        f"{no_local} without local-language text"
     )

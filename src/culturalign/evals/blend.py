@@ -1,15 +1,22 @@
-"""BLEnD short-answer questions: the model answers in the region's own language and in
-English, and an answer counts as right when it contains one of the annotated answers.
+"""BLEnD short-answer questions, scored as BLEnD's published scorer does (soft exact
+match, SEM-B and SEM-W; Myung et al. 2024, ``evaluation/exact_match.py`` in nlee0212/BLEnD).
 
-Matching folds case, Unicode forms, punctuation and English articles on both sides
-(``metrics.normalise_answer``); answers in either language count, whatever language the
-question was asked in. Words in Latin, Greek or Cyrillic script must match whole;
-other scripts match as substrings (Chinese has no spaces; Korean and Arabic attach
-particles and articles to words).
+The model answers each question in the region's own language and in English. Before
+matching, the prompt (and the bare question) is deleted from the reply, with a leading
+``Word:`` label the prompt used, so a reply that only repeats the question scores 0. A
+question is left out, as BLEnD does, when no-answer + not-applicable >= 3, idk >= 5, or
+it has no annotation; how many were left out, per region and why, is in the summary.
 
-Questions no annotator could answer, and local prompts whose local text is blank, are
-skipped and counted. Accuracy is reported per region and language (``local``, ``en``);
-for English-speaking regions the two are the same question, asked once as ``en``.
+Accepted answers follow the official rule too: a local-language reply may give any
+annotated answer in the local language or in English; an English reply must give an
+English one. Answers are tried most-voted cluster first; SEM-W weighs a hit by its
+cluster's votes over the top cluster's. Matching is on whole tokens with lemmas or stems
+(``blend_match``), not on the official scorer's raw substrings; the summary names it.
+
+A reply that is empty or whitespace only counts as wrong (BLEnD scores it 0) and is
+counted apart, as is a reply that was only an echo of the prompt. Accuracy comes with a
+Wilson interval overall, per language and per region x language. For English-speaking
+regions the local and the English question are the same, asked once as ``en``.
 """
 
 from __future__ import annotations
@@ -18,38 +25,81 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from culturalign.datasets.blend import LEFT_OUT_REASONS, left_out_reason
+from culturalign.evals.blend_match import AnswerMatcher, strip_prompt
 from culturalign.evals.choice_prompts import LANGUAGE_NAMES, ChoicePrompts
 from culturalign.evals.choice_run import ChoiceRun
-from culturalign.evals.metrics import accuracy, answer_matches
 from culturalign.lm.cached import LM
 from culturalign.records import GenerationParams, ShortAnswerItem
+from culturalign.uncertainty import mean_interval, proportion_interval
 
 LANGUAGES = ("local", "en")
+PROTOCOL = (
+    "BLEnD soft exact match (Myung et al. 2024; rules of evaluation/exact_match.py in "
+    "nlee0212/BLEnD): prompt and question deleted from the reply; questions with "
+    "no-answer+not-applicable>=3, idk>=5 or no annotation left out; local replies accept "
+    "local or English answers, English replies English answers; SEM-B = share of questions "
+    "with a hit, SEM-W = votes of the hit cluster / votes of the top cluster"
+)
 
 
-def accepted_answers(item: ShortAnswerItem) -> list[str]:
-    """Every annotated answer in both languages, most frequently given first."""
-    out: list[str] = []
+def answer_sets(item: ShortAnswerItem, lang: str) -> list[tuple[int, list[tuple[str, str]]]]:
+    """Per annotation cluster, most votes first: its votes and the (answer, language)
+    pairs that count, local answers before English ones, as the official scorer tries them."""
+    out = []
     for a in sorted(item.annotations, key=lambda a: -a.count):
-        for text in [*a.answers, *a.en_answers]:
-            if text and text not in out:
-                out.append(text)
+        pairs: list[tuple[str, str]] = []
+        if lang == "local" and item.language != "en":
+            pairs += [(t, item.language) for t in a.answers if t]
+        pairs += [(t, "en") for t in a.en_answers if t]
+        if item.language == "en":  # an English region's own answers are English too
+            pairs += [(t, "en") for t in a.answers if t and (t, "en") not in pairs]
+        out.append((a.count, pairs))
     return out
 
 
-def _units(items: Sequence[ShortAnswerItem], languages: Sequence[str]) -> tuple[list, dict[str, int]]:
+def score_reply(
+    item: ShortAnswerItem,
+    lang: str,
+    reply: str,
+    asked: Sequence[str],
+    matcher: AnswerMatcher,
+) -> dict[str, Any]:
+    """One reply's verdict: the reply with the prompt removed, the answer it matched, its
+    SEM-W weight, and whether it was empty or only an echo."""
+    out: dict[str, Any] = {"empty": not reply.strip(), "echo_only": False}
+    cleaned = strip_prompt(reply, asked) if reply.strip() else ""
+    out["cleaned"] = cleaned
+    if not out["empty"] and not cleaned:
+        out["echo_only"] = True
+    clusters = answer_sets(item, lang)
+    top = max((c for c, _ in clusters), default=0) or 1
+    for count, pairs in clusters:
+        for answer, language in pairs:
+            if cleaned and matcher.contains(cleaned, answer, language):
+                out.update(matched=answer, weight=count / top, correct=True)
+                return out
+    out.update(matched=None, weight=0.0, correct=False)
+    return out
+
+
+def question_units(items: Sequence[ShortAnswerItem], languages: Sequence[str]) -> tuple[list, dict[str, Any]]:
+    """(item, language, question text) to ask; what is left out, per region and reason."""
     units: list[tuple[ShortAnswerItem, str, str]] = []
-    skipped = {"no_annotations": 0, "no_local_text": 0}
+    left: dict[str, dict[str, int]] = {}
+    no_local = 0
     for item in items:
-        if not item.annotations:
-            skipped["no_annotations"] += 1
+        reason = left_out_reason(item)
+        if reason is not None:
+            block = left.setdefault(item.region, dict.fromkeys(LEFT_OUT_REASONS, 0))
+            block[reason] += 1
             continue
         for lang in languages:
             if lang == "local":
                 if item.language == "en" and "en" in languages:
                     continue  # same question as the English one
                 if not item.question:
-                    skipped["no_local_text"] += 1
+                    no_local += 1
                     continue
                 units.append((item, lang, item.question))
             else:
@@ -57,29 +107,44 @@ def _units(items: Sequence[ShortAnswerItem], languages: Sequence[str]) -> tuple[
                 text = item.question if item.language == "en" and item.question else item.question_en
                 if text:
                     units.append((item, "en", text))
-    return units, skipped
+    return units, {"left_out": dict(sorted(left.items())), "no_local_text": no_local}
+
+
+def _cell(recs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    hits = sum(1 for r in recs if r["correct"])
+    out = proportion_interval(hits, len(recs))
+    w = mean_interval([r.get("weight", 0.0) for r in recs])
+    out["weighted_accuracy"] = w["mean"]
+    out["weighted_ci"] = [w["ci_low"], w["ci_high"]]
+    out["empty_replies"] = sum(1 for r in recs if r.get("empty"))
+    out["echo_only"] = sum(1 for r in recs if r.get("echo_only"))
+    return out
 
 
 def summarise_blend(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    cells: dict[tuple[str, str], list[bool]] = {}
-    failed = 0
-    for r in records:
-        if r.get("correct") is None:
-            failed += 1
-            continue
-        cells.setdefault((r["region"], r["language"]), []).append(r["correct"])
+    """SEM-B (``accuracy``) and SEM-W with intervals, overall, per language and per
+    region x language. Replies the backend failed to give are counted, not scored."""
+    scored = [r for r in records if r.get("correct") is not None]
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in scored:
+        cells.setdefault((r["region"], r["language"]), []).append(r)
     per: dict[str, dict[str, Any]] = {}
-    for (region, lang), flags in sorted(cells.items()):
-        per.setdefault(region, {})[lang] = {"accuracy": accuracy(flags), "n": len(flags)}
+    for (region, lang), recs in sorted(cells.items()):
+        per.setdefault(region, {})[lang] = _cell(recs)
     by_lang = {
-        lang: accuracy(f for (_, lg), flags in cells.items() if lg == lang for f in flags)
-        for lang in sorted({lg for _, lg in cells})
+        lang: _cell([r for r in scored if r["language"] == lang]) for lang in sorted({lg for _, lg in cells})
     }
+    overall = _cell(scored)
     return {
-        "answered": sum(len(v) for v in cells.values()),
-        "failed": failed,
-        "accuracy": accuracy(f for flags in cells.values() for f in flags),
-        "per_language": by_lang,
+        "answered": len(scored),
+        "failed": len(records) - len(scored),
+        "empty_replies": overall["empty_replies"],
+        "echo_only": overall["echo_only"],
+        "accuracy": overall["accuracy"],
+        "accuracy_interval": overall,
+        "weighted_accuracy": overall["weighted_accuracy"],
+        "per_language": {lang: cell["accuracy"] for lang, cell in by_lang.items()},
+        "per_language_interval": by_lang,
         "per_region": per,
     }
 
@@ -96,7 +161,7 @@ def run_blend(
     limit: int | None = None,
     data_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Generate short answers (greedy) and match them against the annotations."""
+    """Generate short answers (greedy) and score them by BLEnD's rules."""
     bad = [lang for lang in languages if lang not in LANGUAGES]
     if bad:
         from culturalign.errors import ConfigError
@@ -107,6 +172,7 @@ def run_blend(
         questions = questions[:limit]
     prompts = ChoicePrompts(template_dir, chat)
     params = GenerationParams(temperature=0, max_new_tokens=max_new_tokens)
+    matcher = AnswerMatcher()
     run = ChoiceRun(
         out_dir,
         "eval-blend",
@@ -117,20 +183,23 @@ def run_blend(
             "chat": chat,
             "limit": limit,
             "params": params.model_dump(mode="json"),
+            "matcher": matcher.name,
         },
     )
     run.add_data(data_path)
-    units, skipped = _units(questions, languages)
+    units, left = question_units(questions, languages)
     try:
-        texts = []
+        texts, asked = [], []
         for item, lang, question in units:
             note = ""
             if lang == "local" and item.language != "en":
                 note = f" Write the answer in {LANGUAGE_NAMES.get(item.language, item.language)}."
+            text = prompts.text("blend", question=question, language_note=note)
+            asked.append((text, question))
             texts.append(prompts.prompt("blend", raw_suffix="\n", question=question, language_note=note))
         replies = lm.generate(texts, params, desc="BLEnD answers")
         records = []
-        for (item, lang, question), (reply,) in zip(units, replies, strict=True):
+        for (item, lang, question), shown, (reply,) in zip(units, asked, replies, strict=True):
             rec: dict[str, Any] = {
                 "id": item.id,
                 "region": item.region,
@@ -141,8 +210,8 @@ def run_blend(
                 "response": reply.text,
             }
             if reply.ok:
-                hit = answer_matches(reply.text or "", accepted_answers(item))
-                rec.update(matched=hit, correct=hit is not None)
+                verdict = score_reply(item, lang, reply.text or "", shown, matcher)
+                rec.update(response_scored=verdict.pop("cleaned"), **verdict)
             else:
                 rec.update(error=reply.error, correct=None)
             run.write_item(rec)
@@ -151,22 +220,58 @@ def run_blend(
         run.abort()
         raise
     summary = summarise_blend(records)
-    summary.update(benchmark="blend", skipped=skipped, method="generate-match")
-    headers = ["region", *[f"{lang} accuracy" for lang in LANGUAGES], *[f"{lang} n" for lang in LANGUAGES]]
+    summary.update(
+        benchmark="blend",
+        method="generate-match",
+        protocol=PROTOCOL,
+        matcher=matcher.name,
+        left_out=left["left_out"],
+        left_out_total=sum(sum(b.values()) for b in left["left_out"].values()),
+        left_out_reasons=LEFT_OUT_REASONS,
+        skipped={"no_local_text": left["no_local_text"]},
+    )
+    return run.finish(
+        summary, *_table(summary), prompts=prompts.shas, notes=_notes(summary), title="BLEnD short answers"
+    )
+
+
+def _table(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["region"]
+    for lang in LANGUAGES:
+        headers += [f"{lang} SEM-B", f"{lang} 95% CI", f"{lang} n"]
+    headers.append("left out")
     rows = []
-    for region, block in summary["per_region"].items():
-        rows.append(
-            [
-                region,
-                *[(block.get(lang) or {}).get("accuracy") for lang in LANGUAGES],
-                *[(block.get(lang) or {}).get("n") for lang in LANGUAGES],
-            ]
-        )
-    rows.append(["all", *[summary["per_language"].get(lang) for lang in LANGUAGES], None, None])
-    notes = []
-    if skipped["no_annotations"] or skipped["no_local_text"]:
+    blocks = [*summary["per_region"].items(), ("all", summary["per_language_interval"])]
+    for region, block in blocks:
+        row: list[Any] = [region]
+        for lang in LANGUAGES:
+            cell = block.get(lang) or {}
+            ci = f"{cell['ci_low']:.3f}-{cell['ci_high']:.3f}" if cell.get("ci_low") is not None else None
+            row += [cell.get("accuracy"), ci, cell.get("n")]
+        gone = summary["left_out"].get(region, {}) if region != "all" else {"": summary["left_out_total"]}
+        row.append(sum(gone.values()))
+        rows.append(row)
+    return headers, rows
+
+
+def _notes(summary: dict[str, Any]) -> list[str]:
+    notes = [f"Matcher: {summary['matcher']}."]
+    if summary["left_out_total"]:
+        why = {k: sum(b[k] for b in summary["left_out"].values()) for k in LEFT_OUT_REASONS}
         notes.append(
-            f"Skipped: {skipped['no_annotations']} questions without any annotated answer, "
-            f"{skipped['no_local_text']} local prompts whose local text is blank."
+            f"Left out as BLEnD's scorer does: {summary['left_out_total']} questions ("
+            + ", ".join(f"{n} with {LEFT_OUT_REASONS[k]}" for k, n in why.items() if n)
+            + ")."
         )
-    return run.finish(summary, headers, rows, prompts=prompts.shas, notes=notes, title="BLEnD short answers")
+    if summary["skipped"]["no_local_text"]:
+        notes.append(
+            f"{summary['skipped']['no_local_text']} local prompts skipped: their local text is blank."
+        )
+    if summary["empty_replies"] or summary["echo_only"]:
+        notes.append(
+            f"Scored wrong: {summary['empty_replies']} empty replies, {summary['echo_only']} replies "
+            "that only repeated the prompt."
+        )
+    if summary["failed"]:
+        notes.append(f"{summary['failed']} replies failed (backend errors) and are not scored.")
+    return notes
