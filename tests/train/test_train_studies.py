@@ -75,7 +75,13 @@ def test_algorithm_study_reports_changes_over_vanilla(tiny_spec, tmp_path):
         assert row["delta/gap"] == pytest.approx(row["gap"] - table.rows[0]["gap"])
         assert row["delta/gap"] > 1, row["method"]
     md = (out / "study.md").read_text()
-    assert f"| dpo | {table.rows[1]['pairs']} | {table.rows[1]['delta/gap']:+.3f} |" in md
+    # the change carries its paired interval over the 4 held-out pairs
+    assert f"| dpo | {table.rows[1]['pairs']} | {table.rows[1]['delta/gap']:+.3f} [" in md
+    dpo = table.changes["dpo"]["gap"]
+    assert dpo["n"] == 4 and dpo["delta"] == pytest.approx(table.rows[1]["delta/gap"], abs=1e-4)
+    assert dpo["ci_low"] <= dpo["delta"] <= dpo["ci_high"]
+    csv_dpo = _rows(out / "study.csv")[1]
+    assert float(csv_dpo["delta/gap CI low"]) == pytest.approx(dpo["ci_low"]) and csv_dpo["delta/gap n"] == "4"
     with pytest.raises(ConfigError, match="unknown ppo"):
         run_algorithms(tiny_spec, data, out, ["ppo"], _cfg())
 

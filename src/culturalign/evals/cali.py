@@ -7,7 +7,9 @@ culture and three lettered relations; the next-token probabilities of ``E``, ``N
 pairs without a strict majority (a 2-2-1 split) are dropped and counted.
 
 Reported per culture: macro-F1 over E/N/C and the F1 of entailment (sklearn), plus
-accuracy. Predictions are the most probable label. With ``tune_threshold`` an
+accuracy, each with a 95% interval: a percentile bootstrap over the scored pairs for the
+two F1s (``statistic_interval``), a Wilson interval for accuracy. Predictions are the
+most probable label. With ``tune_threshold`` an
 entailment threshold (predict E when P(E) ≥ t, else the likelier of N and C) is chosen
 on a deterministic dev split (a hash of each pair id) and every reported number comes
 from the remaining test split only; the dev items are never scored into the results.
@@ -22,11 +24,19 @@ from typing import Any
 
 from culturalign.errors import ConfigError
 from culturalign.evals.choice_prompts import ChoicePrompts, culture_phrase
-from culturalign.evals.choice_run import ChoiceRun, method_notes
+from culturalign.evals.choice_run import (
+    INTERVAL_HEADERS,
+    INTERVAL_NOTE,
+    ChoiceRun,
+    interval_cells,
+    interval_fields,
+    method_notes,
+)
 from culturalign.evals.choice_scoring import score_labels
 from culturalign.evals.metrics import accuracy, argmax, f1_scores
 from culturalign.lm.cached import LM
 from culturalign.records import NLIItem
+from culturalign.uncertainty import proportion_interval, statistic_interval
 
 NLI_LABELS = ("E", "N", "C")
 DEFAULT_CULTURES = ("United States", "India")
@@ -60,17 +70,44 @@ def tune_threshold(p_entail: Sequence[float], probs: Sequence[Sequence[float]], 
     return best_t
 
 
+def f1_of_codes(codes: Sequence[int], label: int | None) -> float:
+    """F1 of one label (None: the macro mean over E/N/C) from pairs coded ``3 * gold +
+    pred``; equal to ``f1_scores`` (sklearn, zero_division=0) and fast enough to run on
+    every bootstrap resample."""
+    import numpy as np
+
+    m = np.bincount(np.asarray(codes, dtype=int), minlength=9).reshape(3, 3)
+    tp = np.diag(m)
+    denom = m.sum(axis=0) + m.sum(axis=1)  # 2 tp + fp + fn
+    f1 = np.divide(2 * tp, denom, out=np.zeros(3), where=denom > 0)
+    return float(f1.mean() if label is None else f1[label])
+
+
+def f1_intervals(gold: Sequence[str], pred: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Bootstrap intervals over pairs for macro-F1 and entailment F1."""
+    codes = [3 * NLI_LABELS.index(g) + NLI_LABELS.index(p) for g, p in zip(gold, pred, strict=True)]
+    return {
+        "macro_f1": interval_fields(statistic_interval(codes, lambda u: f1_of_codes(u, None))),
+        "entailment_f1": interval_fields(statistic_interval(codes, lambda u: f1_of_codes(u, 0))),
+    }
+
+
 def metrics_for(records: Sequence[dict[str, Any]], key: str = "pred") -> dict[str, Any]:
     scored = [r for r in records if r.get("gold") is not None and r.get(key) is not None]
     gold = [r["gold"] for r in scored]
     pred = [r[key] for r in scored]
     f1 = f1_scores(gold, pred, NLI_LABELS)
+    hits = [g == p for g, p in zip(gold, pred, strict=True)]
     return {
         "n": len(scored),
-        "accuracy": accuracy(g == p for g, p in zip(gold, pred, strict=True)),
+        "accuracy": accuracy(hits),
         "macro_f1": f1["macro"],
         "entailment_f1": f1["E"],
         "f1": {lab: f1[lab] for lab in NLI_LABELS},
+        "intervals": {
+            **f1_intervals(gold, pred),
+            "accuracy": interval_fields(proportion_interval(sum(hits), len(hits))),
+        },
     }
 
 
@@ -179,15 +216,26 @@ def run_cali(
             f"Entailment thresholds were tuned on a dev split ({dev_fraction:.0%} of pairs by id hash); "
             "every reported number is on the remaining test pairs."
         )
-    headers = ["culture", "pairs scored", "ties dropped", "macro-F1", "entailment F1", "accuracy"]
+    headers = ["culture", "pairs scored", "ties dropped"]
+    for name in ("macro-F1", "entailment F1", "accuracy"):
+        headers += [name, *(f"{name} {h}" for h in INTERVAL_HEADERS)]
     if tune:
         headers.append("threshold")
     rows = []
     for c, b in summary["per_culture"].items():
-        row = [c, b["n"], b["ties_dropped"], b["macro_f1"], b["entailment_f1"], b["accuracy"]]
+        ci = b["intervals"]
+        row = [c, b["n"], b["ties_dropped"]]
+        for key in ("macro_f1", "entailment_f1", "accuracy"):
+            row += [b[key], *interval_cells(ci[key])]
         rows.append([*row, b["threshold"]] if tune else row)
     return run.finish(
-        summary, headers, rows, prompts=prompts.shas, notes=notes, title="CALI (culturally aware NLI)"
+        summary,
+        headers,
+        rows,
+        prompts=prompts.shas,
+        notes=notes,
+        title="CALI (culturally aware NLI)",
+        footnotes=[INTERVAL_NOTE],
     )
 
 

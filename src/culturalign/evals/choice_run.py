@@ -26,6 +26,33 @@ from culturalign.io import JsonlAppender, atomic_write_text, write_json
 from culturalign.lm.cached import LM
 from culturalign.runlog import RunLog
 
+INTERVAL_HEADERS = ("95% CI", "stderr")
+INTERVAL_NOTE = (
+    "95% CI: Wilson score interval for accuracies, percentile bootstrap over scored units for "
+    "F1 and similarity; stderr: binomial (accuracy) or bootstrap standard error. A row of one "
+    "unit has no interval (too small to conclude)."
+)
+
+
+def interval_text(stats: dict[str, Any] | None, digits: int = 3) -> str:
+    """``0.412–0.788`` for an interval from ``culturalign.uncertainty``; ``too small`` for
+    a cell of one unit (no interval, never a zero-width one); ``–`` when nothing was scored."""
+    if not stats or not stats.get("n"):
+        return "–"
+    if stats.get("ci_low") is None:
+        return f"too small (n={stats['n']})" if stats.get("too_small") else "–"
+    return f"{stats['ci_low']:.{digits}f}–{stats['ci_high']:.{digits}f}"
+
+
+def interval_cells(stats: dict[str, Any] | None) -> list[Any]:
+    """The two cells under ``INTERVAL_HEADERS`` for one row of a benchmark table."""
+    return [interval_text(stats), None if not stats else stats.get("stderr")]
+
+
+def interval_fields(stats: dict[str, Any]) -> dict[str, Any]:
+    """The interval part of an uncertainty result, to store next to the number it qualifies."""
+    return {k: stats.get(k) for k in ("n", "stderr", "ci_low", "ci_high", "too_small")}
+
 
 def fmt(value: Any, digits: int = 4) -> str:
     if value is None:
@@ -83,7 +110,11 @@ class ChoiceRun:
         prompts: dict[str, str],
         notes: Sequence[str] = (),
         title: str = "",
+        footnotes: Sequence[str] = (),
     ) -> dict[str, Any]:
+        """Write the closing files. ``notes`` are caveats (kept in run.json and the summary,
+        and leading the report); ``footnotes`` only explain the table (how its intervals
+        are made) and go under it in table.md."""
         self._items.close()
         os.replace(self._partial, self.out / "items.jsonl")
         self.log.prompts.update(prompts)
@@ -91,7 +122,7 @@ class ChoiceRun:
         summary = {**summary, "model": self.lm.spec, "notes": list(self.log.notes)}
         write_json(self.out / "summary.json", summary)
         head = f"# {title}\n\n" if title else ""
-        tail = "".join(f"\n> {n}\n" for n in self.log.notes)
+        tail = "".join(f"\n> {n}\n" for n in self.log.notes) + "".join(f"\n{n}\n" for n in footnotes)
         atomic_write_text(self.out / "table.md", head + markdown_table(headers, rows) + tail)
         atomic_write_text(self.out / "table.csv", csv_table(headers, rows))
         self.log.finish(self.out, {"model": self.lm})

@@ -10,7 +10,10 @@ Two ways to read the model's answer:
   log-probability) and length-normalised accuracy (highest log-probability per
   character of the option, lm-eval's ``acc_norm``).
 
-Breakdowns by culture (country), language and topic when the items carry them.
+Breakdowns by culture (country), language and topic when the items carry them. Every
+accuracy carries its Wilson 95% interval and binomial standard error
+(``culturalign.uncertainty.proportion_interval``; lm-evaluation-harness reports
+``acc_stderr`` the same way, with n - 1 in the denominator).
 """
 
 from __future__ import annotations
@@ -21,11 +24,19 @@ from typing import Any
 
 from culturalign.errors import ConfigError
 from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
-from culturalign.evals.choice_run import ChoiceRun, method_notes
+from culturalign.evals.choice_run import (
+    INTERVAL_HEADERS,
+    INTERVAL_NOTE,
+    ChoiceRun,
+    interval_cells,
+    interval_fields,
+    method_notes,
+)
 from culturalign.evals.choice_scoring import score_labels, score_texts
 from culturalign.evals.metrics import accuracy
 from culturalign.lm.cached import LM
 from culturalign.records import ChoiceItem
+from culturalign.uncertainty import proportion_interval
 
 MODES = ("letters", "text")
 
@@ -35,7 +46,13 @@ def _breakdown(records: Sequence[dict[str, Any]], key: str, metric: str) -> dict
     for r in records:
         if r.get(metric) is not None and r.get(key):
             groups.setdefault(r[key], []).append(r[metric])
-    return {g: {"accuracy": accuracy(v), "n": len(v)} for g, v in sorted(groups.items())}
+    return {g: accuracy_block(v) for g, v in sorted(groups.items())}
+
+
+def accuracy_block(flags: Sequence[bool]) -> dict[str, Any]:
+    """``{accuracy, n, stderr, ci_low, ci_high, too_small}`` of correct/incorrect flags."""
+    stats = proportion_interval(sum(1 for f in flags if f), len(flags))
+    return {"accuracy": accuracy(flags), **interval_fields(stats)}
 
 
 def summarise_mcq(records: Sequence[dict[str, Any]], mode: str) -> dict[str, Any]:
@@ -45,9 +62,15 @@ def summarise_mcq(records: Sequence[dict[str, Any]], mode: str) -> dict[str, Any
         "questions": len(scored),
         "failed": len(records) - len(scored),
         "accuracy": accuracy(r["correct"] for r in scored),
+        "accuracy_interval": interval_fields(
+            proportion_interval(sum(1 for r in scored if r["correct"]), len(scored))
+        ),
     }
     if mode == "text":
         out["accuracy_norm"] = accuracy(r["correct_norm"] for r in scored)
+        out["accuracy_norm_interval"] = interval_fields(
+            proportion_interval(sum(1 for r in scored if r["correct_norm"]), len(scored))
+        )
     for key, name in (("culture", "per_culture"), ("language", "per_language"), ("topic", "per_topic")):
         block = _breakdown(scored, key, "correct")
         if block:
@@ -121,18 +144,28 @@ def run_mcq(
     for r in records:
         methods[r["method"]] = methods.get(r["method"], 0) + 1
     summary.update(benchmark="mcq", methods=methods)
-    headers = ["culture", "n", "accuracy"]
+    headers = ["culture", "n", "accuracy", *INTERVAL_HEADERS]
     rows: list[list[Any]] = [
-        [c, b["n"], b["accuracy"]] for c, b in (summary.get("per_culture") or {}).items()
+        [c, b["n"], b["accuracy"], *interval_cells(b)] for c, b in (summary.get("per_culture") or {}).items()
     ]
-    rows.append(["all", summary["questions"], summary["accuracy"]])
+    rows.append(
+        ["all", summary["questions"], summary["accuracy"], *interval_cells(summary["accuracy_interval"])]
+    )
     if mode == "text":
-        rows.append(["all (length-normalised)", summary["questions"], summary["accuracy_norm"]])
+        rows.append(
+            [
+                "all (length-normalised)",
+                summary["questions"],
+                summary["accuracy_norm"],
+                *interval_cells(summary["accuracy_norm_interval"]),
+            ]
+        )
     return run.finish(
         summary,
         headers,
         rows,
         prompts=prompts.shas,
         notes=method_notes(methods),
+        footnotes=[INTERVAL_NOTE],
         title=f"Multiple choice ({mode})",
     )

@@ -7,6 +7,10 @@ two token sequences part). The gap is the mean of log P(chosen) - log P(rejected
 Training on preferences should raise it on pairs the model never saw; unlike the
 logged losses (noisy, and for KTO only logged on mixed batches) it is comparable
 before and after training and across algorithms.
+
+The report keeps every pair's difference (``diffs``, in held-out order), so the gap has
+a bootstrap interval and a change in it, before against after training, a paired one
+(``culturalign.uncertainty``): the same pairs, resampled together.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from culturalign.records import ChatMessage, PreferencePair, UnpairedExample
 
@@ -29,6 +33,32 @@ class GapReport(BaseModel):
     accuracy: float | None  # share of pairs where the chosen answer is more likely (pairs only)
     chosen_logp: float
     rejected_logp: float
+    diffs: list[float] = Field(
+        default_factory=list, description="per held-out pair log P(chosen) - log P(rejected), in order"
+    )
+    per_token_diffs: list[float] = Field(default_factory=list, description="the same on per-token means")
+    interval: dict[str, Any] | None = Field(
+        default=None, description="bootstrap interval of the gap over pairs (uncertainty.mean_interval)"
+    )
+
+
+def _with_interval(report: GapReport) -> GapReport:
+    from culturalign.uncertainty import mean_interval
+
+    if report.diffs:
+        stats = mean_interval(report.diffs)
+        report.interval = {k: stats[k] for k in ("n", "stderr", "ci_low", "ci_high", "too_small")}
+    return report
+
+
+def gap_change(before: GapReport, after: GapReport) -> dict[str, Any] | None:
+    """The paired change in the gap over the same held-out pairs; None when either report
+    kept no per-pair differences (older training runs) or they cover different pairs."""
+    from culturalign.uncertainty import paired_delta
+
+    if not before.diffs or len(before.diffs) != len(after.diffs):
+        return None
+    return paired_delta(dict(enumerate(before.diffs)), dict(enumerate(after.diffs)))
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -124,13 +154,17 @@ def preference_gap(
         chosen, rejected = scored[: len(pairs)], scored[len(pairs) :]
         diffs = [c[0] - r[0] for c, r in zip(chosen, rejected, strict=True)]
         per_tok = [c[0] / max(c[1], 1) - r[0] / max(r[1], 1) for c, r in zip(chosen, rejected, strict=True)]
-        return GapReport(
-            n=len(pairs),
-            gap=sum(diffs) / len(diffs),
-            gap_per_token=sum(per_tok) / len(per_tok),
-            accuracy=sum(d > 0 for d in diffs) / len(diffs),
-            chosen_logp=sum(c[0] for c in chosen) / len(chosen),
-            rejected_logp=sum(r[0] for r in rejected) / len(rejected),
+        return _with_interval(
+            GapReport(
+                n=len(pairs),
+                gap=sum(diffs) / len(diffs),
+                gap_per_token=sum(per_tok) / len(per_tok),
+                accuracy=sum(d > 0 for d in diffs) / len(diffs),
+                chosen_logp=sum(c[0] for c in chosen) / len(chosen),
+                rejected_logp=sum(r[0] for r in rejected) / len(rejected),
+                diffs=[round(d, 6) for d in diffs],
+                per_token_diffs=[round(d, 6) for d in per_tok],
+            )
         )
     examples = [e for e in items if isinstance(e, UnpairedExample)]
     scored = answer_logprobs(

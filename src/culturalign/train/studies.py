@@ -11,6 +11,10 @@ Every study first splits off one held-out set shared by all cells, writes the da
 of each cell to ``OUT/data/``, trains into ``OUT/cells/NAME/model`` and evaluates into
 ``OUT/cells/NAME/eval``. A cell that finished is not redone, and an interrupted
 training resumes from its checkpoint, so rerunning a study picks up where it stopped.
+
+Every change over the reference cell (vanilla, or 0% of the pairs) carries a paired
+interval over the evaluation items scored in both cells (``study_changes``), and the
+table says where an interval includes 0.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ class _Study:
         if self.held:
             write_records(self.held_path, self.held)
         self.evaluate: Evaluation = make_evaluation(cfg.eval, self.held_path)
+        self.cell_dirs: dict[str, tuple[Path, tuple[Subset, ...]]] = {}
         self.notes: list[str] = [
             f"{len(self.pool)} pairs to train on, {len(self.held)} held out for every cell",
             f"training: {cfg.method}, preset {cfg.train.preset}, lr {cfg.train.learning_rate:g}"
@@ -151,6 +156,7 @@ class _Study:
         from culturalign.train.run import train
 
         cell_dir = self.out / "cells" / name
+        self.cell_dirs[name] = (cell_dir, tuple(subsets))
         done = cell_dir / "metrics.json"
         if done.exists():
             return json.loads(done.read_text(encoding="utf-8"))
@@ -189,10 +195,43 @@ class _Study:
         preferred = [n for n in names if n.split("/")[-1] in ("average", "gap")]
         return preferred + [n for n in names if n not in preferred]
 
+    def units(self, name: str) -> dict[str, Any]:
+        """Per-item values of every metric of one cell, named as in its row."""
+        from culturalign.train.study_evals import metric_units
+
+        cell_dir, subsets = self.cell_dirs[name]
+        out: dict[str, Any] = {}
+        for subset in subsets:
+            folder = cell_dir / ("eval" if subset is None else f"eval-{subset}")
+            for metric, units in metric_units(self.cfg.eval.name, folder).items():
+                out[metric if subset is None else f"{subset}/{metric}"] = units
+        return out
+
+    def changes(self, cells: Sequence[str], labels: Sequence[str], reference: str) -> dict[str, Any]:
+        """``{row label: {metric: paired change over the reference cell}}``."""
+        from culturalign.train.study_changes import paired_changes
+
+        base = self.units(reference)
+        return {
+            label: paired_changes(base, self.units(name))
+            for name, label in zip(cells, labels, strict=True)
+            if name != reference
+        }
+
     def finish(
-        self, title: str, key: str, rows: list[dict[str, Any]], metrics: list[str] | None = None
+        self,
+        title: str,
+        key: str,
+        rows: list[dict[str, Any]],
+        metrics: list[str] | None = None,
+        *,
+        cells: Sequence[str] = (),
+        reference: str | None = None,
     ) -> StudyTable:
-        """The study's table (metrics found in the rows unless given), written to its folder."""
+        """The study's table (metrics found in the rows unless given), with the paired
+        change of every cell over ``reference`` (a cell name), written to its folder."""
+        labels = [str(r[key]) for r in rows]
+        changes = self.changes(cells, labels, reference) if reference in cells else {}
         table = StudyTable(
             study=self.kind,
             title=title,
@@ -201,6 +240,8 @@ class _Study:
             metrics=metrics if metrics is not None else self.metric_names(rows, _BOOKKEEPING),
             evaluation=self.cfg.eval.name,
             notes=self.notes,
+            reference=labels[list(cells).index(reference)] if reference in cells else None,
+            changes=changes,
         )
         write_study(table, self.out)
         return table
@@ -227,14 +268,15 @@ def run_scaling(
     study = _Study("scaling", model, Path(data), Path(out), cfg)
     order = list(study.pool)
     random.Random(cfg.seed).shuffle(order)
-    rows = []
+    rows, names = [], []
     for f in sorted(set(fractions)):
         n = round(f * len(order))
         name = f"{round(100 * f):03d}pct"
         row = study.cell(name, order[:n] if n else None)
         rows.append({"fraction": f, **row})
+        names.append(name)
     title = f"Data scaling: {cfg.method.upper()} on shares of {len(order)} pairs ({model})"
-    return study.finish(title, "fraction", rows)
+    return study.finish(title, "fraction", rows, cells=names, reference=names[0] if 0 in fractions else None)
 
 
 def _culture_of(p: PreferencePair) -> str | None:
@@ -286,7 +328,7 @@ def run_mixing(
     if unknown:
         study.notes.append(f"{unknown} pairs carry no native/foreign mark and were not used")
     title = f"Culture mixing: {cfg.method.upper()} on native / foreign / mixed pairs ({model})"
-    return study.finish(title, "training data", rows)
+    return study.finish(title, "training data", rows, cells=list(conditions), reference="vanilla")
 
 
 def run_algorithms(
@@ -309,4 +351,4 @@ def run_algorithms(
             if isinstance(row.get(m), float) and isinstance(base.get(m), float):
                 row["delta/" + m] = row[m] - base[m]
     title = f"Preference algorithms on {len(study.pool)} pairs: change over vanilla ({model})"
-    return study.finish(title, "method", rows, metrics)
+    return study.finish(title, "method", rows, metrics, cells=["vanilla", *methods], reference="vanilla")

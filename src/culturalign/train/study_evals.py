@@ -13,7 +13,9 @@ culture-mixing study of CARE §4.5) and returns named numbers.
   distribution benchmarks on ``eval.data`` (no judge), reported by their headline
   numbers (``culturalign.evals.headline``).
 
-``register_evaluation`` adds more.
+``register_evaluation`` adds more. ``metric_units`` reads back, from an evaluation's
+output folder, the per-item values behind each metric, so that the studies can give
+every change over the vanilla cell a paired interval over the same items.
 """
 
 from __future__ import annotations
@@ -76,6 +78,10 @@ def _gap_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
         if not chosen:
             raise ConfigError(f"no held-out pairs with associated_culture {subset!r} to measure the gap on")
         report = gap_report(spec, chosen)
+        from culturalign.io import write_json
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_json(out_dir / "gap.json", report.model_dump(mode="json"))  # per-pair diffs: paired intervals
         out = {"gap": report.gap, "gap_per_token": report.gap_per_token}
         if report.accuracy is not None:
             out["accuracy"] = report.accuracy
@@ -108,6 +114,65 @@ def care_metrics(summary: Any) -> dict[str, float]:
                 label = cat
             out[f"{prefix}{label}"] = float(stats.mean)
     return out
+
+
+def care_units(summary: Any) -> dict[str, Any]:
+    """Per-item scores behind each name ``care_metrics`` gives (an empty dict for
+    summaries written before per-item scores were kept)."""
+    from culturalign.evals.headline import MetricUnits
+    from culturalign.records.question import Category
+
+    if not summary.items:
+        return {}
+    out = {"average": MetricUnits(summary.item_scores())}
+    single = len(summary.cultures) == 1
+    for culture, cs in summary.cultures.items():
+        prefix = "" if single else f"{culture}/"
+        if not single:
+            out[f"{prefix}average"] = MetricUnits(summary.item_scores(culture))
+        for cat in cs.categories:
+            try:
+                label = Category(cat).label
+            except ValueError:
+                label = cat
+            out[f"{prefix}{label}"] = MetricUnits(summary.item_scores(culture, category=cat))
+    return out
+
+
+def metric_units(name: str, eval_dir: Path) -> dict[str, Any]:
+    """``{metric: MetricUnits}`` for the output folder of evaluation ``name``; {} when the
+    folder holds no per-item values (an evaluation registered elsewhere, or older runs)."""
+    import json
+
+    from culturalign.evals.headline import MetricUnits, headline_units
+
+    eval_dir = Path(eval_dir)
+    if name == "gap":
+        f = eval_dir / "gap.json"
+        if not f.is_file():
+            return {}
+        report = json.loads(f.read_text(encoding="utf-8"))
+        diffs, per_token = report.get("diffs") or [], report.get("per_token_diffs") or []
+        if not diffs:
+            return {}
+        # pair accuracy is the share of pairs whose difference is positive
+        out = {
+            "gap": MetricUnits(dict(enumerate(diffs))),
+            "accuracy": MetricUnits({i: float(d > 0) for i, d in enumerate(diffs)}),
+        }
+        if per_token:
+            out["gap_per_token"] = MetricUnits(dict(enumerate(per_token)))
+        return out
+    if name == "care":
+        f = eval_dir / "summary.json"
+        if not f.is_file():
+            return {}
+        from culturalign.evals.care_stats import CareSummary
+
+        return care_units(CareSummary.model_validate(json.loads(f.read_text(encoding="utf-8"))))
+    if name in _CHOICE_KINDS:
+        return headline_units(name, eval_dir)
+    return {}
 
 
 def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
@@ -206,7 +271,8 @@ def _choice_evaluation(kind: str) -> Callable[[EvalSettings, Path], Evaluation]:
     return factory
 
 
+_CHOICE_KINDS = ("opinions", "culturalbench", "cali", "blend", "mcq")
 register_evaluation("gap", _gap_evaluation)
 register_evaluation("care", _care_evaluation)
-for _kind in ("opinions", "culturalbench", "cali", "blend", "mcq"):
+for _kind in _CHOICE_KINDS:
     register_evaluation(_kind, _choice_evaluation(_kind))
