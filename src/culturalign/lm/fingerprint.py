@@ -1,7 +1,10 @@
-"""Model identity for cache keys: a content hash of the weight files, memoised.
+"""Model identity for cache keys: a content hash of the weight files, memoised, or for
+a hub model the commit it is loaded at.
 
 Hashing half a gigabyte takes about a second, so the hash is remembered per
-(path, size, mtime) in ``~/.cache/culturalign/weight-hashes.json``.
+(path, size, mtime) in ``~/.cache/culturalign/weight-hashes.json``. A hub id has no
+local folder to hash before its first download, so it is named by its commit
+(``resolve_hub_revision``), which is known before and after.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 from culturalign.io import atomic_write_text
@@ -58,18 +62,75 @@ def weights_fingerprint(folder: str | Path) -> str | None:
     return h.hexdigest()[:16]
 
 
-def hub_revision(model_id: str) -> str | None:
-    """The snapshot commit of a hub model already in the local HF cache, if any."""
-    try:
-        from huggingface_hub import scan_cache_dir
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 
-        for repo in scan_cache_dir().repos:
-            if repo.repo_id == model_id:
-                revs = sorted(repo.revisions, key=lambda r: r.last_modified, reverse=True)
-                return revs[0].commit_hash if revs else None
-    except Exception:
+
+def hub_cache_dir() -> Path:
+    """The Hugging Face hub cache folder, read from the environment at call time (the
+    ``huggingface_hub`` constant is fixed at import, before a test or user sets HF_HOME)."""
+    env = os.environ
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if env.get(name):
+            return Path(env[name]).expanduser()
+    home = env.get("HF_HOME") or str(
+        Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface"
+    )
+    return Path(home).expanduser() / "hub"
+
+
+def hub_revision(model_id: str, revision: str = "main") -> str | None:
+    """The commit ``revision`` names for a hub model in the local HF cache, if downloaded.
+
+    One small file read (``models--OWNER--NAME/refs/REVISION``), never a scan of the cache;
+    a full commit hash is its own answer."""
+    if _COMMIT.fullmatch(revision):
+        return revision
+    ref = hub_cache_dir() / f"models--{model_id.replace('/', '--')}" / "refs" / revision
+    try:
+        sha = ref.read_text().strip()
+    except OSError:
         return None
-    return None
+    return sha if _COMMIT.fullmatch(sha) else None
+
+
+def _revisions_memo() -> Path:
+    return cache_home() / "hub-revisions.json"
+
+
+def resolve_hub_revision(model_id: str, revision: str | None = None) -> str | None:
+    """The commit a hub model's ``revision`` (default ``main``) stands for, the same before
+    and after its first download, so cache keys made before it match those made after.
+
+    Looked up, in order: the local HF cache's ref (what an offline load would use); our own
+    note of an earlier answer (a download pinned to a commit writes no ref); the hub
+    itself, once, unless HF_HUB_OFFLINE is set. The caller loads exactly this commit, so
+    the identity names the weights that produced the outputs. None when nothing answers
+    (offline and never downloaded: the load will fail too)."""
+    rev = revision or "main"
+    local = hub_revision(model_id, rev)
+    if local is not None:
+        return local
+    key = f"{model_id}@{rev}"
+    try:
+        memo = json.loads(_revisions_memo().read_text())
+    except (OSError, ValueError):
+        memo = {}
+    if isinstance(memo.get(key), str) and _COMMIT.fullmatch(memo[key]):
+        return memo[key]
+    if env_flag("HF_HUB_OFFLINE"):
+        return None
+    try:
+        from huggingface_hub import HfApi
+
+        sha = HfApi().model_info(model_id, revision=rev, timeout=15).sha
+    except Exception:  # unreachable, unknown or private: the load says which, with its own error
+        return None
+    if not sha or not _COMMIT.fullmatch(sha):
+        return None
+    memo[key] = sha
+    with contextlib.suppress(OSError):
+        atomic_write_text(_revisions_memo(), json.dumps(memo, indent=1, sort_keys=True))
+    return sha
 
 
 def env_flag(name: str) -> bool:

@@ -3,7 +3,8 @@
 Spec grammar (one string on the command line)::
 
     embedded                         the SmolLM2 model that ships with culturalign
-    hf:PATH_OR_HUB_ID[+key=value...] transformers; keys: adapter, dtype, device, batch_size
+    hf:PATH_OR_HUB_ID[+key=value...] transformers; keys: adapter, dtype, device, batch_size,
+                                     revision (a hub model's commit, tag or branch)
     openai:MODEL[@BASE_URL][+k=v...] any OpenAI-compatible server; keys: concurrency, timeout,
                                      max_retries, api_key_env, input_price, output_price, ...
                                      (see ``backends/openai_compat.py``)
@@ -108,7 +109,7 @@ def make_backend(spec: ModelSpec) -> Backend:
 
 
 def _hf_kwargs(spec: ModelSpec) -> dict:
-    known = {"adapter", "dtype", "device", "batch_size"}
+    known = {"adapter", "dtype", "device", "batch_size", "revision"}
     unknown = set(spec.options) - known
     if unknown:
         raise ConfigError(f"unknown option(s) {sorted(unknown)} in {spec.raw!r}; known: {sorted(known)}")
@@ -121,6 +122,8 @@ def _hf_kwargs(spec: ModelSpec) -> dict:
         kw["device"] = spec.options["device"]
     if "batch_size" in spec.options:
         kw["batch_size"] = int(spec.options["batch_size"])
+    if "revision" in spec.options:
+        kw["revision"] = spec.options["revision"]
     return kw
 
 

@@ -4,17 +4,21 @@ Defaults follow CARE's inference settings (temperature 0.7, top_p 1.0, at most 1
 new tokens, 2048 tokens of context). A LoRA adapter can be applied on top
 (``hf:BASE+adapter=DIR``), and a folder holding only an adapter (what
 ``culturalign train --lora`` writes) loads its base model by itself.
+
+A hub model (``hf:OWNER/NAME``) is loaded at one commit: ``+revision=REV`` names it
+(a commit, tag or branch), else the commit ``main`` points to. That commit is its
+identity in cache keys, the same before and after the first download.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from culturalign.errors import ConfigError
+from culturalign.lm.backends.hf_folders import adapter_base, check_adapter, check_model_folder, load_adapter
 from culturalign.lm.base import (
     Backend,
     GenRequest,
@@ -25,7 +29,7 @@ from culturalign.lm.base import (
     ScoreRequest,
     trim_partial_char,
 )
-from culturalign.lm.fingerprint import hub_revision, weights_fingerprint
+from culturalign.lm.fingerprint import hub_cache_dir, resolve_hub_revision, weights_fingerprint
 from culturalign.records.generation import Completion
 
 log = logging.getLogger(__name__)
@@ -81,51 +85,6 @@ def encode_pair(tokenizer: Any, context: str, continuation: str) -> tuple[list[i
     return ctx, whole[len(ctx) :]
 
 
-def adapter_base(path: str) -> str | None:
-    """The base model named by a folder that holds only a LoRA adapter, else None."""
-    local = Path(path)
-    if local.is_dir() and (local / "adapter_config.json").exists() and not (local / "config.json").exists():
-        return json.loads((local / "adapter_config.json").read_text())["base_model_name_or_path"]
-    return None
-
-
-def check_model_folder(base: str) -> None:
-    """A local model path must be a transformers folder; a hub id is checked on load."""
-    if base.startswith(("/", "./", "../", "~")) and not Path(base).expanduser().is_dir():
-        raise ConfigError(f"no model folder {base}")
-    if Path(base).is_dir() and not (Path(base) / "config.json").exists():
-        raise ConfigError(f"{base} holds no config.json: not a transformers model folder")
-
-
-def check_adapter(adapter: str) -> None:
-    """A local adapter path must be a folder with adapter_config.json; said before any
-    work starts, not as one failed call per prompt (a hub id is checked on load)."""
-    local = Path(adapter).expanduser()
-    if not local.exists() and not adapter.startswith(("/", "./", "../", "~")):
-        return
-    if not local.is_dir():
-        raise ConfigError(f"adapter={adapter}: no such adapter folder")
-    if not (local / "adapter_config.json").exists():
-        raise ConfigError(
-            f"adapter={adapter}: holds no adapter_config.json, so it is not a PEFT adapter folder"
-        )
-
-
-def load_adapter(model: Any, adapter: str) -> Any:
-    """``model`` with the PEFT adapter applied; an adapter that cannot load is a setup
-    error (exit 2), since every call would fail the same way."""
-    import warnings
-
-    from peft import PeftModel
-
-    with warnings.catch_warnings():  # peft 0.21 calls an attribute transformers 5 renamed
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-        try:
-            return PeftModel.from_pretrained(model, adapter)
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise ConfigError(f"cannot load the adapter {adapter!r}: {exc}") from None
-
-
 class HFBackend(Backend):
     """The model and tokenizer load on first use, not on construction: a rerun that the
     call cache answers completely never imports torch or reads the weights."""
@@ -139,6 +98,7 @@ class HFBackend(Backend):
         dtype: str | None = None,
         device: str | None = None,
         batch_size: int | None = None,
+        revision: str | None = None,
         *,
         model_obj: Any = None,
         tokenizer_obj: Any = None,
@@ -155,10 +115,14 @@ class HFBackend(Backend):
         self._device = device
         self._dtype_name = dtype
         self._batch_size = batch_size
+        self.revision = revision
+        self._commit: str | None = None  # the hub commit loaded; None for a local folder
         self._model: Any = None
         self._tokenizer: Any = None
         if dtype not in _DTYPES:
             raise ConfigError(f"unknown dtype {dtype!r}; use auto, float32, bfloat16 or float16")
+        if revision is not None and Path(base).expanduser().is_dir():
+            raise ConfigError(f"revision={revision} names a hub commit, but {base} is a local folder")
         if model_obj is not None:
             self._attach(model_obj, tokenizer_obj)
         else:
@@ -220,8 +184,13 @@ class HFBackend(Backend):
                 if self.adapter and (Path(self.adapter) / "tokenizer_config.json").exists()
                 else base
             )
-            tokenizer = AutoTokenizer.from_pretrained(tok_src)
-            model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
+            # a hub model loads at the commit its identity names, from the cache folder
+            # that identity was read from
+            hub = {} if Path(base).expanduser().is_dir() else {"revision": self._commit or self.revision}
+            if hub:
+                hub["cache_dir"] = str(hub_cache_dir())
+            tokenizer = AutoTokenizer.from_pretrained(tok_src, **(hub if tok_src == base else {}))
+            model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype, **hub)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load model {base!r}: {exc}") from None
         finally:
@@ -238,7 +207,9 @@ class HFBackend(Backend):
         "auto" resolves the same way on one machine, so it stays out of the key."""
         ident: dict[str, Any] = {"backend": "hf", "model": self.base_name}
         fp = weights_fingerprint(self.base_name)
-        ident["weights"] = fp or hub_revision(self.base_name) or "unknown"
+        if fp is None and self._model is None and not Path(self.base_name).expanduser().exists():
+            self._commit = resolve_hub_revision(self.base_name, self.revision)
+        ident["weights"] = fp or self._commit or self.revision or "unknown"
         if self.adapter:
             ident["adapter"] = weights_fingerprint(self.adapter) or self.adapter
         if self._model is not None:

@@ -2,7 +2,9 @@
 
 Spec: ``vllm:PATH_OR_ID[+key=value...]`` with keys ``adapter`` (a LoRA folder),
 ``dtype``, ``max_model_len`` (2048, CARE's setting), ``gpu_memory_utilization`` (0.9),
-``tensor_parallel_size`` (1), ``max_lora_rank`` (64) and ``enforce_eager`` (0/1).
+``tensor_parallel_size`` (1), ``max_lora_rank`` (64), ``enforce_eager`` (0/1) and
+``revision`` (a hub model's commit, tag or branch; else the commit ``main`` points to,
+which is also its identity in cache keys, as for the ``hf`` backend).
 
 Prompts are rendered with the tokenizer's chat template and handed to vLLM as token
 ids, so what is scored or generated is exactly what the ``hf`` backend would see.
@@ -30,7 +32,7 @@ from culturalign.lm.base import (
     ScoreResult,
     trim_partial_char,
 )
-from culturalign.lm.fingerprint import hub_revision, weights_fingerprint
+from culturalign.lm.fingerprint import resolve_hub_revision, weights_fingerprint
 from culturalign.records.generation import Completion, GenerationParams
 
 KNOWN_OPTIONS = (
@@ -41,6 +43,7 @@ KNOWN_OPTIONS = (
     "tensor_parallel_size",
     "max_lora_rank",
     "enforce_eager",
+    "revision",
 )
 
 
@@ -68,6 +71,8 @@ class VLLMBackend(Backend):
         if self.adapter is None and (named := adapter_base(model)) is not None:
             self.adapter, base = model, named
         self.base_name = base
+        fingerprint = weights_fingerprint(base)
+        commit = None if fingerprint else resolve_hub_revision(base, options.get("revision"))
         try:
             self.max_model_len = int(options.get("max_model_len", 2048))
             kwargs: dict[str, Any] = {
@@ -79,6 +84,8 @@ class VLLMBackend(Backend):
                 "enable_prefix_caching": True,
                 "seed": 0,
             }
+            if commit or options.get("revision"):
+                kwargs["revision"] = kwargs["tokenizer_revision"] = commit or options["revision"]
         except ValueError as exc:
             raise ConfigError(f"bad vllm option value: {exc}") from None
         if options.get("enforce_eager", "0").lower() in ("1", "true", "yes"):
@@ -97,7 +104,7 @@ class VLLMBackend(Backend):
         self._identity = {
             "backend": "vllm",
             "model": base,
-            "weights": weights_fingerprint(base) or hub_revision(base) or "unknown",
+            "weights": fingerprint or commit or options.get("revision") or "unknown",
             "dtype": str(self.llm.llm_engine.model_config.dtype).removeprefix("torch."),
         }
         if self.adapter:
