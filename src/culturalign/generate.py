@@ -12,7 +12,7 @@ a small model's answer itself.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from culturalign.io import JsonlAppender, write_json, write_records
 from culturalign.lm.cached import LM
 from culturalign.prompting import build_messages, load_mode
 from culturalign.records import CulturalQuestion, GenerationParams, ModelResponse, ShortAnswerItem
+from culturalign.sampling import limit_fields
 
 
 def generate_responses(
@@ -96,38 +97,54 @@ def generate_responses(
 
 
 def load_questions(
-    path: str | Path, fmt: str | None = None, limit: int | None = None
+    path: str | Path,
+    fmt: str | None = None,
+    limit: int | None = None,
+    limit_order: str = "stratified",
 ) -> list[CulturalQuestion]:
     """Questions to answer from any loadable file: culture-specific questions as they are,
-    BLEnD-style short-answer items as questions in their region's language."""
-    from culturalign.datasets import load_any
+    BLEnD-style short-answer items as questions in their region's language.
 
-    name, records = load_any(path, fmt)
-    out: list[CulturalQuestion] = []
-    for rec in records:
-        if isinstance(rec, CulturalQuestion):
-            out.append(rec)
-        elif isinstance(rec, ShortAnswerItem):
-            out.append(
-                CulturalQuestion(
-                    id=rec.id,
-                    text=rec.question,
-                    text_en=rec.question_en,
-                    language=rec.language,
-                    culture=rec.region,
-                    source=rec.source,
-                )
-            )
-        else:
-            kind = type(rec).__name__
-            raise DataError(
-                [
-                    Problem(
-                        str(path), None, None, f"{name} data holds {kind} records; generate answers questions"
-                    )
-                ]
-            )
-    return out[:limit] if limit is not None else out
+    ``limit`` draws a sample (``culturalign.sampling``: stratified by culture × category
+    or region unless ``limit_order='file'``); a limited JSONL file is streamed, so the
+    memory used does not grow with the file."""
+    from culturalign.datasets import detect_format, load_any
+    from culturalign.datasets.rows import container
+    from culturalign.sampling import sample_limit
+
+    records: Iterable[Any]
+    local = not str(path).startswith("hf:") and fmt != "hub"
+    if (
+        limit is not None
+        and local
+        and Path(path).is_file()
+        and container(Path(path)) == "jsonl"
+        and ((fmt or detect_format(path)) == "jsonl")
+    ):
+        from culturalign.datasets.jsonl_stream import iter_records
+
+        name, records = "jsonl", iter_records(path)
+    else:
+        name, records = load_any(path, fmt)
+    return sample_limit((_as_question(rec, name, path) for rec in records), limit, order=limit_order)
+
+
+def _as_question(rec: Any, name: str, path: str | Path) -> CulturalQuestion:
+    if isinstance(rec, CulturalQuestion):
+        return rec
+    if isinstance(rec, ShortAnswerItem):
+        return CulturalQuestion(
+            id=rec.id,
+            text=rec.question,
+            text_en=rec.question_en,
+            language=rec.language,
+            culture=rec.region,
+            source=rec.source,
+        )
+    kind = type(rec).__name__
+    raise DataError(
+        [Problem(str(path), None, None, f"{name} data holds {kind} records; generate answers questions")]
+    )
 
 
 def summarize(lm: LM, responses: Sequence[ModelResponse], elapsed: float, **extra: Any) -> dict[str, Any]:
@@ -151,6 +168,7 @@ def generate_file(
     *,
     fmt: str | None = None,
     limit: int | None = None,
+    limit_order: str = "stratified",
     mode: str = "vanilla",
     lang: str = "native",
     n_samples: int = 1,
@@ -158,13 +176,23 @@ def generate_file(
     system_prompt: str | None = None,
     template_dir: str | Path | None = None,
     questions: Sequence[CulturalQuestion] | None = None,
+    translate_with: LM | None = None,
 ) -> dict[str, Any]:
     """``culturalign generate``: answer a data file's questions into ``out`` and write
     ``OUT.summary.json`` beside it (``questions`` = already loaded from ``data``).
-    Returns the summary."""
+
+    With ``lang='en'`` every question needs English text: questions without it are an
+    error, or are translated by ``translate_with`` (written to
+    ``OUT.translations.jsonl``, and named in the summary's notes). Returns the summary."""
+    from culturalign.translation import lang_notes, prepare_lang, write_translations
+
     started = time.monotonic()
     if questions is None:
-        questions = load_questions(data, fmt, limit)
+        questions = load_questions(data, fmt, limit, limit_order)
+    translation = prepare_lang(questions, lang, translator=translate_with, source=data)
+    questions = translation.questions
+    write_translations(Path(out).with_name(Path(out).name + ".translations.jsonl"), translation)
+    notes = lang_notes(lm, questions, lang, translation)
     params = params or GenerationParams()
     responses = generate_responses(
         lm,
@@ -185,12 +213,15 @@ def generate_file(
         data=str(data),
         out=str(out),
         items=len(questions),
+        **limit_fields(limit, limit_order),
         mode=mode,
         lang=lang,
+        **translation.log_fields(),
         n_samples=n_samples,
         params=params.model_dump(mode="json"),
         template_sha=load_mode(mode, template_dir).sha,
         system_prompt=system_prompt,
+        notes=notes,
     )
     write_json(summary_path(out), summary)
     return summary

@@ -16,7 +16,21 @@ ModelOpt = typer.Option("embedded", "--model", "-m", help=MODEL_HELP)
 CacheOpt = typer.Option(
     None, "--cache", help=f"SQLite call cache (default {default_call_cache()}; 'off' disables it)"
 )
-LimitOpt = typer.Option(None, "--limit", "-n", min=1, help="use only the first N items")
+LimitOpt = typer.Option(
+    None, "--limit", "-n", min=1, help="use a sample of N items (how it is drawn: --limit-order)"
+)
+LimitOrderOpt = typer.Option(
+    "stratified",
+    "--limit-order",
+    help="stratified: a seeded sample spread over the data's cultures/categories/regions in "
+    "proportion; file: the first N items of the file",
+)
+TranslateWithOpt = typer.Option(
+    None,
+    "--translate-with",
+    help="with --lang en: translate questions that have no English text with this model spec "
+    "(cached; every output says how many were machine-translated)",
+)
 
 
 def cache_arg(cache: str | None):
@@ -39,6 +53,29 @@ def system_prompt_arg(value: str | None) -> str | None:
     if not path.is_file():
         raise ConfigError(f"--system-prompt: no such file {path}")
     return read_text_utf8(path).strip("\n")
+
+
+def limit_order_arg(value: str) -> str:
+    """Checked before any model is loaded."""
+    from culturalign.sampling import LIMIT_ORDERS
+
+    if value not in LIMIT_ORDERS:
+        from culturalign.errors import ConfigError
+
+        raise ConfigError(f"--limit-order must be one of {', '.join(LIMIT_ORDERS)}, not {value!r}")
+    return value
+
+
+def english_check(questions, lang: str, translate_with: str | None, source) -> None:
+    """``--lang en`` without English text fails before a model is loaded; ``--translate-with``
+    only makes sense with ``--lang en``."""
+    from culturalign.errors import ConfigError
+    from culturalign.translation import require_english
+
+    if translate_with is not None and lang != "en":
+        raise ConfigError("--translate-with needs --lang en (native questions are not translated)")
+    if lang == "en" and translate_with is None:
+        require_english(questions, source)
 
 
 def open_lm(spec: str, cache: str | None):

@@ -9,7 +9,17 @@ from typing import Literal
 
 import typer
 
-from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt, open_lm, system_prompt_arg
+from culturalign.cli.common import (
+    CacheOpt,
+    LimitOpt,
+    LimitOrderOpt,
+    ModelOpt,
+    TranslateWithOpt,
+    english_check,
+    limit_order_arg,
+    open_lm,
+    system_prompt_arg,
+)
 from culturalign.cli.groups import eval_app
 
 JudgeOpt = typer.Option("embedded", "--judge", "-j", help="judge model spec (embedded is a weak stand-in)")
@@ -77,9 +87,11 @@ def care(
     fmt: str | None = FormatOpt,
     mode: str = typer.Option("vanilla", "--mode", help="prompting mode: vanilla | cot | roleplay"),
     lang: str = typer.Option(
-        "native", "--lang", help="native | en (English translations where the data has them)"
+        "native", "--lang", help="native | en (the English translations; see --translate-with)"
     ),
+    translate_with: str | None = TranslateWithOpt,
     limit: int | None = LimitOpt,
+    limit_order: str = LimitOrderOpt,
     samples: int = typer.Option(
         1,
         "--n-samples",
@@ -116,7 +128,11 @@ def care(
         raise ConfigError(f"--lang must be 'native' or 'en', not {lang!r}")
     system = system_prompt_arg(system_prompt)
     baseline_run = load_run(baseline) if baseline is not None else None
-    questions = _questions(data, fmt)
+    from culturalign.sampling import sample_limit
+
+    # a sample without English text fails here, before any model is loaded
+    questions = sample_limit(_questions(data, fmt), limit, order=limit_order_arg(limit_order))
+    english_check(questions, lang, translate_with, data)
     params = GenerationParams(temperature=temperature, max_new_tokens=max_new_tokens)
     summary = run_care_eval(
         open_lm(model, cache),
@@ -132,10 +148,12 @@ def care(
         params=params,
         judge_template_dir=judge_template,
         limit=limit,
+        limit_order=limit_order,
         judge_params=_judge_params(judge_max_new_tokens),
         data_path=data,
         system_prompt=system,
         template_dir=templates,
+        translate_with=translate_with,
     )
     console = _console()
     run = load_run(out)
@@ -201,7 +219,10 @@ def judge_agreement(
     out: Path = typer.Option(..., "--out", "-o", help="folder for judgments, agreement.json, histograms.png"),
     judge: str = JudgeOpt,
     fmt: str | None = FormatOpt,
-    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="use only the first N questions"),
+    limit: int | None = typer.Option(
+        None, "--limit", "-n", min=1, help="use a sample of N questions (how it is drawn: --limit-order)"
+    ),
+    limit_order: str = LimitOrderOpt,
     judge_template: Path | None = JudgeTemplateOpt,
     judge_samples: int = JudgeSamplesOpt,
     judge_retries: int = JudgeRetriesOpt,
@@ -223,6 +244,7 @@ def judge_agreement(
         judge_params=_judge_params(judge_max_new_tokens),
         judge_template_dir=judge_template,
         limit=limit,
+        limit_order=limit_order_arg(limit_order),
         data_path=data,
     )
     console = _console()
@@ -263,6 +285,7 @@ def judge_command(
         "mean", "--per-item", help="several responses per item: mean, or max (CARE Table 4's web pages)"
     ),
     limit: int | None = LimitOpt,
+    limit_order: str = LimitOrderOpt,
     judge_template: Path | None = JudgeTemplateOpt,
     judge_samples: int = JudgeSamplesOpt,
     judge_retries: int = JudgeRetriesOpt,
@@ -287,9 +310,15 @@ def judge_command(
         raise ConfigError(f"--lang must be 'native' or 'en', not {lang!r}")
     load_rubrics(judge_template)  # a bad template folder fails before any work
     questions = _questions(data, fmt) if data is not None else None
-    items = read_judge_inputs(responses, questions, lang=lang)
-    if limit is not None:
-        items = items[:limit]
+    from culturalign.sampling import sample_limit
+
+    items = sample_limit(
+        read_judge_inputs(responses, questions, lang=lang),
+        limit,
+        order=limit_order_arg(limit_order),
+        strata=lambda i: (i.culture, i.category),
+        key=lambda i: f"{i.item_id}\x1f{i.model}\x1f{i.sample_index}",
+    )
     _, summary = judge_responses_stage(
         open_lm(judge, cache),
         items,

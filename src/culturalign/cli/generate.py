@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt, system_prompt_arg
+from culturalign.cli.common import (
+    CacheOpt,
+    LimitOpt,
+    LimitOrderOpt,
+    ModelOpt,
+    TranslateWithOpt,
+    english_check,
+    limit_order_arg,
+    system_prompt_arg,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +35,8 @@ def generate(
     ),
     n_samples: int = typer.Option(1, "--n-samples", "-k", min=1, help="answers per question"),
     limit: int | None = LimitOpt,
+    limit_order: str = LimitOrderOpt,
+    translate_with: str | None = TranslateWithOpt,
     temperature: float = typer.Option(0.7, min=0.0, help="0 = greedy (CARE default 0.7)"),
     top_p: float = typer.Option(1.0, "--top-p", min=0.0, max=1.0),
     max_new_tokens: int = typer.Option(1024, "--max-new-tokens", min=1),
@@ -71,15 +82,20 @@ def generate(
         raise ConfigError(f"--lang must be native or en, not {lang!r}")
     load_mode(mode, templates)
     system = system_prompt_arg(system_prompt)
-    questions = load_questions(data, fmt, limit)
+    questions = load_questions(data, fmt, limit, limit_order_arg(limit_order))
+    english_check(questions, lang, translate_with, data)
     lm = open_lm(model, cache)
+    translator = None
     try:
+        if translate_with is not None:
+            translator = lm if translate_with == model else open_lm(translate_with, cache)
         s = generate_file(
             lm,
             data,
             out,
             fmt=fmt,
             limit=limit,
+            limit_order=limit_order,
             mode=mode,
             lang=lang,
             n_samples=n_samples,
@@ -87,9 +103,12 @@ def generate(
             system_prompt=system,
             template_dir=templates,
             questions=questions,
+            translate_with=translator,
         )
     finally:
         lm.close()
+        if translator is not None and translator is not lm:
+            translator.close()
     console = Console(soft_wrap=True)
     price = s.get("price", {})
     if not price:
@@ -99,6 +118,9 @@ def generate(
     else:
         cost = f"${s['cost_usd']:.4f}"
     console.print(f"wrote {s['responses']} responses for {s['items']} items to {out}")
+    for note in s["notes"]:
+        if not note.startswith(lm.spec + " writes English only"):  # already printed as a warning
+            console.print(f"[yellow]note:[/] {note}")
     console.print(
         f"calls made {s['calls']} · cache hits {s['cache_hits']} · failed {s['failed']} · "
         f"tokens {s['prompt_tokens']} in / {s['completion_tokens']} out · cost {cost}"

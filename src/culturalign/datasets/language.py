@@ -87,3 +87,30 @@ def culture_from_filename(path: str | Path) -> str | None:
         if token in _CULTURE_ALIASES and len(token) > 2:
             return _CULTURE_ALIASES[token]
     return None
+
+
+_LANGUAGE_NAMES = {
+    "en": "English",
+    "zh": "Chinese",
+    "ar": "Arabic",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "ru": "Russian",
+    "hi": "Hindi",
+    "th": "Thai",
+    "am": "Amharic",
+    "el": "Greek",
+    "he": "Hebrew",
+    "es": "Spanish",
+    "fa": "Persian",
+    "id": "Indonesian",
+    "as": "Assamese",
+    "az": "Azerbaijani",
+    "ha": "Hausa",
+    "su": "Sundanese",
+}
+
+
+def language_name(code: str) -> str:
+    """``zh`` → ``Chinese`` for prompts; an unknown code is named by itself."""
+    return _LANGUAGE_NAMES.get(code.lower(), code)

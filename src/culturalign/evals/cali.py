@@ -36,6 +36,7 @@ from culturalign.evals.choice_scoring import score_labels
 from culturalign.evals.metrics import accuracy, argmax, f1_scores
 from culturalign.lm.cached import LM
 from culturalign.records import NLIItem
+from culturalign.sampling import sample_limit
 from culturalign.uncertainty import proportion_interval, statistic_interval
 
 NLI_LABELS = ("E", "N", "C")
@@ -147,11 +148,11 @@ def run_cali(
     template_dir: str | Path | None = None,
     limit: int | None = None,
     data_path: str | Path | None = None,
+    limit_order: str = "stratified",
 ) -> dict[str, Any]:
     """Macro-F1 and entailment F1 per culture on CALI pairs."""
     pairs = [i for i in items if isinstance(i, NLIItem)]
-    if limit is not None:
-        pairs = pairs[:limit]
+    pairs = sample_limit(pairs, limit, order=limit_order)  # stratified unless limit_order="file"
     labelled = {c for p in pairs for c in p.labels}
     if unknown := sorted(set(cultures) - labelled):  # else a row of zeros for that culture
         raise ConfigError(
@@ -165,6 +166,7 @@ def run_cali(
         "tune_threshold": tune,
         "chat": chat,
         "limit": limit,
+        "limit_order": limit_order if limit is not None else None,
     }
     if tune:
         config.update(dev_fraction=dev_fraction, seed=seed)

@@ -93,6 +93,8 @@ def run_care_eval(
     template_dir: str | Path | None = None,
     label: str | None = None,
     judge_score: str = "parsed",
+    limit_order: str = "stratified",
+    translate_with: LM | str | None = None,
 ) -> CareSummary:
     """Generate (cached), judge (cached) and tabulate one model on CARE questions.
 
@@ -103,15 +105,26 @@ def run_care_eval(
     invalid judgment is asked again up to ``judge_retries`` times. ``judge_score``
     is ``parsed`` (the number the judge wrote, CARE's way) or ``expected`` (the mean
     of its 1-10 probabilities: no ties between nearby answers, nothing left unparsed).
+    ``limit`` draws a sample (stratified by culture × category unless ``limit_order``
+    is ``file``). ``lang='en'`` needs English text for every question: missing ones are
+    an error, or are translated by ``translate_with`` (an LM, or a spec loaded with the
+    model's call cache) into ``translations.jsonl`` and named in every output's notes.
 
     Returns the ``CareSummary`` also written to ``summary.json`` (its ``cultures``
     map holds per-category ``CellStats`` with mean, counts and 95% interval).
     """
     from culturalign.generate import generate_responses
+    from culturalign.sampling import limit_fields, sample_limit
+    from culturalign.translation import lang_notes, prepare_lang, write_translations
 
     out = Path(out_dir)
+    questions = sample_limit(questions, limit, order=limit_order)
+    translator = _translator(translate_with, model_lm)
+    translation = prepare_lang(questions, lang, translator=translator, source=data_path)
+    questions = translation.questions
     out.mkdir(parents=True, exist_ok=True)
-    questions = list(questions)[:limit] if limit is not None else list(questions)
+    write_translations(out / "translations.jsonl", translation)
+    lang_caveats = lang_notes(model_lm, questions, lang, translation)
     rubrics = load_rubrics(judge_template_dir)
     config = JudgeConfig.build(judge_samples, judge_retries, judge_params, judge_score)
 
@@ -122,7 +135,8 @@ def run_care_eval(
             "lang": lang,
             "n_samples": n_samples,
             **config.log_fields(),
-            "limit": limit,
+            **limit_fields(limit, limit_order),
+            **translation.log_fields(),
             "items": len(questions),
             "params": (params or GenerationParams()).model_dump(mode="json"),
             "judge_params": config.params.model_dump(mode="json"),
@@ -132,6 +146,8 @@ def run_care_eval(
     )
     log.add_model("model", model_lm)
     log.add_model("judge", judge_lm)
+    if translator is not None:
+        log.add_model("translator", translator)
     if data_path is not None:
         log.add_data(data_path)
 
@@ -148,7 +164,7 @@ def run_care_eval(
     )
     judgments = judge_items(judge_lm, items_from_responses(responses), rubrics, config)
 
-    notes = run_notes(judge_lm, rubrics.notes, judgments)
+    notes = run_notes(judge_lm, [*lang_caveats, *rubrics.notes], judgments)
     summary = summarize(
         judgments,
         label=label or out.name,
@@ -165,8 +181,22 @@ def run_care_eval(
     )
     write_care_outputs(out, judgments, summary)
     log.notes.extend(notes)
-    log.finish(out, {"model": model_lm, "judge": judge_lm})
+    log.finish(
+        out, {"model": model_lm, "judge": judge_lm, **({"translator": translator} if translator else {})}
+    )
     return summary
+
+
+def _translator(spec: LM | str | None, model_lm: LM) -> LM | None:
+    """An LM for ``translate_with``: as given, the model itself, or loaded from a spec with
+    the model's call cache (so a rerun pays for no translation twice)."""
+    if spec is None or isinstance(spec, LM):
+        return spec
+    if spec == model_lm.spec:
+        return model_lm
+    from culturalign.lm import load_lm
+
+    return load_lm(spec, cache=model_lm.cache)
 
 
 def judge_responses_stage(

@@ -158,12 +158,15 @@ def run_judge_agreement(
     limit: int | None = None,
     data_path: str | Path | None = None,
     judge_score: str = "parsed",
+    limit_order: str = "stratified",
 ) -> AgreementReport:
     """Judge human-rated responses and compare; writes judgments.jsonl, agreement.json,
-    histograms.png and run.json to ``out_dir``. ``limit`` counts questions."""
+    histograms.png and run.json to ``out_dir``. ``limit`` counts questions (a sample
+    stratified by culture × category unless ``limit_order`` is ``file``)."""
     from culturalign.evals.care import run_notes
+    from culturalign.sampling import limit_fields, sample_limit
 
-    questions = list(questions)[:limit] if limit is not None else list(questions)
+    questions = sample_limit(questions, limit, order=limit_order)
     if not any(r.rating is not None for q in questions for r in q.responses):
         # e.g. a CARE test file: judging would run, but there is nothing to agree with
         raise ConfigError(
@@ -176,7 +179,7 @@ def run_judge_agreement(
     config = JudgeConfig.build(judge_samples, judge_retries, judge_params, judge_score)
     log = RunLog(
         kind="judge-agreement",
-        config={**config.log_fields(), "limit": limit},
+        config={**config.log_fields(), **limit_fields(limit, limit_order)},
         prompts=rubrics.shas,
     )
     log.add_model("judge", judge_lm)

@@ -36,6 +36,7 @@ from culturalign.evals.choice_scoring import score_labels, score_texts
 from culturalign.evals.metrics import accuracy
 from culturalign.lm.cached import LM
 from culturalign.records import ChoiceItem
+from culturalign.sampling import limit_fields, sample_limit
 from culturalign.uncertainty import proportion_interval
 
 MODES = ("letters", "text")
@@ -88,16 +89,19 @@ def run_mcq(
     template_dir: str | Path | None = None,
     limit: int | None = None,
     data_path: str | Path | None = None,
+    limit_order: str = "stratified",
 ) -> dict[str, Any]:
     """Accuracy on multiple-choice items with a gold answer."""
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     questions = [i for i in items if isinstance(i, ChoiceItem) and i.answer is not None]
-    if limit is not None:
-        questions = questions[:limit]
+    questions = sample_limit(questions, limit, order=limit_order)  # stratified unless limit_order="file"
     prompts = ChoicePrompts(template_dir, chat)
     run = ChoiceRun(
-        out_dir, "eval-mcq", lm, {"questions": len(questions), "mode": mode, "chat": chat, "limit": limit}
+        out_dir,
+        "eval-mcq",
+        lm,
+        {"questions": len(questions), "mode": mode, "chat": chat, **limit_fields(limit, limit_order)},
     )
     run.add_data(data_path)
     try:
