@@ -170,7 +170,7 @@ def _culture_blocks(
     return blocks
 
 
-def _averages_note(blocks: Sequence[Block]) -> list[str]:
+def averages_note(blocks: Sequence[Block]) -> list[str]:
     shown = [b.title for b in blocks if CATEGORY_MEAN_LABEL in b.columns]
     if not shown:
         return []
@@ -186,7 +186,7 @@ def category_table(runs: Sequence[CareRun], title: str | None = None) -> CareTab
     has_uncat = any(UNCATEGORISED in cs.categories for r in runs for cs in r.summary.cultures.values())
     cols = CATEGORY_COLUMNS + ([(UNCATEGORISED, "Uncat.")] if has_uncat else [])
     blocks = _culture_blocks(runs, cols, lambda cs: cs.categories, category_mean=True)
-    return CareTable(title or f"CARE: {SCALE}", blocks, _notes(runs) + _averages_note(blocks))
+    return CareTable(title or f"CARE: {SCALE}", blocks, _notes(runs) + averages_note(blocks))
 
 
 def _macro(units: Sequence[tuple[str, float]]) -> float | None:

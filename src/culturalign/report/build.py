@@ -3,12 +3,13 @@
 Run directories are recognised by their files: ``run.json`` (every evaluation and
 stage that uses the run log; its ``kind`` says what it is), ``culturalign-train.json``
 (a training run), ``study.csv`` (a training study). A CARE run is read through the CARE
-tables module so the report shows exactly the numbers ``eval care`` printed.
+tables module so the report shows exactly the numbers ``eval care`` printed. The
+sections for scores that change between runs (CARE, training, studies), with their
+intervals and paired changes, live in ``report.results``.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ from culturalign.report.document import (
     to_html,
     to_markdown,
 )
+from culturalign.report.results import care_section, read_csv, studies_section, train_section
 
 CHOICE_TITLES = {
     "eval-opinions": "Opinion distributions (1 − Jensen–Shannon distance)",
@@ -86,124 +88,21 @@ def _label(path: Path, roots: Sequence[Path]) -> str:
     return path.name
 
 
-def _fmt_cell(text: str) -> str:
-    """Long floats from CSV files shown with 3 decimals; everything else unchanged."""
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return text if text.lstrip("-").isdigit() else f"{value:.3f}"
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh))
-    return (rows[0], [[_fmt_cell(c) for c in r] for r in rows[1:]]) if rows else ([], [])
-
-
-def _care_section(
-    doc: Document, dirs: list[Path], roots: Sequence[Path], baseline: str | None, figs: Path
-) -> None:
-    from culturalign.evals import care_tables as ct
-    from culturalign.report.plots import care_bars
-
-    runs = [ct.load_run(d, _label(d, roots)) for d in dirs]
-    doc.add(Heading("CARE: judged answers to culture-specific questions"))
-    doc.add(Paragraph(ct.SCALE + ". " + ct.INVALID_NOTE))
-    by_setting: dict[tuple, list] = defaultdict(list)
-    for r in runs:
-        by_setting[(r.summary.mode, r.summary.lang)].append(r)
-    for (mode, lang), group in sorted(by_setting.items(), key=lambda kv: (kv[0][0] != "vanilla", str(kv[0]))):
-        table = ct.category_table(group, title=f"By category (mode {mode}, language {lang})")
-        _add_care_table(doc, table)
-        png = care_bars(group, figs / f"care-{mode}-{lang}.png")
-        if png:
-            doc.add(
-                Image(
-                    png, f"Mean judge rating by category and culture, mode {mode}, language {lang} (95% CI)"
-                )
-            )
-        base = next(
-            (r for r in group if baseline and (r.label == baseline or r.summary.model == baseline)), None
-        )
-        if base is not None and len(group) > 1:
-            _add_care_table(
-                doc,
-                ct.delta_table(
-                    [r for r in group if r is not base], base, title=f"Change against {base.label}"
-                ),
-            )
-        _add_care_table(
-            doc, ct.scope_table(group, title=f"By geographic scope (mode {mode}, language {lang})")
-        )
-    if len(by_setting) > 1:
-        _add_care_table(doc, ct.mode_table(runs, title="By prompting mode"))
-
-
-def _add_care_table(doc: Document, table: Any) -> None:
-    from culturalign.evals import care_tables as ct
-
-    for block in table.blocks:
-        headers, rows = ct.block_rows(table, block)
-        doc.add(Table(headers, rows, caption=f"{table.title}: {block.title}"))
-
-
 def _choice_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[Path]) -> None:
     doc.add(Heading(CHOICE_TITLES.get(kind, kind)))
     for d in dirs:
         label = _label(d, roots)
         if (d / "table.csv").exists():
-            headers, rows = _read_csv(d / "table.csv")
+            headers, rows = read_csv(d / "table.csv")
             doc.add(Table(headers, rows, caption=label))
+            if any(h.endswith("95% CI") for h in headers):
+                from culturalign.evals.choice_run import INTERVAL_NOTE
+
+                doc.add(Paragraph(INTERVAL_NOTE))
         elif (d / "table.md").exists():
             doc.add(Paragraph(label), Preformatted((d / "table.md").read_text(encoding="utf-8")))
         for png in sorted(d.glob("*.png")):
             doc.add(Image(png, f"{label}: {png.stem}"))
-
-
-def _train_section(doc: Document, dirs: list[Path]) -> None:
-    doc.add(Heading("Training"))
-    rows = []
-    for d in dirs:
-        m = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8"))
-        r = m.get("result") or {}
-        gb, ga = r.get("gap_before") or {}, r.get("gap_after") or {}
-        rows.append(
-            [
-                d.name,
-                m.get("method", "?"),
-                m.get("model_spec", "?"),
-                m.get("status", "?"),
-                str(r.get("steps", "-")),
-                f"{r['seconds']:.0f}s" if r.get("seconds") is not None else "-",
-                f"{gb['gap']:.3f}" if "gap" in gb else "-",
-                f"{ga['gap']:.3f}" if "gap" in ga else "-",
-                f"{ga['accuracy']:.2f}" if ga.get("accuracy") is not None else "-",
-            ]
-        )
-    doc.add(
-        Table(
-            [
-                "run",
-                "method",
-                "base",
-                "status",
-                "steps",
-                "time",
-                "held-out gap before",
-                "after",
-                "pair accuracy after",
-            ],
-            rows,
-            caption="Held-out gap: mean log P(chosen) − log P(rejected) on pairs kept out of training",
-        )
-    )
-    for d in dirs:
-        m = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8"))
-        for n in (m.get("result") or {}).get("notes") or []:
-            doc.add(Paragraph(f"{d.name}: {n}"))
-        if (d / "curves.png").exists():
-            doc.add(Image(d / "curves.png", f"{d.name}: training curves (loss, reward margins, accuracies)"))
 
 
 def _agreement_section(doc: Document, dirs: list[Path], roots: Sequence[Path]) -> None:
@@ -280,21 +179,12 @@ def _selection_section(doc: Document, dirs: list[Path]) -> None:
                 doc.add(Image(d / png, f"{d.name}: {what}"))
 
 
-def _studies_section(doc: Document, dirs: list[Path]) -> None:
-    doc.add(Heading("Training studies"))
-    for d in dirs:
-        headers, rows = _read_csv(d / "study.csv")
-        doc.add(Table(headers, rows, caption=d.name))
-        for png in sorted(d.glob("*.png")):
-            doc.add(Image(png, f"{d.name}: {png.stem}"))
-
-
 def _other_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[Path]) -> None:
     doc.add(Heading(kind))
     for d in dirs:
         for f in ("table.csv",):
             if (d / f).exists():
-                headers, rows = _read_csv(d / f)
+                headers, rows = read_csv(d / f)
                 doc.add(Table(headers, rows, caption=_label(d, roots)))
         for png in sorted(d.glob("*.png")):
             doc.add(Image(png, f"{_label(d, roots)}: {png.stem}"))
@@ -380,14 +270,14 @@ def build_document(
     if not has_results(found):
         doc.add(Paragraph("No results found in these run directories."))
     if found.runs.get("eval-care"):
-        _care_section(doc, found.runs["eval-care"], roots, baseline, figs)
+        care_section(doc, found.runs["eval-care"], lambda d: _label(d, roots), baseline, figs)
     for kind in CHOICE_TITLES:
         if found.runs.get(kind):
             _choice_section(doc, kind, found.runs[kind], roots)
     if found.train:
-        _train_section(doc, found.train)
+        train_section(doc, found.train)
     if found.studies:
-        _studies_section(doc, found.studies)
+        studies_section(doc, found.studies)
     if found.runs.get("judge-agreement"):
         _agreement_section(doc, found.runs["judge-agreement"], roots)
     if found.runs.get("select"):

@@ -1,7 +1,8 @@
 """The report's own figures (the stages draw theirs: curves, PCA, histograms).
 
 ``care_bars``: grouped bars per category, one bar per run, one panel per culture,
-with the 95% bootstrap intervals as error bars (CARE Fig. 1 / Table 1).
+with the 95% bootstrap intervals as error bars (CARE Fig. 1 / Table 1). A cell of one
+item has no interval: its bar has no error bar and is labelled n=1.
 """
 
 from __future__ import annotations
@@ -39,15 +40,21 @@ def care_bars(runs: Sequence[Any], out_png: Path) -> Path | None:
     for ax, culture in zip(flat, cultures, strict=False):
         for k, run in enumerate(runs):
             cs = run.summary.cultures.get(culture)
-            means, lo, hi = [], [], []
+            means, lo, hi, small = [], [], [], []
             for key, _ in cats:
                 st = None if cs is None else (cs.average if key == "__avg__" else cs.categories.get(key))
                 m = st.mean if st is not None and st.mean is not None else float("nan")
                 means.append(m)
-                lo.append(m - st.ci_low if st is not None and st.ci_low is not None else 0)
-                hi.append(st.ci_high - m if st is not None and st.ci_high is not None else 0)
+                # no interval (one item, or none): no error bar at all, not a zero-length one
+                has_ci = st is not None and st.ci_low is not None and st.ci_high is not None
+                lo.append(m - st.ci_low if has_ci else float("nan"))
+                hi.append(st.ci_high - m if has_ci else float("nan"))
+                small.append(st.n_rated if st is not None and st.too_small else 0)
             xs = [i + (k - (len(runs) - 1) / 2) * width for i in range(len(cats))]
             ax.bar(xs, means, width, yerr=[lo, hi], capsize=2, label=run.label)
+            for x, m, n in zip(xs, means, small, strict=True):
+                if n:  # too few items to conclude; say so on the bar
+                    ax.annotate(f"n={n}", (x, m), ha="center", va="bottom", fontsize=6)
         ax.set_xticks(range(len(cats)), [lab for _, lab in cats], rotation=20)
         ax.set_ylim(0, 10.5)
         ax.set_title(culture)

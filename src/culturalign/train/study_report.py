@@ -1,4 +1,5 @@
-"""A study's one table and one plot: ``study.csv``, ``study.md`` and ``study.png``.
+"""A study's one table and one plot: ``study.csv``, ``study.md`` and ``study.png``, and
+``study.json`` (the ``StudyTable`` itself, changes included) for the report.
 
 The layouts follow the papers: data scaling is a line of scores against the share of
 pairs (CARE Fig. 4), culture mixing is grouped bars of native and foreign scores per
@@ -190,5 +191,6 @@ def write_study(table: StudyTable, out_dir: Path) -> None:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_csv(table, out_dir / "study.csv")
+    atomic_write_text(out_dir / "study.json", table.model_dump_json(indent=1))  # what the report reads
     _write_md(table, out_dir / "study.md")
     _plot(table, out_dir / "study.png")

@@ -1,0 +1,211 @@
+"""The report's sections for scores that change between runs: CARE (absolute and against
+a baseline), training (the held-out gap before and after) and the training studies.
+
+Every number here carries its n and, where there are at least two items, its 95%
+interval; every change is paired over the items both runs scored
+(``culturalign.uncertainty``), and a sentence under each table names the changes whose
+interval includes 0. The numbers come from the same builders the stages print with
+(``care_tables``, ``gap_change``, ``StudyTable``), so the report never recomputes them
+another way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from culturalign.report.document import Document, Heading, Image, Paragraph, Table
+
+
+def fmt_cell(text: str) -> str:
+    """Long floats from CSV files shown with 3 decimals; everything else unchanged."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return text if text.lstrip("-").isdigit() else f"{value:.3f}"
+
+
+def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return (rows[0], [[fmt_cell(c) for c in r] for r in rows[1:]]) if rows else ([], [])
+
+
+# -- CARE ---------------------------------------------------------------------------------------
+
+
+def care_section(
+    doc: Document,
+    dirs: list[Path],
+    label_of: Callable[[Path], str],
+    baseline: str | None,
+    figs: Path,
+) -> None:
+    from culturalign.evals import care_tables as ct
+    from culturalign.report.plots import care_bars
+
+    runs = [ct.load_run(d, label_of(d)) for d in dirs]
+    doc.add(Heading("CARE: judged answers to culture-specific questions"))
+    doc.add(Paragraph(ct.SCALE + ". " + ct.INVALID_NOTE + " " + ct.CELL_NOTE))
+    by_setting: dict[tuple, list] = defaultdict(list)
+    for r in runs:
+        by_setting[(r.summary.mode, r.summary.lang)].append(r)
+    for (mode, lang), group in sorted(by_setting.items(), key=lambda kv: (kv[0][0] != "vanilla", str(kv[0]))):
+        table = ct.category_table(group, title=f"By category (mode {mode}, language {lang})")
+        add_care_table(doc, table, notes=ct.averages_note(table.blocks))
+        png = care_bars(group, figs / f"care-{mode}-{lang}.png")
+        if png:
+            doc.add(
+                Image(
+                    png,
+                    f"Mean judge rating by category and culture, mode {mode}, language {lang} (95% CI; "
+                    "cells of one item are drawn without an error bar and marked n=1)",
+                )
+            )
+        base = next(
+            (r for r in group if baseline and (r.label == baseline or r.summary.model == baseline)), None
+        )
+        if base is not None and len(group) > 1:
+            delta = ct.delta_table(
+                [r for r in group if r is not base], base, title=f"Change against {base.label}"
+            )
+            add_care_table(doc, delta, notes=[n for n in delta.notes if _is_change_note(n)])
+        add_care_table(
+            doc, ct.scope_table(group, title=f"By geographic scope (mode {mode}, language {lang})")
+        )
+    if len(by_setting) > 1:
+        add_care_table(doc, ct.mode_table(runs, title="By prompting mode"))
+
+
+def _is_change_note(note: str) -> bool:
+    from culturalign.evals.care_tables import PAIRED_NOTE
+
+    return note == PAIRED_NOTE or "includes 0" in note or "plain differences" in note
+
+
+def add_care_table(doc: Document, table: Any, notes: Sequence[str] = ()) -> None:
+    """Each block as a table, then the notes that explain its numbers (which changes
+    include 0, which average is which)."""
+    from culturalign.evals import care_tables as ct
+
+    for block in table.blocks:
+        headers, rows = ct.block_rows(table, block)
+        doc.add(Table(headers, rows, caption=f"{table.title}: {block.title}"))
+    for n in notes:
+        doc.add(Paragraph(n))
+
+
+# -- training -----------------------------------------------------------------------------------
+
+
+def _gap_text(report: Any) -> str:
+    if report is None:
+        return "-"
+    ci = report.interval or {}
+    if ci.get("ci_low") is None:
+        return f"{report.gap:.3f} (n={report.n})"
+    return f"{report.gap:.3f} [{ci['ci_low']:.3f}, {ci['ci_high']:.3f}] (n={report.n})"
+
+
+def train_section(doc: Document, dirs: list[Path]) -> None:
+    from culturalign.train.gap import GapReport, gap_change
+    from culturalign.uncertainty import describe_delta
+
+    doc.add(Heading("Training"))
+    rows, sentences = [], []
+    for d in dirs:
+        m = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8"))
+        r = m.get("result") or {}
+        gb = GapReport.model_validate(r["gap_before"]) if r.get("gap_before") else None
+        ga = GapReport.model_validate(r["gap_after"]) if r.get("gap_after") else None
+        change = gap_change(gb, ga) if gb and ga else None
+        if change is None and gb and ga:
+            change_text = f"{ga.gap - gb.gap:+.3f} (no per-pair values: no interval)"
+        else:
+            change_text = describe_delta(change, digits=3) if change else "-"
+        if change and change.get("includes_zero"):
+            sentences.append(f"{d.name}: the change in the held-out gap has an interval that includes 0.")
+        rows.append(
+            [
+                d.name,
+                m.get("method", "?"),
+                m.get("model_spec", "?"),
+                m.get("status", "?"),
+                str(r.get("steps", "-")),
+                f"{r['seconds']:.0f}s" if r.get("seconds") is not None else "-",
+                _gap_text(gb),
+                _gap_text(ga),
+                change_text,
+                f"{ga.accuracy:.2f} (n={ga.n})" if ga is not None and ga.accuracy is not None else "-",
+            ]
+        )
+    headers = ["run", "method", "base", "status", "steps", "time", "held-out gap before", "after"]
+    doc.add(
+        Table(
+            [*headers, "change (paired 95% CI, n)", "pair accuracy after"],
+            rows,
+            caption="Held-out gap: mean log P(chosen) − log P(rejected) on pairs kept out of training; "
+            "intervals: bootstrap over the held-out pairs; the change pairs each pair before and after",
+        )
+    )
+    for s in sentences:
+        doc.add(Paragraph(s))
+    for d in dirs:
+        m = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8"))
+        for n in (m.get("result") or {}).get("notes") or []:
+            doc.add(Paragraph(f"{d.name}: {n}"))
+        if (d / "curves.png").exists():
+            doc.add(Image(d / "curves.png", f"{d.name}: training curves (loss, reward margins, accuracies)"))
+
+
+# -- studies ------------------------------------------------------------------------------------
+
+
+def studies_section(doc: Document, dirs: list[Path]) -> None:
+    doc.add(Heading("Training studies"))
+    for d in dirs:
+        table = _study_table(d)
+        if table is None:  # a study written before study.json: its CSV as it is
+            headers, rows = read_csv(d / "study.csv")
+            doc.add(Table(headers, rows, caption=d.name))
+        else:
+            _study_tables(doc, table, d.name)
+        for png in sorted(d.glob("*.png")):
+            doc.add(Image(png, f"{d.name}: {png.stem}"))
+
+
+def _study_table(d: Path) -> Any:
+    from culturalign.train.study_report import StudyTable
+
+    f = d / "study.json"
+    if not f.is_file():
+        return None
+    return StudyTable.model_validate(json.loads(f.read_text(encoding="utf-8")))
+
+
+def _md_rows(markdown: str) -> tuple[list[str], list[list[str]]]:
+    lines = [ln for ln in markdown.splitlines() if ln.startswith("|")]
+    split = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines]
+    return (split[0], split[2:]) if split else ([], [])
+
+
+def _study_tables(doc: Document, table: Any, name: str) -> None:
+    headers, rows = _md_rows(table.markdown())
+    doc.add(Table(headers, rows, caption=f"{name}: {table.title}"))
+    if table.study != "algorithms":
+        headers, rows = _md_rows(table.change_markdown())
+        if rows:
+            doc.add(
+                Table(
+                    headers,
+                    rows,
+                    caption=f"{name}: change over {table.key} = {table.reference} (paired 95% CI, n)",
+                )
+            )
+    for n in table.change_notes():
+        doc.add(Paragraph(n))
