@@ -133,6 +133,11 @@ def _as_question(rec: Any, name: str, path: str | Path) -> CulturalQuestion:
     if isinstance(rec, CulturalQuestion):
         return rec
     if isinstance(rec, ShortAnswerItem):
+        if not rec.question.strip():
+            en = f" (its English text: {rec.question_en!r})" if rec.question_en else ""
+            raise DataError(
+                [Problem(str(path), f"item {rec.id}", "question", f"empty in {rec.language}{en}")]
+            )
         return CulturalQuestion(
             id=rec.id,
             text=rec.question,
