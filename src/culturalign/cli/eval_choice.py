@@ -161,7 +161,10 @@ def cali(
 
 @eval_app.command("blend")
 def blend(
-    data: Path = _data_opt("BLEnD folder (annotations/, questions/) or one <Region>_data.json"),
+    data: Path = _data_opt(
+        "BLEnD folder (annotations/, questions/), one <Region>_data.json, or a BLEnD "
+        "multiple-choice CSV (MCQID, ..., answer_idx)"
+    ),
     out: Path = OutOpt,
     model: str = ModelOpt,
     fmt: str | None = FormatOpt,
@@ -172,11 +175,28 @@ def blend(
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
 ) -> None:
-    """Short answers in the local language and in English, matched against the
-    annotated answers (either language counts); accuracy per region and language."""
+    """Short answers in the local language and in English, scored by BLEnD's rules (SEM-B
+    and SEM-W per region and language, with intervals and the questions left out); a
+    multiple-choice CSV is scored by letter probabilities, accuracy per country."""
     from culturalign.evals.blend import LANGUAGES, run_blend
     from culturalign.evals.choice_data import blend_items
 
+    if fmt == "blend-mcq" or (fmt is None and _is_blend_mcq(data)):
+        from culturalign.datasets.blend_mcq import load as load_blend_mcq
+        from culturalign.evals.mcq import run_mcq
+
+        choice_items = load_blend_mcq(data)  # bad data fails before the model loads
+        mc = run_mcq(
+            open_lm(model, cache),
+            choice_items,
+            out,
+            chat=chat,
+            template_dir=templates,
+            limit=limit,
+            data_path=data,
+        )
+        _finish(mc, out)
+        return
     items = blend_items(data, fmt)
     summary = run_blend(
         open_lm(model, cache),
@@ -190,6 +210,12 @@ def blend(
         data_path=data,
     )
     _finish(summary, out)
+
+
+def _is_blend_mcq(path: Path) -> bool:
+    from culturalign.datasets.blend_mcq import sniff
+
+    return sniff(path)
 
 
 @eval_app.command("mcq")

@@ -25,6 +25,7 @@ FORMATS: dict[str, str] = {
     "care-prefs": "culturalign.datasets.care_prefs",
     "cali": "culturalign.datasets.cali",
     "blend": "culturalign.datasets.blend",
+    "blend-mcq": "culturalign.datasets.blend_mcq",
     "wvs": "culturalign.datasets.wvs",
     "globalopinionqa": "culturalign.datasets.globalopinion",
     "culturalbench": "culturalign.datasets.culturalbench",

@@ -13,8 +13,9 @@ English one. Answers are tried most-voted cluster first; SEM-W weighs a hit by i
 cluster's votes over the top cluster's. Matching is on whole tokens with lemmas or stems
 (``blend_match``), not on the official scorer's raw substrings; the summary names it.
 
-A reply that is empty or whitespace only counts as wrong (BLEnD scores it 0) and is
-counted apart, as is a reply that was only an echo of the prompt. Accuracy comes with a
+A reply that is empty or whitespace only (a failed call to the model interface) counts
+as wrong, since BLEnD scores it 0, and is counted apart, as is a reply that was only an
+echo of the prompt; replies that failed for other reasons are counted and not scored. Accuracy comes with a
 Wilson interval overall, per language and per region x language. For English-speaking
 regions the local and the English question are the same, asked once as ``en``.
 """
@@ -108,6 +109,15 @@ def question_units(items: Sequence[ShortAnswerItem], languages: Sequence[str]) -
                 if text:
                     units.append((item, "en", text))
     return units, {"left_out": dict(sorted(left.items())), "no_local_text": no_local}
+
+
+# How the model interface marks a reply with no text (``culturalign.lm.cached``): a call
+# that failed, but an answer BLEnD scores 0, so it stays in the denominator, counted.
+EMPTY_REPLY_ERROR = "empty reply"
+
+
+def _empty(error: str | None) -> bool:
+    return bool(error) and error.startswith(EMPTY_REPLY_ERROR)
 
 
 def _cell(recs: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -209,9 +219,11 @@ def run_blend(
                 "question": question,
                 "response": reply.text,
             }
-            if reply.ok:
+            if reply.ok or _empty(reply.error):
                 verdict = score_reply(item, lang, reply.text or "", shown, matcher)
                 rec.update(response_scored=verdict.pop("cleaned"), **verdict)
+                if reply.error:
+                    rec["error"] = reply.error
             else:
                 rec.update(error=reply.error, correct=None)
             run.write_item(rec)
