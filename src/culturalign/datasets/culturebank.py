@@ -8,6 +8,12 @@ pipeline writes ``actor's behavior``, ``other descriptions``; people write
 ``eval_question`` are kept so the file can be evaluated as it is.
 
 Rows may instead be free text, with a ``description`` or ``knowledge`` column.
+
+Both published measures of how widely the sources hold the knowledge are kept on the
+record, as numbers in [0, 1]: the release's ``agreement`` and the pipeline's ``norm``
+(1 = the norm, 0 = not done, for one comment; the share of a cluster's comments after
+its agreement step). Knowledge most sources disagree with is never described as a norm:
+see ``culturalign.records.knowledge`` for the rule.
 """
 
 from __future__ import annotations
@@ -157,18 +163,18 @@ def _record(where: str | int, row: dict[str, Any], n: int, problems: Problems) -
         if key in _TEXT_FIELDS or key == "id":
             if value is not None or key not in fields:
                 fields[key], origin[key] = value, str(column)
-        elif key == "agreement":
+        elif key in ("agreement", "norm"):
             if value is None:
                 continue
             try:
-                agreement = float(value)
+                share = float(value)
             except ValueError:
                 problems.add(where, column, f"expected a number between 0 and 1, found {value!r}")
                 continue
-            if not 0.0 <= agreement <= 1.0:
-                problems.add(where, column, f"expected a number between 0 and 1, found {agreement:g}")
+            if not 0.0 <= share <= 1.0:  # NaN fails this too
+                problems.add(where, column, f"expected a number between 0 and 1, found {share:g}")
                 continue
-            fields["agreement"] = agreement
+            fields[key] = share
     before = len(problems.items)
     if not fields.get("actor_behavior") and not fields.get("description"):
         problems.add(

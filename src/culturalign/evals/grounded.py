@@ -12,6 +12,11 @@ Run directory::
     run.json      RunLog: model identities, data fingerprint, template shas, call stats
 
 Every call goes through the call cache: a rerun makes no model calls.
+
+Knowledge most of its sources disagree with is judged against its negation, or left out
+when it cannot be negated reliably (``records.knowledge.grounding``); ``summary.json``
+counts the questions whose knowledge was stated and negated and the knowledge items left
+out on loading (``knowledge``), and a note says so.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from culturalign.lm.cached import LM
 from culturalign.lm.yesno import YesNoScore, ask_yes_no
 from culturalign.records.generation import ChatMessage, Completion, GenerationParams
 from culturalign.records.grounded import GroundedEvalItem, JudgedAnswer
-from culturalign.records.knowledge import GroundedQuestion
+from culturalign.records.knowledge import GroundedQuestion, KnowledgeCounts
 from culturalign.runlog import RunLog
 from culturalign.synth import grounded_prompts as gp
 
@@ -49,7 +54,28 @@ def answer_messages(
     return gp.render_chat(gp.load("answer", template_dir), question=q.question)
 
 
-def load_grounded_questions(path: str | Path) -> list[GroundedQuestion]:
+class GroundedQuestions(list[GroundedQuestion]):
+    """The loaded questions, and how many knowledge items were left out on loading
+    because most sources disagree with them and they could not be negated reliably."""
+
+    left_out_ids: tuple[str, ...] = ()
+
+
+def knowledge_counts(
+    questions: Sequence[GroundedQuestion], left_out_ids: Sequence[str] = ()
+) -> KnowledgeCounts:
+    """Stated and negated questions by their ``knowledge_stance`` (None, from files written
+    before it was recorded, counts as stated), plus the items left out before them."""
+    negated = sum(q.knowledge_stance == "negated" for q in questions)
+    return KnowledgeCounts(
+        stated=len(questions) - negated,
+        negated=negated,
+        left_out=len(left_out_ids),
+        left_out_ids=list(left_out_ids),
+    )
+
+
+def load_grounded_questions(path: str | Path) -> GroundedQuestions:
     """Questions from ``synth grounded`` output, or a CultureBank file that carries its own
     ``eval_question`` column (the published benchmark)."""
     path = Path(path)
@@ -58,12 +84,11 @@ def load_grounded_questions(path: str | Path) -> list[GroundedQuestion]:
     if path.suffix.lower() == ".jsonl":
         first = next(iter_jsonl(path), None)
         if first is not None and "knowledge_id" in first[1] and "question" in first[1]:
-            return read_records(path, GroundedQuestion)
+            return GroundedQuestions(read_records(path, GroundedQuestion))
     from culturalign.datasets import culturebank
-    from culturalign.records.knowledge import describe
+    from culturalign.records.knowledge import ground_all
 
-    items = culturebank.load(path)
-    with_q = [i for i in items if i.eval_question]
+    with_q = [i for i in culturebank.load(path) if i.eval_question]
     if not with_q:
         raise DataError(
             [
@@ -76,11 +101,12 @@ def load_grounded_questions(path: str | Path) -> list[GroundedQuestion]:
                 )
             ]
         )
-    return [
+    kept, left_out, _ = ground_all(with_q)
+    out = GroundedQuestions(
         GroundedQuestion(
             id=f"{i.id}-q",
             knowledge_id=i.id,
-            knowledge=describe(i),
+            knowledge=g.text or "",
             cultural_group=i.cultural_group,
             topic=i.topic,
             scenario=i.eval_scenario or "",
@@ -88,9 +114,12 @@ def load_grounded_questions(path: str | Path) -> list[GroundedQuestion]:
             question=i.eval_question or "",
             attempts=0,
             score_source="given",
+            knowledge_stance="negated" if g.stance == "negated" else "stated",
         )
-        for i in with_q
-    ]
+        for i, g in kept
+    )
+    out.left_out_ids = tuple(g.knowledge_id for g in left_out)
+    return out
 
 
 def _judged(c: Completion, score: YesNoScore | None) -> JudgedAnswer:
@@ -146,6 +175,7 @@ def run_grounded_eval(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    left_out_ids = tuple(getattr(questions, "left_out_ids", ()))  # set by load_grounded_questions
     questions = list(questions)[:limit] if limit is not None else list(questions)
     params = params or ANSWER_PARAMS
     augment_lm = (augment_lm or model_lm) if knowledge_augmented else None
@@ -204,6 +234,9 @@ def run_grounded_eval(
         notes.append(f"The judge `{judge_lm.spec}` gives no log-probabilities; scores are parsed verdicts.")
     if augment_lm is not None and augment_lm is not model_lm:
         notes.append(f"Knowledge-augmented answers come from `{augment_lm.spec}`, not the model under test.")
+    counts = knowledge_counts(questions, left_out_ids)
+    if note := counts.note():
+        notes.append(note)
     summary = summarize(
         items,
         label=label or out.name,
@@ -212,6 +245,7 @@ def run_grounded_eval(
         augment_model=augment_lm.spec if augment_lm is not None else None,
         threshold=threshold,
         notes=notes,
+        knowledge=counts,
     )
     write_records(out / "items.jsonl", items)
     write_json(out / "summary.json", summary.model_dump(mode="json"))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pydantic import BaseModel, Field
 
 from culturalign.records.grounded import GroundedEvalItem, JudgedAnswer
+from culturalign.records.knowledge import KnowledgeCounts
 
 ENTAILED_AT = 0.5
 UNKNOWN = "(unknown)"
@@ -49,6 +50,11 @@ class GroundedSummary(BaseModel):
         default_factory=dict, description="'plain'/'augmented' -> scoring method -> count"
     )
     notes: list[str] = Field(default_factory=list)
+    knowledge: KnowledgeCounts | None = Field(
+        default=None,
+        description="questions whose knowledge was stated or negated, and knowledge items left out "
+        "(most sources disagree; records.knowledge.RULE)",
+    )
 
 
 def stats(answers: Sequence[JudgedAnswer], threshold: float = ENTAILED_AT) -> EntailmentStats:
@@ -123,6 +129,7 @@ def summarize(
     augment_model: str | None,
     threshold: float = ENTAILED_AT,
     notes: Sequence[str] = (),
+    knowledge: KnowledgeCounts | None = None,
 ) -> GroundedSummary:
     methods = method_counts(items)
     return GroundedSummary(
@@ -137,6 +144,7 @@ def summarize(
         by_topic=grouped(items, lambda i: i.topic, threshold),
         methods=methods,
         notes=[*notes, *method_notes(methods)],
+        knowledge=knowledge,
     )
 
 
@@ -178,6 +186,11 @@ def to_markdown(s: GroundedSummary) -> str:
             f"- knowledge-augmented reference: `{s.augment_model or s.model}` with the knowledge in its prompt"
         )
     out.append(f"- questions: {s.items}")
+    if (k := s.knowledge) is not None:
+        out.append(
+            f"- knowledge: {k.stated} stated, {k.negated} given as its negation, {k.left_out} left out "
+            "(most sources disagree)"
+        )
     out.append("")
     for note in s.notes:
         out.append(f"> **Note.** {note}")

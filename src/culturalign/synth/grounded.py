@@ -18,6 +18,12 @@ A reply that is not valid JSON with the three keys does not count as an attempt:
 retried up to ``json_retries`` times with a new seed, so neither the model's sampler
 nor the call cache replays the same failure. Greedy settings switch to
 ``retry_temperature`` for those retries, since a greedy retry would repeat itself.
+
+Knowledge most of its sources disagree with (CultureBank agreement or norm below 0.5)
+is never grounded as a norm: it is given to the prompts as its negation, or left out
+(``records.knowledge.grounding`` has the rule). The result counts both
+(``GroundedSynthResult.knowledge``), each question says its ``knowledge_stance``, and
+the left-out items are listed in ``OUT.left_out.jsonl`` with the reason.
 """
 
 from __future__ import annotations
@@ -36,7 +42,14 @@ from culturalign.io import JsonlAppender, write_records
 from culturalign.lm.cached import LM
 from culturalign.lm.yesno import YesNoScore, ask_yes_no
 from culturalign.records.generation import ChatMessage, GenerationParams
-from culturalign.records.knowledge import CandidateScore, GroundedQuestion, KnowledgeItem, describe
+from culturalign.records.knowledge import (
+    CandidateScore,
+    GroundedQuestion,
+    Grounding,
+    KnowledgeCounts,
+    KnowledgeItem,
+    ground_all,
+)
 from culturalign.synth import grounded_prompts as gp
 
 KEYS = ("scenario", "persona", "question")
@@ -81,6 +94,13 @@ class GroundedSynthFailure(BaseModel):
 class GroundedSynthResult:
     questions: list[GroundedQuestion]
     failures: list[GroundedSynthFailure]
+    knowledge: KnowledgeCounts = field(default_factory=KnowledgeCounts)
+    left_out: list[Grounding] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        note = self.knowledge.note()
+        return [note] if note else []
 
     @property
     def accepted(self) -> int:
@@ -172,6 +192,7 @@ def attempt_params(
 class _Item:
     item: KnowledgeItem
     knowledge: str
+    stance: str = "stated"
     drafts: list[dict[str, str]] = field(default_factory=list)
     history: list[CandidateScore] = field(default_factory=list)
     methods: list[set[str]] = field(default_factory=list)
@@ -229,6 +250,7 @@ def _final(s: _Item, threshold: float) -> GroundedQuestion:
         json_failures=s.json_failures,
         threshold=threshold,
         history=s.history,
+        knowledge_stance="negated" if s.stance == "negated" else "stated",
     )
 
 
@@ -287,7 +309,8 @@ def synthesize_grounded(
     """
     config = config or RefineConfig()
     prompts = _Prompts(template_dir)
-    states = [_Item(item, describe(item)) for item in items]
+    kept, left_out, counts = ground_all(items)
+    states = [_Item(item, g.text or "", g.stance) for item, g in kept]
     failures: dict[int, GroundedSynthFailure] = {}
     partial = None
     if out is not None:  # a salvage copy for a killed run; the call cache makes a rerun cheap
@@ -332,14 +355,17 @@ def synthesize_grounded(
         if partial is not None:
             partial.close()
     questions = [_final(s, config.threshold) for s in states if s.history]
-    result = GroundedSynthResult(questions, [failures[id(s)] for s in states if id(s) in failures])
+    result = GroundedSynthResult(
+        questions, [failures[id(s)] for s in states if id(s) in failures], counts, left_out
+    )
     if out is not None:
         out = Path(out)
         write_records(out, questions)
-        failed = out.with_name(out.name + ".failed.jsonl")
-        if result.failures:
-            write_records(failed, result.failures)
-        else:
-            failed.unlink(missing_ok=True)
+        for suffix, records in ((".failed.jsonl", result.failures), (".left_out.jsonl", result.left_out)):
+            side = out.with_name(out.name + suffix)
+            if records:
+                write_records(side, records)
+            else:
+                side.unlink(missing_ok=True)
         Path(str(out) + ".partial").unlink(missing_ok=True)
     return result
