@@ -113,3 +113,16 @@ def test_cli_similarity_option_rejects_a_typo_with_exit_2(tmp_path):
     )
     assert done.returncode == 2 and "choose distance or divergence" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "x").exists()
+
+
+def test_on_the_real_wvs_shares_divergence_is_the_square_of_distance_and_scores_higher(shared_data):
+    from culturalign.datasets import wvs
+
+    items, _ = wvs.load_with_report(shared_data / "wvs")
+    pairs = [(i, t) for i in items for t in (i.target_distributions or {}).values()]
+    assert len(pairs) > 1000
+    for item, target in pairs:
+        p = [1 / len(item.options)] * len(item.options)  # a model with no opinion
+        dist = 1 - opinion_similarity(p, target, "distance")
+        div = 1 - opinion_similarity(p, target, "divergence")
+        assert div == pytest.approx(dist * dist, abs=1e-12) and 0 <= div <= dist <= 1
