@@ -21,6 +21,8 @@ def test_each_benchmark_gives_its_paper_level_numbers():
     blend = {"accuracy": 0.1, "per_language": {"en": 0.2, "local": 0.0}}
     assert headline_metrics("blend", blend) == {"accuracy": 0.1, "accuracy/en": 0.2, "accuracy/local": 0.0}
     assert headline_metrics("mcq", {"accuracy": 1, "mode": "letters", "questions": 4}) == {"accuracy": 1.0}
+    with_intervals = {"accuracy": 0.1, "per_language": {"en": {"accuracy": 0.2, "n": 5, "ci_low": 0.04}}}
+    assert headline_metrics("blend", with_intervals) == {"accuracy": 0.1, "accuracy/en": 0.2}
 
 
 def test_missing_numbers_are_left_out_not_zero():

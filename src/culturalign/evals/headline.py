@@ -47,7 +47,8 @@ def headline_metrics(kind: str, summary: dict[str, Any]) -> dict[str, float]:
     elif kind == "blend":
         put("accuracy", summary.get("accuracy"))
         for lang, acc in (summary.get("per_language") or {}).items():
-            put(f"accuracy/{lang}", acc)
+            # a bare accuracy, or a block with its interval ({accuracy, n, ci_low, ...})
+            put(f"accuracy/{lang}", acc.get("accuracy") if isinstance(acc, dict) else acc)
     elif kind == "mcq":
         put("accuracy", summary.get("accuracy"))
         put("accuracy_norm", summary.get("accuracy_norm"))
