@@ -120,7 +120,11 @@ _SUB_BEFORE = _rx(
     r"^[\s\-*#>•\d.)|]*\**\s*(?:<CRIT>)\s*\**\s*(?:\([^)\n]{0,40}\))?\s*\|?\s*(?:の)?\s*",
     r"(?:score|rating|得分|评分|評分|分数|評価|スコア|点数)?\s*\**\s*[:=]?\s*\**\s*\[?\s*$",
 )
-_SUB_AFTER = _rx(r"^\s*\**\s*(?:for|on|in(?: terms of)?)\s+(?:the\s+)?(?:<CRIT>)\b")
+_SUB_AFTER = _rx(r"^(?:\s*(?:/|out of)\s*\d+)?\s*\**\s*(?:for|on|in(?: terms of)?)\s+(?:the\s+)?(?:<CRIT>)\b")
+# "問題点は2点です", "有2点。": the points counted, not scored
+_COUNTING_BEFORE = _rx(r"(?:点\s*(?:は|が|として)|有|共|计|計)\s*$")
+# a clause about something else measured on a scale: "Confidence: 8/10", "置信度：8"
+_OTHER_MEASURE = _rx(r"confidence|certainty|置信度|信心|確信度|信頼度|自信|الثقة")
 _CLAUSE_END = _rx(r"[\n;,。、]|\.(?=\s)")
 # "7 out of 10 households", "3/10 Japanese": a statistic in the commentary, not a verdict
 _COUNTED_NOUN = _rx(
@@ -179,12 +183,14 @@ def _is_subscore(text: str, start: int, end: int) -> bool:
 
 
 def _not_a_rating(text: str, start: int, end: int, form: str) -> bool:
-    """A band or the scale ("1-2", "1到10"), a denominator ("10分の7", "7/10分"), or a
-    statistic ("7 out of 10 households")."""
+    """A band or the scale ("1-2", "1到10"), a denominator ("10分の7", "7/10分"), a
+    statistic ("7 out of 10 households") or a count of points ("不足点は2点です")."""
     if _RANGE_AFTER.match(text, end) or _RANGE_BEFORE.search(text[max(0, start - 12) : start]):
         return True
     if _DENOMINATOR_AFTER.match(text, end) or _DENOMINATOR_BEFORE.search(text[max(0, start - 8) : start]):
         return True  # a denominator: "10分の7" is 7/10, the 10 of "7/10分" is the scale
+    if form == "points" and _COUNTING_BEFORE.search(text[max(0, start - 8) : start]):
+        return True
     return form == "fraction" and bool(_COUNTED_NOUN.match(text, end))
 
 
@@ -201,6 +207,8 @@ def _candidates(text: str) -> list[_Candidate]:
                 continue
             start, end = m.span(g)
             if _not_a_rating(text, start, end if form != "fraction" else m.end(), form):
+                return
+            if _OTHER_MEASURE.search(_clause_before(text, m.start())):
                 return
             den = m.group(over) if over else None
             found.append(
