@@ -75,6 +75,11 @@ _PARTS = {
 }
 
 
+#: the rating labels as a regex alternation, for code that must find the rating line
+#: (``judge_expected`` cuts the commentary there)
+RATING_LABELS = _PARTS["<STRONG>"]
+
+
 def _rx(*parts: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
     pattern = "".join(parts)
     for name, part in _PARTS.items():
