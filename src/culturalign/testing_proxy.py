@@ -13,9 +13,19 @@ and, for a seeded random share of requests (``rate``), misbehaves instead:
 * ``401``        (only when asked for: it is not transient) an authentication error that,
                  like some real APIs, quotes the key it was sent, to test redaction.
 
+and, for the replies a server sends with status 200 that a client must not take for
+answers (``REPLY_KINDS``, in ``HOSTILE_KINDS`` with the transport faults above):
+
+* ``empty`` / ``blank`` / ``null``  forwards, then sets every choice's text to ``""``,
+                 whitespace, or ``null``;
+* ``nochoices``  a 200 JSON object without ``choices`` (nothing forwarded);
+* ``badjson``    a 200 ``application/json`` body that is cut-off JSON (nothing forwarded).
+
 It speaks just enough HTTP/1.1 for JSON APIs: one request per connection, bodies framed
-by Content-Length. ``stats`` counts requests, forwards and each fault. Use it as a
-context manager: ``with FaultProxy(url, rate=0.3) as proxy: ... proxy.url ...``.
+by Content-Length (or chunked, from the upstream). ``stats`` counts requests, forwards
+and each fault; ``log`` keeps each request's body with what it got (``"ok"`` or the
+fault), so a test can tell which requests a re-run repeated. Use it as a context
+manager: ``with FaultProxy(url, rate=0.3) as proxy: ... proxy.url ...``.
 """
 
 from __future__ import annotations
@@ -28,7 +38,11 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 FAULT_KINDS = ("429", "500", "slow", "truncated", "garbage", "drop")  # transient: a retry can succeed
-ALL_KINDS = (*FAULT_KINDS, "401")
+REPLY_KINDS = ("empty", "blank", "null", "nochoices", "badjson")  # 200s that carry no answer
+#: what issue 17's hostile-server test mixes: unusable 200s, a cut body, 429, 500, drops
+HOSTILE_KINDS = (*REPLY_KINDS, "truncated", "429", "500", "drop")
+ALL_KINDS = (*FAULT_KINDS, *REPLY_KINDS, "401")
+_BLANKED = {"empty": "", "blank": " \n\t ", "null": None}
 
 
 class FaultProxy:
@@ -56,6 +70,7 @@ class FaultProxy:
         self.retry_after = retry_after
         self.slow_seconds = slow_seconds
         self.stats: Counter[str] = Counter()
+        self.log: list[tuple[bytes, str]] = []  # (request body, "ok" or the fault), in order
         self._rng = random.Random(seed)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -116,6 +131,7 @@ class FaultProxy:
             fault = self._pick()
             if fault is not None:
                 self.stats[fault] += 1
+            self.log.append((request[2], fault or "ok"))
             if fault == "drop":
                 writer.transport.abort()
                 return
@@ -133,6 +149,13 @@ class FaultProxy:
                 body = json.dumps({"error": {"message": "injected internal error"}}).encode()
                 await _respond(writer, 500, "Internal Server Error", body)
                 return
+            if fault == "nochoices":
+                body = json.dumps({"id": "fault", "object": "chat.completion", "usage": {}}).encode()
+                await _respond(writer, 200, "OK", body)
+                return
+            if fault == "badjson":
+                await _respond(writer, 200, "OK", b'{"id": "fault", "choices": [{"message": {"content": "cut')
+                return
             if fault == "garbage":
                 body = b"<html><body><h1>502 upstream hiccup</h1></body></html>"
                 await _respond(writer, 200, "OK", body, {"Content-Type": "text/html"})
@@ -146,6 +169,8 @@ class FaultProxy:
                     return
             reply = await self._forward(request)
             self.stats["forwarded"] += 1
+            if fault in _BLANKED:
+                reply = _blank_choices(reply, _BLANKED[fault])
             if fault == "truncated":
                 head, _, body = reply.partition(b"\r\n\r\n")
                 writer.write(head + b"\r\n\r\n" + body[: len(body) // 2])
@@ -199,3 +224,44 @@ async def _respond(
     head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     writer.write(head.encode("latin-1") + body)
     await writer.drain()
+
+
+def _blank_choices(reply: bytes, text: str | None) -> bytes:
+    """The upstream's HTTP reply with every choice's text replaced by ``text``; a reply
+    that is not a JSON object with choices passes unchanged."""
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = [ln for ln in lines[1:] if ":" in ln]
+    if any(h.lower().replace(" ", "") == "transfer-encoding:chunked" for h in headers):
+        body = _dechunk(body)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return reply
+    if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+        return reply
+    for choice in data["choices"]:
+        if isinstance(choice.get("message"), dict):
+            choice["message"]["content"] = text
+        if "text" in choice:
+            choice["text"] = text
+    new = json.dumps(data).encode()
+    kept = [
+        h
+        for h in headers
+        if h.split(":", 1)[0].strip().lower() not in ("content-length", "transfer-encoding")
+    ]
+    return ("\r\n".join([lines[0], *kept, f"Content-Length: {len(new)}"]) + "\r\n\r\n").encode(
+        "latin-1"
+    ) + new
+
+
+def _dechunk(body: bytes) -> bytes:
+    out, rest = b"", body
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out, rest = out + rest[:size], rest[size + 2 :]
+    return out
