@@ -39,10 +39,13 @@ def default_stratum(item: Any) -> Hashable:
 
     Culture-specific questions: culture × category; BLEnD items: region; choice items
     (opinions, CulturalBench, multiple choice): culture × topic (the subject for MCQ,
-    the country for CulturalBench); grounded questions: cultural group; anything else
+    the country for CulturalBench); grounded questions and CultureBank knowledge: cultural
+    group; synthesized questions: topic, or target culture once adapted; anything else
     (e.g. CALI pairs, labelled for every culture at once): one stratum.
     """
     from culturalign.records import ChoiceItem, CulturalQuestion, GroundedQuestion, ShortAnswerItem
+    from culturalign.records.knowledge import KnowledgeItem
+    from culturalign.records.synth import AdaptedQuestion, SynthQuestion
 
     if isinstance(item, CulturalQuestion):
         return (item.culture, item.category.value if item.category else None)
@@ -50,8 +53,12 @@ def default_stratum(item: Any) -> Hashable:
         return item.region
     if isinstance(item, ChoiceItem):
         return (item.culture, item.topic)
-    if isinstance(item, GroundedQuestion):
+    if isinstance(item, GroundedQuestion | KnowledgeItem):
         return item.cultural_group
+    if isinstance(item, AdaptedQuestion):
+        return item.target_culture
+    if isinstance(item, SynthQuestion):
+        return item.topic
     return None
 
 

@@ -41,7 +41,7 @@ def require_english(questions: Sequence[CulturalQuestion], source: str | Path | 
     raise ConfigError(
         f"{where}--lang en: {len(missing)} of {len(questions)} questions have no English text "
         f"(e.g. ids {shown}); add translations (a question_en field), drop --lang en, "
-        "or pass --translate-with SPEC to translate them with a model"
+        "or pass --translate-with SPEC (translate_with: in an experiment) to translate them with a model"
     )
 
 

@@ -161,3 +161,21 @@ def test_the_embedded_model_is_known_to_write_english_only(embedded_dir, shared_
     assert "writes English only, and 2 of 2 questions are asked in another language (zh 2)" in proc.stderr
     summary = json.loads((tmp_path / "r.jsonl.summary.json").read_text())
     assert summary["limit"] == 2 and summary["limit_order"] == "stratified"
+
+
+def test_an_experiment_asking_in_english_without_translations_fails_while_planning(shared_data, tmp_path):
+    from culturalign.pipeline.experiment import load_experiment
+    from culturalign.pipeline.runner import Runner
+
+    data = shared_data / "care" / "Arabic-test.json"
+    exp_file = tmp_path / "e.yaml"
+    body = "name: x\nmodels: {base: embedded}\njudge: embedded\nevaluations:\n"
+    body += f"  - kind: care\n    data: {data}\n    langs: [native, en]\n    limit: 4\n"
+    exp_file.write_text(body)
+    runner = Runner(load_experiment(exp_file), exp_file, tmp_path / "out", cache=None)
+    with pytest.raises(ConfigError, match=r"4 of 4 questions have no English text"):
+        runner.stages()  # before any stage (or model) runs
+    exp_file.write_text(body + "    translate_with: embedded\n")
+    stages = Runner(load_experiment(exp_file), exp_file, tmp_path / "out", cache=None).stages()
+    en = next(s for s in stages if s.name.endswith("vanilla-en"))
+    assert en.config["translate_with"] == "embedded" and en.config["limit_order"] == "stratified"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import MODEL_HELP, CacheOpt, LimitOpt, ModelOpt, open_lm
+from culturalign.cli.common import MODEL_HELP, CacheOpt, LimitOpt, LimitOrderOpt, ModelOpt, open_lm
 from culturalign.cli.groups import eval_app, synth_app
+from culturalign.sampling import limit_fields, sample_limit
 
 TemplatesOpt = typer.Option(
     None, "--templates", help="folder with your own grounded templates (same file names, e.g. question.txt)"
@@ -71,6 +72,7 @@ def synth_grounded(
     max_new_tokens: int = typer.Option(256, "--max-new-tokens", min=16, help="room for the JSON reply"),
     seed: int = typer.Option(0, "--seed", help="base seed; each attempt and retry adds to it"),
     limit: int | None = LimitOpt,
+    limit_order: str = LimitOrderOpt,
     cache: str | None = CacheOpt,
     templates: Path | None = TemplatesOpt,
 ) -> None:
@@ -83,9 +85,7 @@ def synth_grounded(
     from culturalign.synth.grounded_prompts import prompt_hashes
 
     console = _console()
-    items = culturebank.load(knowledge)
-    if limit is not None:
-        items = items[:limit]
+    items = sample_limit(culturebank.load(knowledge), limit, order=limit_order)  # by cultural group
     config = RefineConfig(
         threshold=threshold,
         max_attempts=max_attempts,
@@ -104,6 +104,7 @@ def synth_grounded(
             "refine": refine,
             "params": config.params.model_dump(mode="json"),
             "items": len(items),
+            **limit_fields(limit, limit_order),
         },
         prompts=prompt_hashes(templates),
     )

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt
+from culturalign.cli.common import CacheOpt, LimitOpt, LimitOrderOpt, ModelOpt
 from culturalign.cli.groups import synth_app
+from culturalign.sampling import limit_fields, sample_limit
 
 CulturesOpt = typer.Option(
     "United Kingdom,China,South Korea,India,Singapore",
@@ -149,6 +150,7 @@ def adapt(
     targets: str | None = TargetsOpt,
     retries: int = typer.Option(2, "--retries", min=0, help="resample outputs without a final question"),
     limit: int | None = LimitOpt,
+    limit_order: str = LimitOrderOpt,
     temperature: float | None = TempOpt,
     max_new_tokens: int | None = MaxNewOpt,
     seed: int = SeedOpt,
@@ -161,7 +163,7 @@ def adapt(
     from culturalign.synth.adapt import ADAPT_PARAMS, PROBE_PARAMS, adapt_questions
     from culturalign.synth.stage import read_questions, write_stage_log
 
-    qs = read_questions(data)[:limit]
+    qs = sample_limit(read_questions(data), limit, order=limit_order)
     params = _params(ADAPT_PARAMS, temperature, max_new_tokens, seed)
     probe = _params(PROBE_PARAMS, temperature, max_new_tokens, seed)
     lm = open_lm(model, cache)
@@ -184,6 +186,7 @@ def adapt(
             "cultures": _cultures(cultures),
             "targets": _list(targets),
             "params": params.model_dump(),
+            **limit_fields(limit, limit_order),
         },
         lm,
         stats.as_dict(),
@@ -208,6 +211,7 @@ def respond(
         None, "--contrast-k", min=1, help="other cultures shown to the target (default: all of --cultures)"
     ),
     limit: int | None = LimitOpt,
+    limit_order: str = LimitOrderOpt,
     temperature: float | None = TempOpt,
     max_new_tokens: int | None = MaxNewOpt,
     seed: int = SeedOpt,
@@ -223,7 +227,7 @@ def respond(
 
     tlist = _list(targets) or None
     qs, skipped = read_adapted(data, tlist)
-    qs = qs[:limit]
+    qs = sample_limit(qs, limit, order=limit_order)
     params = _params(CONTRAST_PARAMS, temperature, max_new_tokens, seed)
     isolated = _params(ISOLATED_PARAMS, temperature, max_new_tokens, seed)
     lm = open_lm(model, cache)
@@ -247,6 +251,7 @@ def respond(
             "cultures": _cultures(cultures),
             "contrast_k": contrast_k,
             "params": params.model_dump(),
+            **limit_fields(limit, limit_order),
         },
         lm,
         stats.as_dict(),

@@ -112,6 +112,10 @@ class EvalSpec(_Strict):
     modes: list[str] = Field(default_factory=lambda: ["vanilla"])
     langs: list[str] = Field(default_factory=lambda: ["native"])
     limit: int | None = Field(None, ge=1)
+    limit_order: Literal["stratified", "file"] = "stratified"
+    translate_with: str | None = Field(
+        None, description="model spec translating questions without English text"
+    )
     judge: str | None = None
     generation: dict[str, Any] = Field(default_factory=dict, description="decoding overrides for the model")
     judge_generation: dict[str, Any] = Field(

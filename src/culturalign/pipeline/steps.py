@@ -148,10 +148,22 @@ def eval_stage(r: Runner, e: EvalSpec, model: str, mode: str, lang: str) -> Stag
         "mode": mode,
         "lang": lang,
         "limit": e.limit,
+        # only when they change what is measured, so older runs keep their stage key
+        **({"limit_order": e.limit_order} if e.limit is not None else {}),
+        **({"translate_with": e.translate_with} if e.translate_with and lang == "en" else {}),
         "generation": {**r.exp.generation, **e.generation},
         "judge_generation": e.judge_generation,
         "options": e.options,
     }
+
+    if e.kind == "care" and lang == "en" and not e.translate_with and data.is_file():
+        # fail while planning, not after the training stages have run
+        from culturalign.sampling import sample_limit
+        from culturalign.translation import require_english
+
+        require_english(
+            sample_limit(_load_questions(data, e.data_format), e.limit, order=e.limit_order), data
+        )
 
     def run() -> dict[str, Any]:
         lm = r.lm(spec)
@@ -175,12 +187,14 @@ def eval_stage(r: Runner, e: EvalSpec, model: str, mode: str, lang: str) -> Stag
                 lang=lang,
                 params=_params(r, e),
                 limit=e.limit,
+                limit_order=e.limit_order,
+                translate_with=r.lm(e.translate_with) if e.translate_with and lang == "en" else None,
                 data_path=data,
                 label=model,
                 judge_params=judge_params,
                 **e.options,
             )
-            return {"items": len(qs[: e.limit] if e.limit else qs), "label": s.label}
+            return {"items": s.counts.get("items"), "label": s.label}
         if e.kind == "grounded":
             from culturalign.evals.grounded import load_grounded_questions, run_grounded_eval
 
