@@ -176,7 +176,7 @@ def averages_note(blocks: Sequence[Block]) -> list[str]:
         return []
     return [
         f"{', '.join(shown)}: 'Average' is the mean over rated items; '{CATEGORY_MEAN_LABEL}' is the mean "
-        "of the five category means (each category counts once). They differ here because categories "
+        "of the CARE category means (each category counts once, uncategorised items left out). They differ here because categories "
         "have unequal numbers of rated items."
     ]
 

@@ -30,7 +30,13 @@ from culturalign.report.document import (
     to_html,
     to_markdown,
 )
-from culturalign.report.results import care_section, read_csv, studies_section, train_section
+from culturalign.report.results import (
+    care_section,
+    choice_changes,
+    read_csv,
+    studies_section,
+    train_section,
+)
 
 CHOICE_TITLES = {
     "eval-opinions": "Opinion distributions (1 − Jensen–Shannon distance)",
@@ -274,6 +280,7 @@ def build_document(
     for kind in CHOICE_TITLES:
         if found.runs.get(kind):
             _choice_section(doc, kind, found.runs[kind], roots)
+            choice_changes(doc, kind, found.runs[kind], lambda d: _label(d, roots), baseline)
     if found.train:
         train_section(doc, found.train)
     if found.studies:

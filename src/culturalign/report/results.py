@@ -209,3 +209,34 @@ def _study_tables(doc: Document, table: Any, name: str) -> None:
             )
     for n in table.change_notes():
         doc.add(Paragraph(n))
+
+
+# -- choice benchmarks --------------------------------------------------------------------------
+
+
+def choice_changes(
+    doc: Document, kind: str, dirs: list[Path], label_of: Callable[[Path], str], baseline: str | None
+) -> None:
+    """Each run's change from the baseline run on every headline metric, paired over the
+    items both scored (accuracy flags, cultureSim per question, CALI pairs)."""
+    from culturalign.evals.headline import headline_units
+    from culturalign.train.study_changes import change_sentences, change_text, paired_changes
+
+    name = kind.removeprefix("eval-")
+    labelled = [(label_of(d), d) for d in dirs]
+    base = next((d for lab, d in labelled if lab == baseline), None)
+    if base is None or len(dirs) < 2:
+        return
+    base_units = headline_units(name, base)
+    changes = {lab: paired_changes(base_units, headline_units(name, d)) for lab, d in labelled if d != base}
+    metrics = [m for m in base_units if any(m in c for c in changes.values())]
+    if not metrics:
+        return
+    rows = [[lab, *[change_text(c.get(m)) for m in metrics]] for lab, c in changes.items()]
+    doc.add(
+        Table(
+            ["run", *metrics], rows, caption=f"Change against {baseline} (paired 95% CI over shared items, n)"
+        )
+    )
+    for n in change_sentences(changes, baseline):
+        doc.add(Paragraph(n))
