@@ -21,6 +21,7 @@ from culturalign.cli.common import (
     system_prompt_arg,
 )
 from culturalign.cli.groups import eval_app
+from culturalign.sampling import LimitOrder
 
 JudgeOpt = typer.Option("embedded", "--judge", "-j", help="judge model spec (embedded is a weak stand-in)")
 JudgeTemplateOpt = typer.Option(
@@ -91,7 +92,7 @@ def care(
     ),
     translate_with: str | None = TranslateWithOpt,
     limit: int | None = LimitOpt,
-    limit_order: str = LimitOrderOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     samples: int = typer.Option(
         1,
         "--n-samples",
@@ -222,7 +223,7 @@ def judge_agreement(
     limit: int | None = typer.Option(
         None, "--limit", "-n", min=1, help="use a sample of N questions (how it is drawn: --limit-order)"
     ),
-    limit_order: str = LimitOrderOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     judge_template: Path | None = JudgeTemplateOpt,
     judge_samples: int = JudgeSamplesOpt,
     judge_retries: int = JudgeRetriesOpt,
@@ -285,7 +286,7 @@ def judge_command(
         "mean", "--per-item", help="several responses per item: mean, or max (CARE Table 4's web pages)"
     ),
     limit: int | None = LimitOpt,
-    limit_order: str = LimitOrderOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     judge_template: Path | None = JudgeTemplateOpt,
     judge_samples: int = JudgeSamplesOpt,
     judge_retries: int = JudgeRetriesOpt,

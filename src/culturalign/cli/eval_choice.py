@@ -10,8 +10,9 @@ from typing import Any
 
 import typer
 
-from culturalign.cli.common import CacheOpt, LimitOpt, ModelOpt, open_lm
+from culturalign.cli.common import CacheOpt, LimitOpt, LimitOrderOpt, ModelOpt, limit_order_arg, open_lm
 from culturalign.cli.groups import eval_app
+from culturalign.sampling import LimitOrder
 
 OutOpt = typer.Option(..., "--out", "-o", help="run directory to write (items.jsonl, summary.json, table.md)")
 FormatOpt = typer.Option(None, "--format", "-f", help="data format (default: detected)")
@@ -123,6 +124,7 @@ def cali(
     model: str = ModelOpt,
     fmt: str | None = FormatOpt,
     limit: int | None = LimitOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     culture: list[str] = typer.Option(
         [], "--culture", help="cultures to ask for (default: United States, India)"
     ),
@@ -154,6 +156,7 @@ def cali(
         chat=chat,
         template_dir=templates,
         limit=limit,
+        limit_order=limit_order_arg(limit_order),
         data_path=data,
     )
     _finish(summary, out)
@@ -225,6 +228,7 @@ def mcq(
     model: str = ModelOpt,
     fmt: str | None = FormatOpt,
     limit: int | None = LimitOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     mode: str = typer.Option(
         "letters", "--mode", help="letters: next-token letter probabilities; text: score each option's text"
     ),
@@ -245,6 +249,7 @@ def mcq(
         chat=chat,
         template_dir=templates,
         limit=limit,
+        limit_order=limit_order_arg(limit_order),
         data_path=data,
     )
     _finish(summary, out)

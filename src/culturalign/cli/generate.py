@@ -16,6 +16,7 @@ from culturalign.cli.common import (
     limit_order_arg,
     system_prompt_arg,
 )
+from culturalign.sampling import LimitOrder
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +36,7 @@ def generate(
     ),
     n_samples: int = typer.Option(1, "--n-samples", "-k", min=1, help="answers per question"),
     limit: int | None = LimitOpt,
-    limit_order: str = LimitOrderOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     translate_with: str | None = TranslateWithOpt,
     temperature: float = typer.Option(0.7, min=0.0, help="0 = greedy (CARE default 0.7)"),
     top_p: float = typer.Option(1.0, "--top-p", min=0.0, max=1.0),

@@ -11,7 +11,7 @@ import typer
 
 from culturalign.cli.common import MODEL_HELP, CacheOpt, LimitOpt, LimitOrderOpt, ModelOpt, open_lm
 from culturalign.cli.groups import eval_app, synth_app
-from culturalign.sampling import limit_fields, sample_limit
+from culturalign.sampling import LimitOrder, limit_fields, sample_limit
 
 TemplatesOpt = typer.Option(
     None, "--templates", help="folder with your own grounded templates (same file names, e.g. question.txt)"
@@ -72,7 +72,7 @@ def synth_grounded(
     max_new_tokens: int = typer.Option(256, "--max-new-tokens", min=16, help="room for the JSON reply"),
     seed: int = typer.Option(0, "--seed", help="base seed; each attempt and retry adds to it"),
     limit: int | None = LimitOpt,
-    limit_order: str = LimitOrderOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     cache: str | None = CacheOpt,
     templates: Path | None = TemplatesOpt,
 ) -> None:

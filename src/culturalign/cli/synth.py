@@ -10,7 +10,7 @@ import typer
 
 from culturalign.cli.common import CacheOpt, LimitOpt, LimitOrderOpt, ModelOpt
 from culturalign.cli.groups import synth_app
-from culturalign.sampling import limit_fields, sample_limit
+from culturalign.sampling import LimitOrder, limit_fields, sample_limit
 
 CulturesOpt = typer.Option(
     "United Kingdom,China,South Korea,India,Singapore",
@@ -150,7 +150,7 @@ def adapt(
     targets: str | None = TargetsOpt,
     retries: int = typer.Option(2, "--retries", min=0, help="resample outputs without a final question"),
     limit: int | None = LimitOpt,
-    limit_order: str = LimitOrderOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     temperature: float | None = TempOpt,
     max_new_tokens: int | None = MaxNewOpt,
     seed: int = SeedOpt,
@@ -211,7 +211,7 @@ def respond(
         None, "--contrast-k", min=1, help="other cultures shown to the target (default: all of --cultures)"
     ),
     limit: int | None = LimitOpt,
-    limit_order: str = LimitOrderOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     temperature: float | None = TempOpt,
     max_new_tokens: int | None = MaxNewOpt,
     seed: int = SeedOpt,
