@@ -151,7 +151,10 @@ def test_delta_table_shows_differences_from_the_baseline():
     assert f"| vanilla | – | 4.00 {too_small} | – | – | 6.00 {too_small} | 5.00 (n=2) |" in md
     # one item per category: a change but no interval; the average pairs two items whose
     # differences are 1.5 and 0, so every resampled mean is 0, 0.75 or 1.5
-    assert f"| dpo | – | +1.50 {too_small} | – | – | +0.00 {too_small} | +0.75 [+0.00, +1.50] (n=2; includes 0) |" in md
+    assert (
+        f"| dpo | – | +1.50 {too_small} | – | – | +0.00 {too_small} | +0.75 [+0.00, +1.50] (n=2; includes 0) |"
+        in md
+    )
     assert "dpo, Chinese: the average's interval includes 0; no measurable change." in md
     assert "95% CI" not in md
 

@@ -81,7 +81,9 @@ def test_algorithm_study_reports_changes_over_vanilla(tiny_spec, tmp_path):
     assert dpo["n"] == 4 and dpo["delta"] == pytest.approx(table.rows[1]["delta/gap"], abs=1e-4)
     assert dpo["ci_low"] <= dpo["delta"] <= dpo["ci_high"]
     csv_dpo = _rows(out / "study.csv")[1]
-    assert float(csv_dpo["delta/gap CI low"]) == pytest.approx(dpo["ci_low"]) and csv_dpo["delta/gap n"] == "4"
+    assert (
+        float(csv_dpo["delta/gap CI low"]) == pytest.approx(dpo["ci_low"]) and csv_dpo["delta/gap n"] == "4"
+    )
     with pytest.raises(ConfigError, match="unknown ppo"):
         run_algorithms(tiny_spec, data, out, ["ppo"], _cfg())
 
