@@ -269,7 +269,7 @@ def run_opinions(
         prompts=prompts.shas,
         notes=method_notes(methods),
         title=(
-            f"Opinion distributions: cultureSim ({summary['similarity_label']}) "
+            f"Opinion distributions: cultureSim as {summary['similarity_label']}: "
             f"{_pct(summary['culture_sim'])} {_ci(summary['culture_sim_interval'])}, "
             f"std across countries {_pct(summary['country_std'])}"
         ),
