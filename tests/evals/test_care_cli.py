@@ -216,8 +216,12 @@ def test_care_table_with_baseline_prints_differences(tmp_path):
     proc = _cli("eval", "care-table", b, "--baseline", a, "--md", md)
     assert proc.returncode == 0, proc.stderr
     text = md.read_text()
-    assert "| vanilla | 5.00 | 6.00 | 7.00 | 8.00 | 4.00 | 6.00 |" in text
-    assert "| dpo | +1.00 | +1.00 | +0.00 | +1.00 | +1.00 | +0.80 |" in text
+    one = "(n=1, too small)"  # one question per category: no interval
+    assert (
+        f"| vanilla | 5.00 {one} | 6.00 {one} | 7.00 {one} | 8.00 {one} | 4.00 {one} | 6.00 (n=5) |" in text
+    )
+    # the average pairs the five questions: differences 1, 1, 0, 1, 1
+    assert f"| dpo | +1.00 {one} | +1.00 {one} | +0.00 {one} | +1.00 {one} | +1.00 {one} | +0.80 [" in text
 
 
 # -- judge-agreement -----------------------------------------------------------------------------
