@@ -18,7 +18,7 @@ from culturalign.cli.groups import (
     synth_app,
     train_app,
 )
-from culturalign.errors import CulturalignError, path_error
+from culturalign.errors import EXIT_BAD_INPUT, CulturalignError, path_error
 
 app = typer.Typer(
     help="Measure and improve the regional cultural awareness of language models.",
@@ -87,9 +87,55 @@ def _root(
     """culturalign: data → synthesize and select → align → evaluate → report."""
 
 
+_interrupted = False
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    """Python's own Ctrl-C behaviour, remembered: Typer turns the KeyboardInterrupt into a
+    silent exit 130 before ``main`` sees it, so the flag is how ``main`` knows to speak."""
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def _say_interrupted() -> None:
+    from culturalign.interrupts import message
+
+    print(f"\n{message()}", file=sys.stderr)
+    sys.exit(130)
+
+
 def main() -> None:
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        _run_app()
+    finally:
+        if previous is not None:  # main() called in-process (tests) leaves Ctrl-C as it found it
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run_app() -> None:
     try:
         app()
+    except SystemExit as exc:
+        if _interrupted and exc.code == 130:
+            _say_interrupted()
+        raise
+    except KeyboardInterrupt:
+        _say_interrupted()
+    except RecursionError:
+        # a value nested past Python's recursion limit in some input no reader bounded yet
+        print(
+            "error: an input is nested too deeply to read (past Python's recursion limit); "
+            "if no input file nests values hundreds of levels deep, please report this",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_BAD_INPUT)
     except CulturalignError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)
@@ -100,6 +146,3 @@ def main() -> None:
             raise
         print(located, file=sys.stderr)
         sys.exit(located.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted; finished results are kept and the next run resumes from them", file=sys.stderr)
-        sys.exit(130)

@@ -224,6 +224,7 @@ def pairs(
     else:
         result = make_pairs(questions, strategy=strategy, min_margin=min_margin, lang=lang)
         what = f"{len(result.records)} pairs ({strategy})"
+    result.require_records(str(path), "unpaired examples" if kto else "pairs")
     write_records(out, result.records)
     print(f"wrote {what} from {result.used_questions} of {result.questions} questions to {out}")
     skipped = sum(result.no_pair.values())

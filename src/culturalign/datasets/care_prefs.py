@@ -80,7 +80,15 @@ class RatingValue:
 
 
 def parse_rating(value: Any) -> RatingValue | str:
-    """A rating cell → its value, or a message saying what is wrong with it."""
+    """A rating cell → its value, or a message saying what is wrong with it.
+
+    A NaN number is an error, not "unrated": a JSON ``NaN`` is what broken arithmetic
+    writes, while an unrated response is written as an empty cell, null or 'unrated'
+    (Parquet and hub datasets hand missing values over as None, so they stay unrated).
+    The *text* "nan" stays unrated: that is how pandas spells a missing value in a text
+    column, the shape of one of the hub release's layouts."""
+    if isinstance(value, float) and math.isnan(value):
+        return "rating NaN is not a number from 1 to 10 (leave it empty or write 'unrated' if it has none)"
     if is_missing(value):
         return RatingValue()
     if isinstance(value, bool):
@@ -100,7 +108,9 @@ def parse_rating(value: Any) -> RatingValue | str:
             return (
                 f"not a number: {text!r} (use 1-10, or 'not an answer' for a response that does not answer)"
             )
-    if not math.isfinite(number) or not 1 <= number <= 10:
+    if not math.isfinite(number):
+        return f"rating {number:g} is not a number from 1 to 10"
+    if not 1 <= number <= 10:
         return f"rating {number:g} is outside 1-10"
     return RatingValue(rating=number)
 

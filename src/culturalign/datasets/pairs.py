@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from culturalign.errors import ConfigError
+from culturalign.errors import ConfigError, DataError, Problem
 from culturalign.records import (
     ChatMessage,
     CulturalQuestion,
@@ -52,6 +52,21 @@ class PairsResult:
             "questions_used": self.used_questions,
             "questions_without_output": dict(self.no_pair.most_common()),
         }
+
+    def require_records(self, source: str, what: str = "pairs") -> None:
+        """An empty result is an error, raised before anything is written: an empty output
+        file (or one truncated over an earlier good one) would only fail later, in training."""
+        if self.records:
+            return
+        reasons = "; ".join(f"{n} {reason}" for reason, n in self.no_pair.most_common()) or "none given"
+        noun = "question" if self.questions == 1 else "questions"
+        raise DataError(
+            [
+                Problem(
+                    source, None, None, f"no {what} from {self.questions} {noun} ({reasons}); nothing written"
+                )
+            ]
+        )
 
 
 def prompt_messages(question: CulturalQuestion, lang: str = "native") -> list[ChatMessage]:

@@ -157,6 +157,9 @@ def _json_list_rows(text: str, problems: Problems) -> list[Row]:
     except json.JSONDecodeError as exc:
         problems.add(exc.lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
         return []
+    except RecursionError:
+        problems.add(deep_nesting_line(text), None, f"invalid JSON: {TOO_DEEP}")
+        return []
     if not isinstance(data, list):
         problems.add(1, None, f"expected a JSON list of objects, found {_json_type(data)}")
         return []
@@ -169,6 +172,35 @@ def _json_list_rows(text: str, problems: Problems) -> list[Row]:
             continue
         rows.append(Row(where, obj))
     return rows
+
+
+MAX_NESTING = 200
+TOO_DEEP = f"nested more than {MAX_NESTING} levels deep (no record of ours nests like this)"
+
+
+def deep_nesting_line(text: str, limit: int = MAX_NESTING) -> int | None:
+    """1-based line where JSON brackets first nest deeper than ``limit`` (strings skipped),
+    so a file Python's parser gives up on is still reported at a line."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif ch in "]}":
+            depth -= 1
+    return None
 
 
 def _item_lines(text: str, n: int) -> list[int]:

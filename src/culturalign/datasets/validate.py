@@ -75,6 +75,10 @@ def _load_source(path: str | Path, fmt: str | None, describe: bool) -> Loaded:
             records = mod.load(p)
     except CulturalignError:
         raise
+    except RecursionError:
+        from culturalign.datasets.rows import TOO_DEEP
+
+        raise DataError([Problem(text, None, None, f"cannot read it: {TOO_DEEP}")]) from None
     except Exception as exc:  # a loader bug must still end as a located message, not a traceback
         raise DataError(
             [

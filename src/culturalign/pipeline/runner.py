@@ -132,7 +132,16 @@ class Runner:
             console.rule(f"[bold]{head}")
             before = {id(lm): lm.stats.as_dict() for lm in self._lms.values()}
             t0 = time.time()
-            info = stage.run()
+            try:
+                info = stage.run()
+            except KeyboardInterrupt:
+                from culturalign import interrupts
+
+                interrupts.note(
+                    f"{k - 1} of {len(stages)} stages finished and are skipped next time; "
+                    f"stopped in {stage.name}"
+                )
+                raise
             seconds = time.time() - t0
             self._account(list(self._lms.values()), before)
             self.book.record(stage, fp, seconds, info)
