@@ -24,13 +24,16 @@ answers (``REPLY_KINDS``, in ``HOSTILE_KINDS`` with the transport faults above):
 It speaks just enough HTTP/1.1 for JSON APIs: one request per connection, bodies framed
 by Content-Length (or chunked, from the upstream). ``stats`` counts requests, forwards
 and each fault; ``log`` keeps each request's body with what it got (``"ok"`` or the
-fault), so a test can tell which requests a re-run repeated. Use it as a context
+fault), so a test can tell which requests a re-run repeated. ``by_body=True`` draws a
+request's fault from its body and how many times that body came before, not from arrival
+order, so concurrent clients meet the same faults on every run. Use it as a context
 manager: ``with FaultProxy(url, rate=0.3) as proxy: ... proxy.url ...``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import threading
@@ -55,6 +58,7 @@ class FaultProxy:
         kinds: tuple[str, ...] = FAULT_KINDS,
         retry_after: str = "1",
         slow_seconds: float = 5.0,
+        by_body: bool = False,
     ):
         unknown = set(kinds) - set(ALL_KINDS)
         if unknown:
@@ -72,6 +76,11 @@ class FaultProxy:
         self.stats: Counter[str] = Counter()
         self.log: list[tuple[bytes, str]] = []  # (request body, "ok" or the fault), in order
         self._rng = random.Random(seed)
+        self._seed = seed
+        # by_body: the fault for a request depends on its body and how often that body came
+        # before, not on arrival order, so concurrent clients meet the same faults every run
+        self._by_body = by_body
+        self._seen: Counter[bytes] = Counter()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
@@ -117,9 +126,14 @@ class FaultProxy:
         self.stop()
 
     # -- one connection ---------------------------------------------------------------------
-    def _pick(self) -> str | None:
-        if self.kinds and self._rng.random() < self.rate:
-            return self._rng.choice(self.kinds)
+    def _pick(self, body: bytes) -> str | None:
+        rng = self._rng
+        if self._by_body:
+            digest = hashlib.sha256(body).hexdigest()
+            rng = random.Random(f"{self._seed}:{digest}:{self._seen[body]}")
+            self._seen[body] += 1
+        if self.kinds and rng.random() < self.rate:
+            return rng.choice(self.kinds)
         return None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -128,7 +142,7 @@ class FaultProxy:
             if request is None:
                 return
             self.stats["requests"] += 1
-            fault = self._pick()
+            fault = self._pick(request[2])
             if fault is not None:
                 self.stats[fault] += 1
             self.log.append((request[2], fault or "ok"))

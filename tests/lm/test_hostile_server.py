@@ -19,13 +19,15 @@ from _fake_openai_server import reply_text, scripted_server
 from typer.testing import CliRunner
 
 from culturalign.cli import app
+from culturalign.generate import summary_path
 from culturalign.io import read_records, write_records
 from culturalign.records import CulturalQuestion, Judgment, ModelResponse
 from culturalign.records.synth import SynthQuestion
 from culturalign.synth.framework import load_framework
 from culturalign.testing_proxy import HOSTILE_KINDS, FaultProxy
 
-pytestmark = pytest.mark.slow  # about 12 s for the three
+pytestmark = pytest.mark.slow  # about 15 s for the three
+SEED = 2  # with by_body, the faults each request meets are the same on every run
 
 TOPICS = ["tea", "greetings", "weddings", "gifts", "festivals", "food", "music", "dress", "funerals", "names"]
 
@@ -34,7 +36,7 @@ TOPICS = ["tea", "greetings", "weddings", "gifts", "festivals", "food", "music",
 def proxy() -> Iterator[FaultProxy]:
     with (
         scripted_server() as (url, _),
-        FaultProxy(url, rate=0.3, seed=4, kinds=HOSTILE_KINDS, retry_after="0.1") as p,
+        FaultProxy(url, rate=0.3, seed=SEED, kinds=HOSTILE_KINDS, retry_after="0.1", by_body=True) as p,
     ):
         yield p
 
@@ -112,6 +114,7 @@ def test_generate_behind_a_hostile_server(proxy, tmp_path):
     assert len(rows) == 60 and all(_real_or_failed(r, "answerer") for r in rows)
     failed = [r for r in rows if r.error is not None]
     assert 0 < len(failed) < 60 and f"failed {len(failed)}" in printed
+    assert json.loads(summary_path(out).read_text())["failed"] == len(failed)
     assert {kind for _, kind in run1.entries()} == {"ok", *HOSTILE_KINDS}  # every fault was met
     assert any("empty" in r.error or "null" in r.error or "whitespace" in r.error for r in failed)
 
@@ -132,7 +135,7 @@ def test_eval_care_behind_a_hostile_server_never_judges_a_failed_answer(proxy, t
     args = ["eval", "care", "--data", data, "--out", run, "--model", _spec(proxy, "answerer")]
     args += ["--judge", _spec(proxy, "judge"), "--max-new-tokens", "64"]
     run1 = Ledger(proxy)
-    _cli(*args)
+    printed = _cli(*args)
     run1.close()
     responses = read_records(run / "responses.jsonl", ModelResponse)
     judgments = {j.item_id: j for j in read_records(run / "judgments.jsonl", Judgment)}
@@ -151,6 +154,10 @@ def test_eval_care_behind_a_hostile_server_never_judges_a_failed_answer(proxy, t
     assert {i for i, t in answered.items() if any(t in p for p in judge_prompts)} == set(answered)
     invalid = [j for j in judgments.values() if j.status == "invalid"]
     assert all(j.reason for j in invalid)
+    # the failures are counted: in the printed summary and in run.json's call statistics
+    calls = json.loads((run / "run.json").read_text())["calls"]
+    assert calls["model"]["failures"] == 24 - len(answered) and calls["judge"]["failures"] > 0
+    assert f"{24 - len(answered)} skipped" in printed and f"{len(invalid)} invalid" in printed
 
     run2 = Ledger(proxy)
     _cli(*args)
