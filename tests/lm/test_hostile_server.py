@@ -187,3 +187,16 @@ def test_synth_questions_behind_a_hostile_server(proxy, tmp_path):
     _cli(*args)
     assert not run2.asked() & run1.answered()
     assert len(run2.asked()) == stats["failed_calls"]
+
+
+def test_an_empty_200_is_retried_with_backoff_then_recorded_as_failed(tmp_path):
+    from culturalign.lm import load_lm
+    from culturalign.lm.cache import CallCache
+
+    with scripted_server() as (url, counts), FaultProxy(url, rate=1.0, kinds=("empty",)) as proxy:
+        lm = load_lm(f"openai:answerer@{proxy.url}+max_retries=2", cache=CallCache(tmp_path / "c.sqlite"))
+        ((c,),) = lm.generate([[{"role": "user", "content": "What is tea?"}]])
+    assert c.text is None and "content is empty" in c.error and "gave up after 3 attempts" in c.error
+    assert counts["answerer"] == 3 and len(proxy.log) == 3  # the upstream answered; the proxy blanked it
+    usage = lm.summary()
+    assert usage["failures"] == 1 and usage["retries"] == 2 and usage["faults"] == {"empty_reply": 3}
