@@ -67,6 +67,7 @@ class Signal:
     n_before: int = 0
     n_after: int = 0
     label: str = ""  # the row label in the demo's tables
+    digits: int = 2  # cultureSim lives in [0, 1]: it needs more than the ratings' two decimals
 
     def sentence(self) -> str:
         if self.change is None:
@@ -74,7 +75,7 @@ class Signal:
         word = verdict(self.change)
         if word in ("improved", "worsened"):
             word += " (interval excludes 0)"
-        return f"{self.name}: {word}; change {describe_delta(self.change)}."
+        return f"{self.name}: {word}; change {describe_delta(self.change, digits=self.digits)}."
 
 
 @dataclass
@@ -177,6 +178,7 @@ def collect_summary(run_dir: Path) -> DemoSummary:
             paired_delta(units[before], units[after]),
             len(units[before]),
             len(units[after]),
+            digits=3,
         )
     for d in found.train:
         r = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8")).get("result") or {}
