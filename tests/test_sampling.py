@@ -133,3 +133,25 @@ def test_a_blend_item_without_native_text_is_a_located_error(shared_data):
     # one real BLEnD China item has an empty Chinese question and only an English one
     with pytest.raises(DataError, match=r"item China/New-en-04: question: empty in zh"):
         load_questions(shared_data / "blend", limit=5)
+
+
+def test_each_record_type_is_stratified_on_the_axis_its_benchmark_reports():
+    from culturalign.records import ChoiceItem, CulturalQuestion, NLIItem, ShortAnswerItem
+    from culturalign.records.knowledge import GroundedQuestion, KnowledgeItem
+    from culturalign.records.synth import AdaptedQuestion, SynthQuestion
+    from culturalign.sampling import default_stratum
+
+    q = CulturalQuestion(id="a", text="t", language="zh", culture="Chinese", category="Opinion")
+    assert default_stratum(q) == ("Chinese", "opinion")
+    assert default_stratum(ShortAnswerItem(id="b", region="Assam", language="as", question="?")) == "Assam"
+    mcq = ChoiceItem(id="c", question="?", options=["x", "y"], answer=0, culture="Korea", topic="history")
+    assert default_stratum(mcq) == ("Korea", "history")
+    grounded = GroundedQuestion(id="d", knowledge_id="k", knowledge="...", cultural_group="Mexican",
+                                scenario="s", persona="p", question="?")  # fmt: skip
+    assert default_stratum(grounded) == "Mexican"
+    assert default_stratum(KnowledgeItem(id="k", cultural_group="Mexican")) == "Mexican"
+    adapted = AdaptedQuestion(id="e", general_question_id="g", general_question="?", target_culture="Arab")
+    assert default_stratum(adapted) == "Arab"
+    assert default_stratum(SynthQuestion(id="g", text="?", topic="food")) == "food"
+    nli = NLIItem(id="f", premise="p", hypothesis="h", labels={"US": ["E"]})
+    assert default_stratum(nli) is None  # CALI pairs are labelled for every culture at once
