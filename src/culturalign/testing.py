@@ -80,6 +80,14 @@ def build_tiny_model(
     model = LlamaForCausalLM(config)
     model.generation_config.eos_token_id = fast.eos_token_id
     model.generation_config.pad_token_id = fast.pad_token_id
+    # Random weights make newlines its greedy reply, and an empty or whitespace reply is a
+    # failed call; generation skips tokens that are blank or part of a character (scoring
+    # and log-probabilities still see the whole vocabulary).
+    model.generation_config.suppress_tokens = [
+        i
+        for i in range(len(fast))
+        if i != fast.eos_token_id and (not fast.decode([i]).strip() or "\ufffd" in fast.decode([i]))
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)
     fast.save_pretrained(folder)
