@@ -109,7 +109,14 @@ def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
 
 def load_yaml_text(text: str, path: str | Path) -> tuple[yaml.Node | None, Any]:
     """(node tree, plain data) of one YAML document, or a located ``DataError``."""
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)  # the reader refuses control characters right here
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise DataError(
+            [Problem(str(path), line, None, f"invalid YAML: {exc.reason} (character U+{code:04X})")]
+        ) from None
     try:
         root = loader.get_single_node()
         data = None if root is None else loader.construct_document(root)
