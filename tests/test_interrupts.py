@@ -142,3 +142,35 @@ def test_train_is_told_to_resume():
         "run the same command again with --resume to continue from the newest checkpoint"
     )
     assert message(["eval", "care"]).endswith("; run the same command again to continue")
+
+
+def test_an_interrupted_run_names_the_finished_stages(tmp_path, monkeypatch):
+    from culturalign import interrupts
+    from culturalign.pipeline.experiment import Experiment
+    from culturalign.pipeline.runner import Runner
+    from culturalign.pipeline.stages import Stage
+
+    def stop() -> dict:
+        raise KeyboardInterrupt
+
+    stages = [
+        Stage("split", lambda: {}, {"a": 1}, [], tmp_path / "split"),
+        Stage("eval care base", stop, {"b": 2}, [], tmp_path / "eval"),
+        Stage("report", lambda: {}, {"c": 3}, [], tmp_path / "report.html"),
+    ]
+    exp_path = tmp_path / "exp.yaml"
+    exp_path.write_text("name: t\n")
+    runner = Runner(Experiment(name="t"), exp_path, tmp_path / "run")
+    monkeypatch.setattr(runner, "stages", lambda: stages)
+    interrupts.clear()
+    try:
+        runner.run()
+        raise AssertionError("the interrupt did not propagate")
+    except KeyboardInterrupt:
+        pass
+    text = message(["run", "exp.yaml"])
+    interrupts.clear()
+    assert text.startswith(
+        "interrupted: 1 of 3 stages finished and are skipped next time; stopped in eval care base"
+    )
+    assert text.endswith("; run the same command again to continue")
