@@ -113,12 +113,11 @@ DATA_FILES = [
     _validate(
         "jsonl-duplicate-id", "dup.jsonl", jl(QUESTION, QUESTION), "{d}/dup.jsonl:2: id: duplicate id 'q1'"
     ),
-    Case(
+    _validate(
         "jsonl-deep",
-        ("data", "validate", "{d}/deep.jsonl"),
-        {"deep.jsonl": jl(QUESTION) + '{"a": ' * 3000 + "1" + "}" * 3000 + "\n"},
-        ("{d}/deep.jsonl:2: invalid JSON: nested",),
-        owner="io.py: jsonl_objects should catch RecursionError per line (today: unlocated, via validate.py)",
+        "deep.jsonl",
+        jl(QUESTION) + '{"a": ' * 3000 + "1" + "}" * 3000 + "\n",
+        "{d}/deep.jsonl:2: invalid JSON: nested more than 200 levels deep",
     ),
     _validate(
         "json-deep",
@@ -323,6 +322,14 @@ PREFERENCES_AND_PAIRS = [
     ),
     _train("train-pairs-broken-json", jl(PAIR) + "{oops\n", "{d}/pairs.jsonl:2: invalid JSON"),
     _train("train-pairs-empty", "\n", "{d}/pairs.jsonl"),
+    Case(
+        "train-pairs-deep",
+        ("train", "dpo", "--model", "embedded", "--data", "{d}/pairs.jsonl", "--out", "{d}/model"),
+        {"pairs.jsonl": jl(PAIR) + '{"a": ' * 3000 + "1" + "}" * 3000 + "\n"},
+        ("{d}/pairs.jsonl:2: invalid JSON: nested",),
+        outputs=("model",),
+        owner="io.py (or train/data.py): a JSONL line nested past the recursion limit is not located",
+    ),
     Case(
         "train-config-typo",
         ("train", "config", "--config", "{d}/cfg.yaml"),

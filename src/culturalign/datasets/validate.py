@@ -10,6 +10,7 @@ exit status 2.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -75,10 +76,8 @@ def _load_source(path: str | Path, fmt: str | None, describe: bool) -> Loaded:
             records = mod.load(p)
     except CulturalignError:
         raise
-    except RecursionError:
-        from culturalign.datasets.rows import TOO_DEEP
-
-        raise DataError([Problem(text, None, None, f"cannot read it: {TOO_DEEP}")]) from None
+    except RecursionError:  # a reader gave up on nesting deeper than Python's recursion limit
+        raise DataError([_too_deep(p)]) from None
     except Exception as exc:  # a loader bug must still end as a located message, not a traceback
         raise DataError(
             [
@@ -95,6 +94,16 @@ def _load_source(path: str | Path, fmt: str | None, describe: bool) -> Loaded:
         raise DataError([Problem(text, None, None, f"no records found (read as {name})")])
     _check_unique_ids(text, records)
     return Loaded(text, name, records, note)
+
+
+def _too_deep(path: Path) -> Problem:
+    from culturalign.datasets.rows import TOO_DEEP, deep_nesting_line
+
+    line = None
+    if path.is_file():
+        with contextlib.suppress(UnicodeDecodeError):
+            line = deep_nesting_line(path.read_bytes().decode("utf-8-sig"))
+    return Problem(str(path), line, None, f"invalid JSON: {TOO_DEEP}")
 
 
 def _syntax_problems(path: Path) -> list[Problem]:
