@@ -99,8 +99,13 @@ def _on_sigint(signum: int, frame: object) -> None:
 
 
 def _say_interrupted() -> None:
+    import signal
+    import threading
+
     from culturalign.interrupts import message
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the line short
     print(f"\n{message()}", file=sys.stderr)
     sys.exit(130)
 
