@@ -120,3 +120,12 @@ def test_unknown_score_method_is_a_config_error():
 
     with pytest.raises(ConfigError, match="judge score must be one of parsed, expected"):
         JudgeConfig(score="vibes")
+
+
+def test_commentary_is_cut_at_rating_lines_in_every_language_the_parser_reads():
+    from culturalign.evals.judge_expected import commentary
+
+    for reply in ("良い回答です。\n評価：７", "說明清楚。\n評分: 8", "إجابة جيدة.\nتقييم: ٧", "Fine.\nRating: [[5]]"):
+        head, _, _ = reply.partition("\n")
+        assert commentary(reply) == head
+    assert commentary("no rating here at all") == "no rating here at all"

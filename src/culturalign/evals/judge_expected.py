@@ -25,19 +25,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from culturalign.evals.judge_parse import RATING_LABELS
+
 SCALE = tuple(range(1, 11))
 RATING_OPENER = "Rating: [["
 CANDIDATES = tuple(f"{n}]]" for n in SCALE)
 
-# the line that gives the rating: a double bracket, or a rating word followed by a number
-_RATING_LINE = re.compile(r"\[\[|(?:rating|score|评分|得分|التقييم)\W{0,6}\d", re.IGNORECASE)
+# the line that gives the rating: a double bracket, or one of the parser's rating labels
+# (English, Chinese in both scripts, Japanese, Arabic) followed by a digit of any script
+_RATING_LINE = re.compile(r"\[\[|(?:" + RATING_LABELS + r")\W{0,6}[0-9０-９٠-٩۰-۹]", re.IGNORECASE)
 
 
 def commentary(reply: str) -> str:
     """The judge's reply up to (not including) the line where it gives its rating.
 
-    The last such line decides, as in the parser; a reply with no rating line is all
-    commentary, and the opener is forced after it."""
+    The cut is at the last such line (what comes before it is the commentary); a reply
+    with no rating line is all commentary, and the opener is forced after it."""
     starts = [m.start() for m in _RATING_LINE.finditer(reply)]
     if not starts:
         return reply.rstrip()
