@@ -159,7 +159,7 @@ def collect_summary(run_dir: Path) -> DemoSummary:
     units = {}
     for d in found.runs.get("eval-opinions", []):
         s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
-        out.opinion_measure = str(s.get("similarity", "distance"))
+        out.opinion_measure = str(s.get("similarity_measure", s.get("similarity", "distance")))
         per_q = headline_units("opinions", d).get("culture_sim")
         stats = mean_interval(list(per_q.units.values())) if per_q else {"n": 0}
         stats["mean"] = s.get("culture_sim")  # the run's own number; the interval is over its questions
