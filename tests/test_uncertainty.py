@@ -81,3 +81,9 @@ def test_paired_statistic_delta_of_a_max():
     d = paired_statistic_delta(before, after, max)
     # every resample's max rises by exactly 1
     assert (d["delta"], d["ci_low"], d["ci_high"], d["includes_zero"]) == (1.0, 1.0, 1.0, False)
+
+
+def test_verdict_for_a_score_where_lower_is_better():
+    d = paired_delta({0: 2.0, 1: 2.0, 2: 2.0}, {0: 1.0, 1: 1.5, 2: 1.0})
+    assert verdict(d) == "worsened"
+    assert verdict(d, higher_is_better=False) == "improved"

@@ -250,11 +250,12 @@ def describe_delta(d: Mapping[str, Any], *, digits: int = 2, unit: str = "") -> 
     return text
 
 
-def verdict(d: Mapping[str, Any]) -> str:
+def verdict(d: Mapping[str, Any], *, higher_is_better: bool = True) -> str:
     """One plain word for a change: ``improved``, ``worsened``, ``no measurable change``
-    or ``too few items to tell``."""
+    or ``too few items to tell``. Pass ``higher_is_better=False`` for scores where less
+    is better (a distance, a spread across countries)."""
     if d.get("delta") is None or d.get("ci_low") is None:
         return "too few items to tell"
     if d.get("includes_zero"):
         return "no measurable change"
-    return "improved" if d["delta"] > 0 else "worsened"
+    return "improved" if (d["delta"] > 0) == higher_is_better else "worsened"

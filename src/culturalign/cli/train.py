@@ -57,6 +57,12 @@ def _print_result(result) -> None:
             else f"; chosen preferred on {b.accuracy:.0%} -> {a.accuracy:.0%} of pairs"
         )
         typer.echo(f"held-out preference gap ({a.n} items): {b.gap:+.3f} -> {a.gap:+.3f} nats{acc}")
+        from culturalign.train.gap import gap_change
+        from culturalign.uncertainty import describe_delta
+
+        change = gap_change(b, a)
+        if change is not None:
+            typer.echo(f"  change, paired over the same held-out pairs: {describe_delta(change, digits=3)}")
     for note in result.notes:
         typer.echo(f"  note: {note}")
     typer.echo(f"saved to {result.out_dir}  (use it as --model hf:{result.out_dir})")
