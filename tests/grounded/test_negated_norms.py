@@ -183,3 +183,23 @@ def test_synth_grounded_prompts_see_the_negation_and_list_what_was_left_out(tmp_
     assert "in restaurants, customers tip" not in prompts and "do not cut the salad" not in prompts
     (left,) = [json.loads(line) for line in (tmp_path / "q.jsonl.left_out.jsonl").read_text().splitlines()]
     assert left["knowledge_id"] == "fr-neg" and left["stance"] == "left-out" and left["reason"]
+
+
+def test_knowledge_text_export_negates_or_leaves_out_disputed_knowledge(tmp_path):
+    from typer.testing import CliRunner
+
+    from culturalign.cli import app
+    from culturalign.records.grounded import KnowledgeText
+
+    src = tmp_path / "pipeline.csv"
+    src.write_text(PIPELINE_CSV, encoding="utf-8")
+    out = tmp_path / "knowledge.jsonl"
+    result = CliRunner().invoke(
+        app, ["synth", "grounded-export", "--knowledge", str(src), "--knowledge-text", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 given as their negation; 1 left out" in result.output
+    rows = {r.knowledge_id: r.text for r in read_records(out, KnowledgeText)}
+    assert set(rows) == {"jp-tip", "jp-bow", "au-tip"}  # the double negative is left out
+    assert rows["jp-tip"].startswith("In Japanese culture, in restaurants, it is not the norm that customers tip")
+    assert rows["jp-bow"].startswith("In Japanese culture, when greeting, people bow.")

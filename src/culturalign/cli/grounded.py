@@ -180,8 +180,12 @@ def synth_grounded_export(
         from culturalign.datasets import culturebank
         from culturalign.synth.grounded_export import knowledge_texts
 
-        n = write_records(knowledge_text, knowledge_texts(culturebank.load(knowledge)))
-        console.print(f"wrote {n} knowledge descriptions to {knowledge_text}")
+        texts, stances = knowledge_texts(culturebank.load(knowledge))
+        n = write_records(knowledge_text, texts)
+        console.print(
+            f"wrote {n} knowledge descriptions to {knowledge_text} ({stances.negated} given as their "
+            f"negation; {stances.left_out} left out because most sources disagree with them)"
+        )
     if items is not None and (dpo is not None or sft is not None):
         from culturalign.synth.grounded_export import export_training_data
 

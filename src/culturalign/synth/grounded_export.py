@@ -25,7 +25,7 @@ from culturalign.errors import ConfigError
 from culturalign.io import write_records
 from culturalign.records import GroundedEvalItem, KnowledgeText, SFTExample
 from culturalign.records.generation import ChatMessage
-from culturalign.records.knowledge import KnowledgeItem, describe
+from culturalign.records.knowledge import KnowledgeCounts, KnowledgeItem, describe, ground_all
 from culturalign.records.preference import PreferencePair
 from culturalign.synth import grounded_prompts as gp
 
@@ -152,11 +152,15 @@ def export_training_data(
     return counts
 
 
-def knowledge_texts(items: Sequence[KnowledgeItem]) -> list[KnowledgeText]:
-    """Every knowledge record as the description the prompts see."""
-    return [
+def knowledge_texts(items: Sequence[KnowledgeItem]) -> tuple[list[KnowledgeText], KnowledgeCounts]:
+    """Every knowledge record grounding may use, as the description the prompts see, and
+    the counts of the stance rule (``records.knowledge.RULE``): knowledge most sources
+    disagree with is given as its negation or left out, never stated as a norm."""
+    kept, _, counts = ground_all(items)
+    texts = [
         KnowledgeText(
-            text=describe(i), knowledge_id=i.id, culture=i.cultural_group, category=i.topic, source=SOURCE
+            text=g.text or describe(i), knowledge_id=i.id, culture=i.cultural_group, category=i.topic, source=SOURCE
         )
-        for i in items
+        for i, g in kept
     ]
+    return texts, counts
