@@ -114,6 +114,12 @@ def translate_missing(
         else:
             questions[i] = q.model_copy(update={"text_en": text})
     kept = [q for i, q in enumerate(questions) if i not in dropped]
+    if len(dropped) == len(records):  # a translator that never works is broken, not unlucky
+        reasons = Counter(r["error"] for r in records)
+        why = "; ".join(f"{n}: {reason}" for reason, n in reasons.most_common(3))
+        raise ConfigError(
+            f"--translate-with {lm.spec}: none of the {len(records)} translations is usable ({why})"
+        )
     return Translation(kept, records, lm.spec)
 
 

@@ -179,3 +179,13 @@ def test_an_experiment_asking_in_english_without_translations_fails_while_planni
     stages = Runner(load_experiment(exp_file), exp_file, tmp_path / "out", cache=None).stages()
     en = next(s for s in stages if s.name.endswith("vanilla-en"))
     assert en.config["translate_with"] == "embedded" and en.config["limit_order"] == "stratified"
+
+
+def test_no_usable_translation_at_all_is_an_error_not_an_empty_run(tmp_path):
+    from culturalign.translation import translate_missing
+
+    echo = _translator(CallCache(tmp_path / "calls.sqlite"), set(ENGLISH))
+    with pytest.raises(
+        ConfigError, match=r"none of the 2 translations is usable \(2: the reply is not English"
+    ):
+        translate_missing(echo, _questions())
