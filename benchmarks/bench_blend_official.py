@@ -155,10 +155,48 @@ def replies_for(item, lang: str, question: str, prompt: str, others: dict) -> di
     return out
 
 
+def _model_sample(args, units, shown, raw, prompts, matcher) -> dict:
+    """Real replies: the first ``--model-sample`` units of each region x language, asked
+    as ``eval blend`` asks them (chat template, greedy, 48 new tokens)."""
+    from culturalign.lm.registry import load_lm
+    from culturalign.records import ChatMessage, GenerationParams
+
+    taken: dict[tuple[str, str], int] = defaultdict(int)
+    chosen = []
+    for k, (item, lang, _) in enumerate(units):
+        if taken[(item.region, lang)] < args.model_sample:
+            taken[(item.region, lang)] += 1
+            chosen.append(k)
+    lm = load_lm(args.model, cache="default")
+    params = GenerationParams(temperature=0, max_new_tokens=48)
+    t = time.perf_counter()
+    replies = lm.generate(
+        [(ChatMessage(role="user", content=shown[k]),) for k in chosen], params, desc="replies"
+    )
+    print(f"model_sample_generation_s: {time.perf_counter() - t:.1f}")
+    out: dict[tuple[str, str, str], list[tuple[bool, bool]]] = defaultdict(list)
+    for k, (reply,) in zip(chosen, replies, strict=True):
+        item, lang, question = units[k]
+        text = reply.text or ""
+        ours = score_reply(item, lang, text, (shown[k], question), matcher)["correct"]
+        ref = official_correct(
+            raw[item.id][1], official_clean(text, shown[k]), item.language, lang == "local"
+        )
+        out[(f"model:{args.model}", item.region, lang)].append((ours, ref))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--regions", default="", help="comma-separated; default: every region in the folder")
+    ap.add_argument(
+        "--model-sample",
+        type=int,
+        default=0,
+        help="also score this many real replies per region x language from --model (greedy)",
+    )
+    ap.add_argument("--model", default="embedded", help="model spec for --model-sample")
     args = ap.parse_args()
     if not args.data.is_dir():
         print(f"skipped: {args.data} is absent (it exists only on the team's machines)")
@@ -208,16 +246,21 @@ def main() -> int:
     prompts = ChoicePrompts(None, True)
     matcher = AnswerMatcher()
     cells: dict[tuple[str, str, str], list[tuple[bool, bool]]] = defaultdict(list)
+    shown = []
     for item, lang, question in units:
         note = ""
         if lang == "local" and item.language != "en":
             note = f" Write the answer in {LANGUAGE_NAMES.get(item.language, item.language)}."
         prompt = prompts.text("blend", question=question, language_note=note)
+        shown.append(prompt)
         entry = raw[item.id][1]
         for source, reply in replies_for(item, lang, question, prompt, others).items():
             ours = score_reply(item, lang, reply, (prompt, question), matcher)["correct"]
             ref = official_correct(entry, official_clean(reply, prompt), item.language, lang == "local")
             cells[(source, item.region, lang)].append((ours, ref))
+    if args.model_sample:
+        for key, pairs in _model_sample(args, units, shown, raw, prompts, matcher).items():
+            cells[key] = pairs
 
     print(f"matcher: {matcher.name}")
     by_source: dict[str, list[tuple[bool, bool]]] = defaultdict(list)

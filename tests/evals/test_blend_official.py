@@ -152,3 +152,25 @@ def test_run_blend_hand_computed(tmp_path):
     table = (tmp_path / "table.md").read_text(encoding="utf-8")
     assert "Left out as BLEnD's scorer does: 1 questions (1 with no annotated answer)" in table
     assert "1 empty replies, 1 replies that only repeated the prompt" in table
+
+
+class Failing(Replies):
+    """Fails on one prompt with a backend error, answers the rest."""
+
+    def generate(self, requests, on_done):
+        for i, r in enumerate(requests):
+            text = "\n".join(m.content for m in r.messages) if not isinstance(r.messages, str) else r.messages
+            if "Easter" in text:
+                on_done(i, Completion(error="RuntimeError: server went away"))
+            else:
+                on_done(i, Completion(text="cricket"))
+
+
+def test_backend_failures_are_counted_not_scored(tmp_path):
+    items = [i for i in blend_data.load(SAMPLE) if i.region == "UK"]
+    s = run_blend(LM(Failing(None), None, "scripted"), items, tmp_path)
+    # three UK questions asked: Easter failed; "cricket" is right for the village-green one only
+    assert s["failed"] == 1 and s["answered"] == 2
+    assert s["per_region"]["UK"]["en"]["accuracy"] == pytest.approx(0.5)
+    assert s["empty_replies"] == 0
+    assert "1 replies failed (backend errors) and are not scored." in (tmp_path / "table.md").read_text()
