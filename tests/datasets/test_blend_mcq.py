@@ -170,3 +170,20 @@ def test_eval_blend_on_a_bad_mc_file_exits_2(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert f"{path}:" in proc.stderr and "answer_idx: 'Z' is not one of the letters" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_eval_blend_scores_an_mc_file(tiny_model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from culturalign.cli import app
+
+    path = tmp_path / "mc.csv"
+    _write(path, ROWS)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["eval", "blend", "--data", str(path), "--out", str(out), "--model", f"hf:{tiny_model_dir}"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["questions"] == 3 and set(summary["per_culture"]) == {"UK", "South Korea"}
+    assert json.loads((out / "run.json").read_text())["kind"] == "eval-mcq"
