@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -55,6 +55,35 @@ def jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
         yield lineno, line.removesuffix("\r")
 
 
+MAX_NESTING = 200
+TOO_DEEP = f"nested more than {MAX_NESTING} levels deep (no record of ours nests like this)"
+
+
+def deep_nesting_line(text: str, limit: int = MAX_NESTING) -> int | None:
+    """1-based line where JSON brackets first nest deeper than ``limit`` (strings skipped),
+    so a file Python's parser gives up on is still reported at a line."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif ch in "]}":
+            depth -= 1
+    return None
+
+
 def jsonl_objects(text: str, problems: Problems) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; bad lines go to ``problems``."""
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -66,12 +95,50 @@ def jsonl_objects(text: str, problems: Problems) -> list[tuple[int, dict[str, An
         except json.JSONDecodeError as exc:
             problems.add(lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
             continue
+        except RecursionError:  # the parser gave up; the line is known, so say where
+            problems.add(lineno, None, f"invalid JSON: {TOO_DEEP}")
+            continue
         if not isinstance(obj, dict):
             kind = "list" if isinstance(obj, list) else type(obj).__name__
             problems.add(lineno, None, f"expected a JSON object, found {kind}")
             continue
         rows.append((lineno, obj))
     return rows
+
+
+def read_json_object(path: Path, what: str = "a JSON object") -> dict[str, Any]:
+    """One JSON file that must hold an object (a run's ``summary.json``, ``run.json``...).
+
+    Files a stage wrote can still be truncated by a full disk, edited by hand or replaced;
+    skipping one would drop a run from a report unseen, and a traceback names no file, so
+    every way it can be wrong is a located ``DataError``."""
+    path = Path(path)
+    text = read_text_utf8(path)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            [Problem(str(path), exc.lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")]
+        ) from None
+    except RecursionError:
+        raise DataError(
+            [Problem(str(path), deep_nesting_line(text), None, f"invalid JSON: {TOO_DEEP}")]
+        ) from None
+    if not isinstance(obj, dict):
+        kind = "list" if isinstance(obj, list) else "null" if obj is None else type(obj).__name__
+        raise DataError([Problem(str(path), None, None, f"expected {what}, found {kind}")])
+    return obj
+
+
+def read_json_model(path: Path, model: type[M]) -> M:
+    """``read_json_object`` validated as ``model``: each wrong field a located problem."""
+    obj = read_json_object(path, f"a JSON object ({model.__name__})")
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        problems = Problems(path)
+        pydantic_problems(problems, None, exc)
+        raise DataError(problems.items) from None
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -95,7 +162,7 @@ def describe_validation_error(err: dict[str, Any]) -> tuple[str | None, str]:
     return loc, msg
 
 
-def pydantic_problems(problems: Problems, where: str | int, exc: ValidationError) -> None:
+def pydantic_problems(problems: Problems, where: str | int | None, exc: ValidationError) -> None:
     """Turn a pydantic error into located problems, one per field."""
     for err in exc.errors():
         problems.add(where, *describe_validation_error(err))
@@ -125,13 +192,21 @@ def write_records(path: Path, records: Iterable[BaseModel]) -> int:
 class JsonlAppender:
     """Append records one at a time, each flushed to the OS so a killed process loses
     nothing written; ``fsync=True`` also survives a machine crash, at a cost per record
-    (skip it where the records can be rebuilt, e.g. from the call cache)."""
+    (skip it where the records can be rebuilt, e.g. from the call cache).
+
+    The file is opened by the first ``write``, not before: a run that stops before its
+    first result (a rejected API key, a bad input found late) leaves no empty salvage
+    file behind. ``opened`` tells a caller whether anything was written at all."""
 
     def __init__(self, path: Path, *, fsync: bool = True):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fsync = fsync
-        self._fh = self.path.open("a", encoding="utf-8")
+        self._fh: TextIO | None = None
+
+    @property
+    def opened(self) -> bool:
+        return self._fh is not None
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
         line = (
@@ -139,13 +214,16 @@ class JsonlAppender:
             if isinstance(record, BaseModel)
             else json.dumps(record, ensure_ascii=False)
         )
+        if self._fh is None:
+            self._fh = self.path.open("a", encoding="utf-8")
         self._fh.write(line + "\n")
         self._fh.flush()
         if self._fsync:
             os.fsync(self._fh.fileno())
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fh is not None:
+            self._fh.close()
 
     def __enter__(self) -> JsonlAppender:
         return self

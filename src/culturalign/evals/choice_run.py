@@ -116,7 +116,10 @@ class ChoiceRun:
         and leading the report); ``footnotes`` only explain the table (how its intervals
         are made) and go under it in table.md."""
         self._items.close()
-        os.replace(self._partial, self.out / "items.jsonl")
+        if self._items.opened:
+            os.replace(self._partial, self.out / "items.jsonl")
+        else:  # nothing was scored: the appender never made its file
+            atomic_write_text(self.out / "items.jsonl", "")
         self.log.prompts.update(prompts)
         self.log.notes.extend(notes)
         summary = {**summary, "model": self.lm.spec, "notes": list(self.log.notes)}
@@ -129,6 +132,8 @@ class ChoiceRun:
         return summary
 
     def abort(self) -> None:
+        """Close the salvage file, if any item reached it (a run stopped before its first
+        result has none, so it leaves no empty ``items.jsonl.partial``)."""
         self._items.close()
 
 
