@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import Problems
-from culturalign.io import jsonl_objects, read_text_utf8
+from culturalign.io import jsonl_lines, jsonl_objects, read_text_utf8
 from culturalign.records.knowledge import KnowledgeItem
 
 NAME = "culturebank"
@@ -92,10 +92,11 @@ def sniff(path: Path) -> bool:
         first = next(csv.reader(io.StringIO(head), delimiter=_SUFFIXES[suffix]), [])
         return _looks_like_knowledge(first)
     if suffix == ".jsonl":
-        line = next((ln for ln in head.splitlines() if ln.strip()), "")
+        # jsonl_lines, not splitlines: U+2028 or U+0085 inside a string does not end a record
+        line = next((ln for _, ln in jsonl_lines(head) if ln.strip()), "")
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return False
         return isinstance(obj, dict) and _looks_like_knowledge(list(obj))
     match = re.search(r"\{[^{}]*\}", head)  # the first flat object of a JSON list

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import Problems
-from culturalign.io import jsonl_objects, read_text_utf8
+from culturalign.io import (  # the nesting bound lives with the JSONL reader; re-exported here
+    MAX_NESTING,  # noqa: F401  (re-exported)
+    TOO_DEEP,
+    deep_nesting_line,
+    jsonl_lines,
+    jsonl_objects,
+    read_text_utf8,
+)
 
 TABLE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
 
@@ -96,11 +103,11 @@ def first_row_keys(path: Path) -> set[str] | None:
         delim = "\t" if kind == "tsv" else ","
         return {c.strip() for c in next(csv.reader([first], delimiter=delim), [])} or None
     if kind == "jsonl":
-        for line in head.splitlines():
+        for _, line in jsonl_lines(head):  # not splitlines: U+2028 inside a string is no line end
             if line.strip():
                 try:
                     obj = json.loads(line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     return None
                 return set(obj) if isinstance(obj, dict) else None
         return None
@@ -172,35 +179,6 @@ def _json_list_rows(text: str, problems: Problems) -> list[Row]:
             continue
         rows.append(Row(where, obj))
     return rows
-
-
-MAX_NESTING = 200
-TOO_DEEP = f"nested more than {MAX_NESTING} levels deep (no record of ours nests like this)"
-
-
-def deep_nesting_line(text: str, limit: int = MAX_NESTING) -> int | None:
-    """1-based line where JSON brackets first nest deeper than ``limit`` (strings skipped),
-    so a file Python's parser gives up on is still reported at a line."""
-    depth, line, in_string, escaped = 0, 1, False, False
-    for ch in text:
-        if ch == "\n":
-            line += 1
-        elif in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return line
-        elif ch in "]}":
-            depth -= 1
-    return None
 
 
 def _item_lines(text: str, n: int) -> list[int]:
