@@ -17,8 +17,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from culturalign.errors import DataError, Problem, Problems
-from culturalign.io import read_text_utf8
+from culturalign.io import TOO_DEEP, deep_nesting_line, read_text_utf8
 from culturalign.paths import package_data
+from culturalign.yamlconf import load_yaml_text
 
 BUILTIN = package_data("synth", "framework.yaml")
 
@@ -66,18 +67,22 @@ def load_framework(path: str | Path | None = None) -> Framework:
         raise DataError([Problem(str(src), None, None, "no such framework file")])
     text = read_text_utf8(src)
     problems = Problems(src)
-    try:
-        if src.suffix.lower() == ".json":
+    if src.suffix.lower() == ".json":
+        try:
             doc = json.loads(text)
-        else:
-            import yaml
-
-            doc = yaml.safe_load(text)
-    except Exception as exc:  # yaml.YAMLError or json.JSONDecodeError
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        line = line + 1 if line is not None else getattr(exc, "lineno", None)
-        problems.add(line, None, f"cannot parse: {getattr(exc, 'problem', None) or exc}")
+        except json.JSONDecodeError as exc:
+            problems.add(exc.lineno, None, f"cannot parse: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            problems.add(deep_nesting_line(text), None, f"cannot parse: {TOO_DEEP}")
         problems.raise_if_any()
+    else:
+        # the strict loader: bounded aliases, no duplicate keys, no control characters
+        try:
+            _, doc = load_yaml_text(text, src)
+        except DataError as exc:
+            for p in exc.problems:
+                problems.add(p.where, p.field, f"cannot parse: {p.message}")
+            problems.raise_if_any()
     return _parse(doc, problems, "culturalign:caredio-38" if path is None else str(src))
 
 

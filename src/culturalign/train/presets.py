@@ -16,7 +16,6 @@ is saved next to the trained model.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import difflib
 from pathlib import Path
@@ -220,7 +219,7 @@ def preset(name: str) -> dict[str, Any]:
     return {"preset": name, **copy.deepcopy(PRESETS[name])}
 
 
-def _yaml_lines(path: Path, text: str) -> dict[str, int]:
+def _yaml_lines(root: Any) -> dict[str, int]:
     """Line number of every mapping key, by dotted path (``lora.r`` -> 12)."""
     import yaml
 
@@ -233,34 +232,27 @@ def _yaml_lines(path: Path, text: str) -> dict[str, int]:
                 lines[key] = k.start_mark.line + 1
                 walk(v, key + ".")
 
-    with contextlib.suppress(yaml.YAMLError):
-        walk(yaml.compose(text), "")
+    walk(root, "")
     return lines
 
 
 def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """A YAML file's top-level mapping plus each key's line; a located error otherwise."""
-    import yaml
+    """A YAML file's top-level mapping plus each key's line; a located error otherwise.
 
+    Read through the strict loader (``culturalign.yamlconf``), so a key written twice is an
+    error instead of the last one silently winning, and aliases cannot blow up in size."""
     from culturalign.io import read_text_utf8
+    from culturalign.yamlconf import load_yaml_text
 
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
-    text = read_text_utf8(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = mark.line + 1 if mark is not None else None
-        problems = Problems(path)
-        problems.add(where, None, f"invalid YAML: {getattr(exc, 'problem', exc)}")
-        raise DataError(problems.items) from None
+    root, data = load_yaml_text(read_text_utf8(path), path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, found {type(data).__name__}")
-    return data, _yaml_lines(path, text)
+    return data, _yaml_lines(root)
 
 
 def _known_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
