@@ -20,7 +20,6 @@ function that reads files.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from culturalign.evals.care_table_render import (  # noqa: F401  (re-exported: c
     to_markdown,
     to_rich,
 )
+from culturalign.io import read_json_model
 from culturalign.records.question import Category, GeographicScope
 
 SCALE = "mean judge rating (1: poor → 10: excellent)"
@@ -66,20 +66,21 @@ PAIRED_NOTE = (
 
 # -- loading -------------------------------------------------------------------------------
 def load_run(path: str | Path, label: str | None = None) -> CareRun:
-    """A run directory (its ``summary.json``) or a ``judgments.jsonl`` file."""
+    """A run directory (its ``summary.json``) or a ``judgments.jsonl`` file.
+
+    A summary that cannot be read or has the wrong shape is a located ``DataError``: the
+    report and ``eval care-table`` must not drop a run from a table or end in a traceback."""
     p = Path(path)
     if p.is_dir():
         f = p / "summary.json"
         if not f.is_file():
             raise ConfigError(f"{p}: not a CARE run directory (no summary.json)")
-        summary = CareSummary.model_validate(json.loads(f.read_text(encoding="utf-8")))
-        return CareRun(label or p.name, summary, p)
+        return CareRun(label or p.name, read_json_model(f, CareSummary), p)
     if p.is_file():
         stem = p.with_suffix("")
         beside = stem.with_name(stem.name + ".summary.json")  # written by `culturalign judge`
         if beside.is_file():
-            summary = CareSummary.model_validate(json.loads(beside.read_text(encoding="utf-8")))
-            return CareRun(label or p.stem, summary, p)
+            return CareRun(label or p.stem, read_json_model(beside, CareSummary), p)
         from culturalign.evals.care_stats import summarize
         from culturalign.io import read_records
         from culturalign.records.judgment import Judgment

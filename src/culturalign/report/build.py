@@ -10,7 +10,6 @@ intervals and paired changes, live in ``report.results``.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import ConfigError, DataError, Problem
-from culturalign.io import atomic_write_text
+from culturalign.io import atomic_write_text, read_json_object
 from culturalign.report.document import (
     Document,
     Heading,
@@ -65,13 +64,14 @@ def discover(roots: Sequence[Path]) -> Found:
         if not root.is_dir():
             raise ConfigError(f"{root}: is a file; give the run directory that holds it")
         for rj in sorted(root.rglob("run.json")):
-            try:
-                log = json.loads(rj.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:  # skipping it would drop a run from the report unseen
-                raise DataError([Problem(str(rj), exc.lineno, None, f"invalid JSON: {exc.msg}")]) from None
+            # a log that cannot be read is an error, not skipped: that would drop a run unseen
+            log = read_json_object(rj, "a JSON object (a run log)")
+            kind = log.get("kind", "unknown")
+            if not isinstance(kind, str):
+                raise DataError([Problem(str(rj), None, "kind", f"expected a string, found {kind!r}")])
             found.run_logs.append((rj.parent, log))
             if "checkpoint-" not in str(rj):
-                found.runs[log.get("kind", "unknown")].append(rj.parent)
+                found.runs[kind].append(rj.parent)
         found.train += [
             p.parent for p in sorted(root.rglob("culturalign-train.json")) if "checkpoint-" not in str(p)
         ]
@@ -118,7 +118,7 @@ def _agreement_section(doc: Document, dirs: list[Path], roots: Sequence[Path]) -
         f = d / "agreement.json"
         if not f.exists():
             continue
-        a = json.loads(f.read_text(encoding="utf-8"))
+        a = read_json_object(f)
         st = a.get("stats") or {}
 
         def num(key: str, st=st) -> str:
@@ -154,7 +154,7 @@ def _selection_section(doc: Document, dirs: list[Path]) -> None:
     for d in dirs:
         f = d / "summary.json"
         if f.exists():
-            s = json.loads(f.read_text(encoding="utf-8"))
+            s = read_json_object(f)
             rows = [
                 [
                     c,

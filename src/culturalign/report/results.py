@@ -12,12 +12,12 @@ another way.
 from __future__ import annotations
 
 import csv
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from culturalign.io import read_json_model, read_json_object
 from culturalign.report.document import Document, Heading, Image, Paragraph, Table
 
 
@@ -119,7 +119,7 @@ def train_section(doc: Document, dirs: list[Path]) -> None:
     doc.add(Heading("Training"))
     rows, sentences = [], []
     for d in dirs:
-        m = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8"))
+        m = read_json_object(d / "culturalign-train.json")
         r = m.get("result") or {}
         gb = GapReport.model_validate(r["gap_before"]) if r.get("gap_before") else None
         ga = GapReport.model_validate(r["gap_after"]) if r.get("gap_after") else None
@@ -156,7 +156,7 @@ def train_section(doc: Document, dirs: list[Path]) -> None:
     for s in sentences:
         doc.add(Paragraph(s))
     for d in dirs:
-        m = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8"))
+        m = read_json_object(d / "culturalign-train.json")
         for n in (m.get("result") or {}).get("notes") or []:
             doc.add(Paragraph(f"{d.name}: {n}"))
         if (d / "curves.png").exists():
@@ -185,7 +185,7 @@ def _study_table(d: Path) -> Any:
     f = d / "study.json"
     if not f.is_file():
         return None
-    return StudyTable.model_validate(json.loads(f.read_text(encoding="utf-8")))
+    return read_json_model(f, StudyTable)
 
 
 def _md_rows(markdown: str) -> tuple[list[str], list[list[str]]]:
