@@ -76,15 +76,18 @@ class STEmbedder:
             raise ConfigError(f"embedder st:{model}: no such model folder")
         from sentence_transformers import SentenceTransformer
 
-        from culturalign.lm.fingerprint import hub_revision, weights_fingerprint
+        from culturalign.lm.fingerprint import resolve_hub_revision, weights_fingerprint
 
         self.name = f"st:{model}"
+        # a hub id is named by its commit, known before its first download as after (so the
+        # embedding cache written on the first run serves the next), and loaded at exactly it
+        commit = None if Path(model).expanduser().is_dir() else resolve_hub_revision(model)
         try:
-            self._model = SentenceTransformer(model, device="cpu")
+            self._model = SentenceTransformer(model, device="cpu", revision=commit)
         except (OSError, ValueError) as exc:  # not on the hub, offline, or not a model folder
             raise ConfigError(f"cannot load the embedder st:{model}: {exc}") from None
         self.dim = self._model.get_sentence_embedding_dimension()
-        self.identity = f"st:{model}:{weights_fingerprint(model) or hub_revision(model) or 'unknown'}"
+        self.identity = f"st:{model}:{weights_fingerprint(model) or commit or 'unknown'}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
