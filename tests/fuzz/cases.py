@@ -328,7 +328,6 @@ PREFERENCES_AND_PAIRS = [
         {"pairs.jsonl": jl(PAIR) + '{"a": ' * 3000 + "1" + "}" * 3000 + "\n"},
         ("{d}/pairs.jsonl:2: invalid JSON: nested",),
         outputs=("model",),
-        owner="io.py (or train/data.py): a JSONL line nested past the recursion limit is not located",
     ),
     Case(
         "train-config-typo",
@@ -341,7 +340,18 @@ PREFERENCES_AND_PAIRS = [
         ("train", "config", "--config", "{d}/cfg.yaml"),
         {"cfg.yaml": "preset: tiny-test\nlearning_rate: 1e-4\nlearning_rate: 1e-2\n"},
         ("{d}/cfg.yaml:3: key 'learning_rate' appears twice",),
-        owner="train/presets.py: read_yaml_mapping should load through yamlconf.load_yaml_text",
+    ),
+    Case(
+        "train-config-alias-bomb",
+        ("train", "config", "--config", "{d}/cfg.yaml"),
+        {"cfg.yaml": "preset: tiny-test\nlora:\n" + BOMB},
+        ("{d}/cfg.yaml:", "aliases expand to more than 10,000 values"),
+    ),
+    Case(
+        "train-config-control-character",
+        ("train", "config", "--config", "{d}/cfg.yaml"),
+        {"cfg.yaml": "preset: tiny-test\nlearning_rate: \x07\n"},
+        ("{d}/cfg.yaml:2: invalid YAML", "U+0007"),
     ),
     Case(
         "eval-judge-agreement-bad-rating",
@@ -573,14 +583,12 @@ RUN_FOLDERS = [
         ("report", "{d}/run"),
         {"run/summary.json": '{"kind": "care", "overall": ', "run/run.json": '{"kind": "eval-care"}'},
         "{d}/run/summary.json:1: invalid JSON",
-        owner="report/build.py: a run whose summary.json cannot be read is reported without it (exit 0)",
     ),
     _run_dir(
         "report-summary-wrong-shape",
         ("report", "{d}/run"),
         {"run/summary.json": "[1, 2, 3]", "run/run.json": '{"kind": "eval-care"}'},
         "{d}/run/summary.json",
-        owner="report/build.py: a summary.json of the wrong shape is skipped (exit 0)",
     ),
     _run_dir(
         "report-broken-run-log",
@@ -593,7 +601,48 @@ RUN_FOLDERS = [
         ("report", "{d}/run"),
         {"run/run.json": "[1, 2]"},
         "{d}/run/run.json",
-        owner="report/build.py: discover() calls log.get on a JSON list",
+    ),
+    _run_dir(
+        "report-run-log-kind-not-a-string",
+        ("report", "{d}/run"),
+        {"run/run.json": '{"kind": ["eval-care"]}'},
+        "{d}/run/run.json: kind: expected a string",
+    ),
+    _run_dir(
+        "report-run-log-deep",
+        ("report", "{d}/run"),
+        {"run/run.json": '{"kind": "eval-mcq", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"},
+        "{d}/run/run.json:1: invalid JSON: nested more than 200 levels deep",
+    ),
+    _run_dir(
+        "report-care-summary-missing-label",
+        ("report", "{d}/run"),
+        {"run/summary.json": '{"overall": {}}', "run/run.json": '{"kind": "eval-care"}'},
+        "{d}/run/summary.json: label: required field is missing",
+    ),
+    _run_dir(
+        "report-selection-summary-broken",
+        ("report", "{d}/run"),
+        {"run/summary.json": '{"cultures": ', "run/run.json": '{"kind": "select"}'},
+        "{d}/run/summary.json:1: invalid JSON",
+    ),
+    _run_dir(
+        "report-agreement-not-an-object",
+        ("report", "{d}/run"),
+        {"run/agreement.json": "[1]", "run/run.json": '{"kind": "judge-agreement"}'},
+        "{d}/run/agreement.json: expected a JSON object, found list",
+    ),
+    _run_dir(
+        "report-train-manifest-broken",
+        ("report", "{d}/run"),
+        {"run/culturalign-train.json": '{"method": "dpo",'},
+        "{d}/run/culturalign-train.json:1: invalid JSON",
+    ),
+    _run_dir(
+        "report-study-json-wrong-shape",
+        ("report", "{d}/run"),
+        {"run/study.csv": "run,gap\na,1\n", "run/study.json": "[]"},
+        "{d}/run/study.json: expected a JSON object (StudyTable), found list",
     ),
     _run_dir(
         "report-empty-folder", ("report", "{d}/run"), {"run/.keep": ""}, "{d}/run: no results to report"
@@ -609,14 +658,18 @@ RUN_FOLDERS = [
         ("eval", "care-table", "{d}/run"),
         {"run/summary.json": '{"overall": {"mean": "high"}}'},
         ("{d}/run/summary.json", "label"),
-        owner="evals/care_tables.py: CareSummary.model_validate raises a pydantic traceback",
     ),
     Case(
         "care-table-deep-summary",
         ("eval", "care-table", "{d}/run"),
         {"run/summary.json": "[" * 100_000 + "]" * 100_000},
         ("{d}/run/summary.json",),
-        owner="evals/care_tables.py: json.loads RecursionError reaches main's generic handler unlocated",
+    ),
+    Case(
+        "care-table-summary-null",
+        ("eval", "care-table", "{d}/run"),
+        {"run/summary.json": "null"},
+        ("{d}/run/summary.json: expected a JSON object (CareSummary), found null",),
     ),
 ]
 
@@ -657,6 +710,20 @@ SELECTION_AND_SYNTHESIS = [
         ("synth", "questions", "--model", NO_MODEL, "--framework", "{d}/fw.yaml", "--out", "{d}/q.jsonl"),
         {"fw.yaml": "topics: [\n"},
         ("{d}/fw.yaml:2: cannot parse",),
+        outputs=("q.jsonl",),
+    ),
+    Case(
+        "synth-questions-framework-duplicate-key",
+        ("synth", "questions", "--model", NO_MODEL, "--framework", "{d}/fw.yaml", "--out", "{d}/q.jsonl"),
+        {"fw.yaml": "levels: []\nlevels: []\n"},
+        ("{d}/fw.yaml:2: cannot parse: key 'levels' appears twice (first on line 1)",),
+        outputs=("q.jsonl",),
+    ),
+    Case(
+        "synth-questions-framework-deep-json",
+        ("synth", "questions", "--model", NO_MODEL, "--framework", "{d}/fw.json", "--out", "{d}/q.jsonl"),
+        {"fw.json": '{"levels": ' + "[" * 100_000 + "]" * 100_000 + "}"},
+        ("{d}/fw.json:1: cannot parse: nested more than 200 levels deep",),
         outputs=("q.jsonl",),
     ),
     Case(
