@@ -71,7 +71,9 @@ def test_matcher_names_every_library():
         assert part in name
 
 
-PROMPT = "What time do people eat dinner in Mexico? (e.g., 18:00)\n\nAnswer in a few words, with no explanation."
+PROMPT = (
+    "What time do people eat dinner in Mexico? (e.g., 18:00)\n\nAnswer in a few words, with no explanation."
+)
 QUESTION = "What time do people eat dinner in Mexico? (e.g., 18:00)"
 
 
