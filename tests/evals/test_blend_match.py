@@ -87,3 +87,14 @@ def test_strip_prompt_removes_echoes_and_labels():
     assert strip_prompt("Dinner: tacos", [PROMPT, QUESTION]) == "tacos"  # "dinner" is in the prompt
     assert strip_prompt("Food: tacos", [PROMPT, QUESTION]) == "food: tacos"  # "food" is not
     assert strip_prompt("¡Tacos！", [PROMPT]) == "¡tacos!"  # full-width punctuation folded
+
+
+def test_cases_the_old_substring_matcher_handled_still_match():
+    from culturalign.evals.blend_match import AnswerMatcher
+
+    m = AnswerMatcher()
+    assert m.first_match("I think it's a Sunday roast.", ["sunday roast"], "en") == "sunday roast"
+    assert m.first_match("A steak", ["tea"], "en") is None  # whole words: "tea" is not in "steak"
+    assert m.first_match("我们吃饺子和面条。", ["饺子"], "zh") == "饺子"
+    assert m.first_match("يأكلون الكسكس", ["كسكس"], "ar") == "كسكس"  # the attached article
+    assert m.first_match("", ["anything"], "en") is None

@@ -178,7 +178,9 @@ def test_culturalbench_easy_accuracy(tmp_path):
     lm = _lm(Scripted(probs=lambda text, labels: [0.1, 0.6, 0.2, 0.1]))
     s = run_culturalbench(lm, easy, tmp_path)
     assert s["easy"]["accuracy"] == pytest.approx(3 / 8)
-    assert s["easy"]["per_country"]["China"] == {"accuracy": 1.0, "n": 1}
+    china = s["easy"]["per_country"]["China"]
+    assert (china["accuracy"], china["n"]) == (1.0, 1)
+    assert china["ci_low"] is None and china["too_small"]  # one question: no interval
 
 
 # -- CALI -----------------------------------------------------------------------------------
@@ -251,11 +253,13 @@ def test_blend_matching_per_region_and_language(tmp_path):
     s = run_blend(_lm(backend), blend_loader.load(SAMPLE / "blend_sample"), tmp_path)
     # UK (English, asked once): roast ✓, sweets ✗, cricket ✓ → 2/3 ; its 4th question has no answers
     # China local: 饺子 ✓, 汤圆 ✗, 乒乓球 ✓ → 2/3 ; China en: all three ✓
-    assert s["per_region"]["UK"] == {"en": {"accuracy": pytest.approx(2 / 3), "n": 3}}
+    uk = s["per_region"]["UK"]
+    assert set(uk) == {"en"} and (uk["en"]["accuracy"], uk["en"]["n"]) == (pytest.approx(2 / 3), 3)
     assert s["per_region"]["China"]["local"]["accuracy"] == pytest.approx(2 / 3)
     assert s["per_region"]["China"]["en"]["accuracy"] == 1.0
     assert s["per_language"]["en"] == pytest.approx(5 / 6)
-    assert s["skipped"] == {"no_annotations": 1, "no_local_text": 0}
+    assert s["skipped"] == {"no_local_text": 0}
+    assert s["left_out"] == {"UK": {"not_answerable": 0, "idk": 0, "no_annotation": 1}}
     local_prompt = next(p for p in backend.prompts if "年夜饭" in p)
     assert "Chinese" in local_prompt
 
@@ -284,7 +288,7 @@ def test_an_interrupted_run_leaves_a_partial_file_not_a_half_items_file(tmp_path
 
     with pytest.raises(KeyboardInterrupt):
         run_mcq(_lm(Scripted(probs=stop_after_two)), items, tmp_path)
-    assert (tmp_path / "items.jsonl.partial").exists()  # the new run's records go here
+    assert not (tmp_path / "items.jsonl.partial").exists()  # stopped before its first record: no empty file
     assert (tmp_path / "items.jsonl").read_text() == finished  # the last finished run, untouched
     assert json.loads((tmp_path / "summary.json").read_text())["accuracy"] == done["accuracy"]
     run_mcq(_lm(Scripted(probs=lambda t, labels: [0.4, 0.3, 0.2, 0.1])), items, tmp_path)

@@ -21,15 +21,13 @@
 * ``culture_sim``: paper 003's cultureSim, the mean over questions of the mean over the
   countries asked about that question.
 * ``renormalise``: option log-probabilities → a distribution over just those options.
-* ``accuracy``, ``f1_scores`` (sklearn), ``normalise_answer`` / ``answer_matches`` for
-  BLEnD's short answers.
+* ``accuracy``, ``f1_scores`` (sklearn). BLEnD's short-answer matching lives in
+  ``evals/blend_match.py``.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 
@@ -150,47 +148,3 @@ def f1_scores(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[st
     out = {lab: float(v) for lab, v in zip(labels, per, strict=True)}
     out["macro"] = float(f1_score(gold, predicted, labels=list(labels), average="macro", zero_division=0))
     return out
-
-
-# -- BLEnD short answers --------------------------------------------------------------
-
-_ARTICLES = re.compile(r"\b(?:the|a|an)\b")
-_SPACES = re.compile(r"\s+")
-
-
-def normalise_answer(text: str) -> str:
-    """Fold an answer for matching: Unicode NFKC, case-folded, punctuation and symbols
-    turned into spaces, English articles dropped, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(" " if unicodedata.category(ch)[0] in ("P", "S") else ch for ch in text)
-    text = _ARTICLES.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
-
-
-def _spaced_script(text: str) -> bool:
-    """Latin, Greek or Cyrillic letters only: words are delimited by spaces, so an answer
-    must match whole words. Other scripts (Chinese, Korean with attached particles,
-    Arabic with attached articles) match as substrings."""
-    for ch in text:
-        if ch.isalpha():
-            name = unicodedata.name(ch, "")
-            if not name.startswith(("LATIN", "GREEK", "CYRILLIC")):
-                return False
-    return True
-
-
-def answer_matches(response: str, answers: Iterable[str]) -> str | None:
-    """The first annotated answer found in the response (both normalised), or None."""
-    said = normalise_answer(response)
-    if not said:
-        return None
-    for answer in answers:
-        want = normalise_answer(answer)
-        if not want:
-            continue
-        if _spaced_script(want):
-            if re.search(rf"(?<!\w){re.escape(want)}(?!\w)", said):
-                return answer
-        elif want in said:
-            return answer
-    return None
