@@ -139,6 +139,7 @@ def test_each_record_type_is_stratified_on_the_axis_its_benchmark_reports():
     from culturalign.records import ChoiceItem, CulturalQuestion, NLIItem, ShortAnswerItem
     from culturalign.records.knowledge import GroundedQuestion, KnowledgeItem
     from culturalign.records.synth import AdaptedQuestion, SynthQuestion
+    from culturalign.records.truefalse import TrueFalseItem
     from culturalign.sampling import default_stratum
 
     q = CulturalQuestion(id="a", text="t", language="zh", culture="Chinese", category="Opinion")
@@ -146,6 +147,8 @@ def test_each_record_type_is_stratified_on_the_axis_its_benchmark_reports():
     assert default_stratum(ShortAnswerItem(id="b", region="Assam", language="as", question="?")) == "Assam"
     mcq = ChoiceItem(id="c", question="?", options=["x", "y"], answer=0, culture="Korea", topic="history")
     assert default_stratum(mcq) == ("Korea", "history")
+    hard = TrueFalseItem(id="h", question="?", options=["x"], truths=[True], culture="Peru")
+    assert default_stratum(hard) == ("Peru", None)  # CulturalBench-Hard: by country
     grounded = GroundedQuestion(id="d", knowledge_id="k", knowledge="...", cultural_group="Mexican",
                                 scenario="s", persona="p", question="?")  # fmt: skip
     assert default_stratum(grounded) == "Mexican"

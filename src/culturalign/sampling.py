@@ -46,12 +46,13 @@ def default_stratum(item: Any) -> Hashable:
     from culturalign.records import ChoiceItem, CulturalQuestion, GroundedQuestion, ShortAnswerItem
     from culturalign.records.knowledge import KnowledgeItem
     from culturalign.records.synth import AdaptedQuestion, SynthQuestion
+    from culturalign.records.truefalse import TrueFalseItem
 
     if isinstance(item, CulturalQuestion):
         return (item.culture, item.category.value if item.category else None)
     if isinstance(item, ShortAnswerItem):
         return item.region
-    if isinstance(item, ChoiceItem):
+    if isinstance(item, ChoiceItem | TrueFalseItem):
         return (item.culture, item.topic)
     if isinstance(item, GroundedQuestion | KnowledgeItem):
         return item.cultural_group

@@ -43,6 +43,7 @@ def opinions(
     model: str = ModelOpt,
     fmt: str | None = FormatOpt,
     limit: int | None = LimitOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     country: list[str] = typer.Option(
         [], "--country", help="only these countries, by name or WVS code (repeatable)"
     ),
@@ -82,6 +83,7 @@ def opinions(
         chat=chat,
         template_dir=templates,
         limit=limit,
+        limit_order=limit_order,
         data_path=data,
         similarity=similarity,
     )
@@ -95,6 +97,7 @@ def culturalbench(
     model: str = ModelOpt,
     fmt: str | None = FormatOpt,
     limit: int | None = LimitOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     chat: bool = ChatOpt,
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
@@ -112,6 +115,7 @@ def culturalbench(
         chat=chat,
         template_dir=templates,
         limit=limit,
+        limit_order=limit_order,
         data_path=data,
     )
     _finish(summary, out)
@@ -172,6 +176,7 @@ def blend(
     model: str = ModelOpt,
     fmt: str | None = FormatOpt,
     limit: int | None = LimitOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     language: list[str] = typer.Option([], "--language", help="local and/or en (default: both)"),
     max_new_tokens: int = typer.Option(48, "--max-new-tokens", min=1, help="room for a short answer"),
     chat: bool = ChatOpt,
@@ -196,6 +201,7 @@ def blend(
             chat=chat,
             template_dir=templates,
             limit=limit,
+            limit_order=limit_order,
             data_path=data,
         )
         _finish(mc, out)
@@ -210,6 +216,7 @@ def blend(
         chat=chat,
         template_dir=templates,
         limit=limit,
+        limit_order=limit_order,
         data_path=data,
     )
     _finish(summary, out)

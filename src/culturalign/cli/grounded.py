@@ -219,6 +219,7 @@ def eval_grounded(
     temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="answer decoding (0 = greedy)"),
     max_new_tokens: int = typer.Option(512, "--max-new-tokens", min=1, help="answer length limit"),
     limit: int | None = LimitOpt,
+    limit_order: LimitOrder = LimitOrderOpt,
     cache: str | None = CacheOpt,
     templates: Path | None = TemplatesOpt,
     export_dpo: Path | None = typer.Option(None, "--export-dpo", help="also write DPO pairs to this file"),
@@ -255,6 +256,7 @@ def eval_grounded(
         params=params,
         template_dir=templates,
         limit=limit,
+        limit_order=limit_order,
         data_path=data,
     )
     console = _console()

@@ -32,6 +32,7 @@ from culturalign.evals.choice_prompts import LANGUAGE_NAMES, ChoicePrompts
 from culturalign.evals.choice_run import ChoiceRun
 from culturalign.lm.cached import LM
 from culturalign.records import GenerationParams, ShortAnswerItem
+from culturalign.sampling import sample_limit
 from culturalign.uncertainty import mean_interval, proportion_interval
 
 LANGUAGES = ("local", "en")
@@ -170,6 +171,7 @@ def run_blend(
     template_dir: str | Path | None = None,
     limit: int | None = None,
     data_path: str | Path | None = None,
+    limit_order: str = "stratified",
 ) -> dict[str, Any]:
     """Generate short answers (greedy) and score them by BLEnD's rules."""
     bad = [lang for lang in languages if lang not in LANGUAGES]
@@ -178,8 +180,7 @@ def run_blend(
 
         raise ConfigError(f"unknown language choice(s) {bad}; use local and/or en")
     questions = [i for i in items if isinstance(i, ShortAnswerItem)]
-    if limit is not None:
-        questions = questions[:limit]
+    questions = sample_limit(questions, limit, order=limit_order)  # by region unless limit_order="file"
     prompts = ChoicePrompts(template_dir, chat)
     params = GenerationParams(temperature=0, max_new_tokens=max_new_tokens)
     matcher = AnswerMatcher()
@@ -192,6 +193,7 @@ def run_blend(
             "languages": list(languages),
             "chat": chat,
             "limit": limit,
+            "limit_order": limit_order if limit is not None else None,
             "params": params.model_dump(mode="json"),
             "matcher": matcher.name,
         },

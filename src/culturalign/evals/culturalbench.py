@@ -38,6 +38,7 @@ from culturalign.evals.choice_scoring import OptionScores, score_labels
 from culturalign.lm.cached import LM
 from culturalign.records import ChoiceItem
 from culturalign.records.truefalse import TrueFalseItem
+from culturalign.sampling import limit_fields, sample_limit
 from culturalign.uncertainty import proportion_interval
 
 TRUE_FALSE = (" True", " False")
@@ -185,20 +186,21 @@ def run_culturalbench(
     template_dir: str | Path | None = None,
     limit: int | None = None,
     data_path: str | Path | None = None,
+    limit_order: str = "stratified",
 ) -> dict[str, Any]:
     """Accuracy on CulturalBench-Easy and/or -Hard items (``limit`` applies to each): an
     unreadable answer counts as wrong, a failed call is left out and counted (see the
     module docstring); every accuracy carries its 95% interval and n."""
     easy = [i for i in items if isinstance(i, ChoiceItem) and i.answer is not None]
     hard = [i for i in items if isinstance(i, TrueFalseItem)]
-    if limit is not None:
-        easy, hard = easy[:limit], hard[:limit]
+    # by country unless limit_order="file"
+    easy, hard = sample_limit(easy, limit, order=limit_order), sample_limit(hard, limit, order=limit_order)
     prompts = ChoicePrompts(template_dir, chat)
     run = ChoiceRun(
         out_dir,
         "eval-culturalbench",
         lm,
-        {"easy": len(easy), "hard": len(hard), "chat": chat, "limit": limit},
+        {"easy": len(easy), "hard": len(hard), "chat": chat, **limit_fields(limit, limit_order)},
     )
     run.add_data(data_path)
     try:

@@ -33,6 +33,7 @@ from culturalign.records.generation import ChatMessage, Completion, GenerationPa
 from culturalign.records.grounded import GroundedEvalItem, JudgedAnswer
 from culturalign.records.knowledge import GroundedQuestion, KnowledgeCounts
 from culturalign.runlog import RunLog
+from culturalign.sampling import sample_limit
 from culturalign.synth import grounded_prompts as gp
 
 #: answers are greedy by default so a rerun of the benchmark gives the same numbers
@@ -164,6 +165,7 @@ def run_grounded_eval(
     template_dir: str | Path | None = None,
     limit: int | None = None,
     data_path: str | Path | None = None,
+    limit_order: str = "stratified",
     label: str | None = None,
 ) -> GroundedSummary:
     """Answer (cached), judge (cached) and tabulate one model on grounded questions.
@@ -176,7 +178,7 @@ def run_grounded_eval(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     left_out_ids = tuple(getattr(questions, "left_out_ids", ()))  # set by load_grounded_questions
-    questions = list(questions)[:limit] if limit is not None else list(questions)
+    questions = sample_limit(questions, limit, order=limit_order)  # by cultural group unless "file"
     params = params or ANSWER_PARAMS
     augment_lm = (augment_lm or model_lm) if knowledge_augmented else None
     names = ("answer", "entailment", *(("answer_augmented",) if knowledge_augmented else ()))
@@ -185,6 +187,7 @@ def run_grounded_eval(
         config={
             "items": len(questions),
             "limit": limit,
+            "limit_order": limit_order if limit is not None else None,
             "knowledge_augmented": knowledge_augmented,
             "threshold": threshold,
             "params": params.model_dump(mode="json"),

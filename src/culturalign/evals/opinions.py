@@ -50,6 +50,7 @@ from culturalign.evals.metrics import (
 )
 from culturalign.lm.cached import LM
 from culturalign.records import ChoiceItem
+from culturalign.sampling import sample_limit
 from culturalign.uncertainty import mean_interval, statistic_interval
 
 
@@ -178,6 +179,7 @@ def run_opinions(
     template_dir: str | Path | None = None,
     limit: int | None = None,
     data_path: str | Path | None = None,
+    limit_order: str = "stratified",
     similarity: str = "distance",
 ) -> dict[str, Any]:
     """Score the model's opinion distributions against every country's survey shares.
@@ -186,8 +188,7 @@ def run_opinions(
     default) or ``"divergence"`` (1 − JS divergence, paper 003's cultureSim)."""
     check_similarity_measure(similarity)
     questions = opinion_items(items)
-    if limit is not None:
-        questions = questions[:limit]
+    questions = sample_limit(questions, limit, order=limit_order)  # by topic unless limit_order="file"
     wanted = set(countries) if countries else None
     surveyed = {c for q in questions for c in q.target_distributions or {}}
     if wanted and (unknown := sorted(wanted - surveyed)):
@@ -207,6 +208,7 @@ def run_opinions(
             "similarity_measure": similarity,
             "chat": chat,
             "limit": limit,
+            "limit_order": limit_order if limit is not None else None,
             "template_dir": str(template_dir) if template_dir else None,
         },
     )

@@ -204,6 +204,7 @@ def eval_stage(r: Runner, e: EvalSpec, model: str, mode: str, lang: str) -> Stag
                 load_grounded_questions(data),
                 out,
                 limit=e.limit,
+                limit_order=e.limit_order,
                 data_path=data,
                 label=model,
                 params=_params(r, e),
@@ -217,7 +218,7 @@ def eval_stage(r: Runner, e: EvalSpec, model: str, mode: str, lang: str) -> Stag
         module, fn = CHOICE_EVALS[e.kind].split(":")
         _, items = load_any(data, e.data_format)
         summary = getattr(import_module(module), fn)(
-            lm, items, out, limit=e.limit, data_path=data, **e.options
+            lm, items, out, limit=e.limit, limit_order=e.limit_order, data_path=data, **e.options
         )
         return {"label": model, "metrics": {k: v for k, v in summary.items() if isinstance(v, int | float)}}
 
