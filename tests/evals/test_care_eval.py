@@ -113,7 +113,15 @@ def test_cli_embedded_model_and_judge_on_real_care_items(embedded_dir, shared_da
     assert "weak stand-in" in proc.stdout
     judgments = read_records(out / "judgments.jsonl", Judgment)
     assert len(judgments) == 2
-    assert all(j.judge.startswith("embedded") and j.rubric == "norms_commonsense" for j in judgments)
+    from culturalign.evals.care_judge import RUBRIC_FOR_CATEGORY
+    from culturalign.records.question import Category
+
+    # --limit draws across categories (stratified), and each is judged with its own rubric
+    assert len({j.category for j in judgments}) == 2
+    assert all(
+        j.judge.startswith("embedded") and j.rubric == RUBRIC_FOR_CATEGORY[Category(j.category)]
+        for j in judgments
+    )
     assert all(j.valid or j.reason for j in judgments)
 
 
@@ -137,7 +145,12 @@ def test_openai_backend_against_transformers_serve(tiny_model_dir, tmp_path):
         )
     assert model2.stats.calls == 0 and judge2.stats.calls == 0 and again == summary
     judgments = read_records(tmp_path / "run" / "judgments.jsonl", Judgment)
-    assert [j.rubric for j in judgments] == ["entities_opinion"] * 3  # entities, entities, opinion
+    from culturalign.evals.care_judge import RUBRIC_FOR_CATEGORY
+    from culturalign.records.question import Category
+
+    # the stratified --limit spreads 3 items over 3 categories; each gets its category's rubric
+    assert len({j.category for j in judgments}) == 3
+    assert [j.rubric for j in judgments] == [RUBRIC_FOR_CATEGORY[Category(j.category)] for j in judgments]
     assert all(s.attempts[0].reply is not None for j in judgments for s in j.samples)
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["models"]["judge"]["spec"] == spec

@@ -30,7 +30,7 @@ def test_synth_then_eval_then_export_with_the_embedded_model(tmp_path, sample_di
             "--knowledge", str(sample_dir / "culturebank_knowledge.jsonl"),
             "--model", "embedded", "--checker", "embedded",
             "--out", str(questions),
-            "--limit", "2", "--max-attempts", "2", "--json-retries", "2", "--max-new-tokens", "96",
+            "--limit", "2", "--limit-order", "file", "--max-attempts", "2", "--json-retries", "2", "--max-new-tokens", "96",
             "--temperature", "0.3", "--threshold", "0",
             "--cache", cache,
         ],

@@ -49,10 +49,12 @@ def test_generate_writes_responses_and_a_summary(tiny_model_dir, tmp_path):
     out = tmp_path / "r.jsonl"
     args = ["generate", "--model", f"hf:{tiny_model_dir}", "--data", str(data), "--out", str(out)]
     args += ["--mode", "roleplay", "--lang", "en", "-k", "2", "--limit", "4", "--max-new-tokens", "5"]
+    args += ["--limit-order", "file"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "calls made 8" in result.output and "cache hits 0" in result.output
     rows = read_records(out, ModelResponse)
+    # --limit-order file: the first 4 questions, each sampled twice, in file order
     assert [(r.item_id, r.sample_index) for r in rows] == [(f"q{i:03d}", k) for i in range(4) for k in (0, 1)]
     assert all(r.mode == "roleplay" and r.lang == "en" and r.question.startswith("A question") for r in rows)
     assert "Chinese" in rows[0].messages[0].content  # the role-play system message names the culture
