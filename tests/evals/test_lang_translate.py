@@ -189,3 +189,27 @@ def test_no_usable_translation_at_all_is_an_error_not_an_empty_run(tmp_path):
         ConfigError, match=r"none of the 2 translations is usable \(2: the reply is not English"
     ):
         translate_missing(echo, _questions())
+
+
+def test_pairs_and_sft_data_refuse_english_prompts_for_questions_without_english(tmp_path):
+    from culturalign.datasets.pairs import make_pairs, unpaired_examples
+    from culturalign.records.question import RatedResponse
+    from culturalign.train.data import load_sft
+
+    q = CulturalQuestion(
+        id="zh-1",
+        text="端午节吃什么？",
+        language="zh",
+        culture="Chinese",
+        reference_answer="粽子。",
+        responses=[RatedResponse(producer="a", text="粽子", rating=9), RatedResponse(producer="b", text="饺子", rating=3)],
+    )
+    with pytest.raises(ConfigError, match="1 of 1 questions have no English text"):
+        make_pairs([q], lang="en")
+    with pytest.raises(ConfigError, match="1 of 1 questions have no English text"):
+        unpaired_examples([q], threshold=5, lang="en")
+    assert len(make_pairs([q], lang="native").records) == 1  # native prompts are fine
+    path = tmp_path / "questions.jsonl"
+    path.write_text(q.model_copy(update={"responses": []}).model_dump_json() + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no English text"):
+        load_sft(path, lang="en")

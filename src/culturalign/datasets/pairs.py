@@ -69,6 +69,14 @@ class PairsResult:
         )
 
 
+def _check_english(questions: Sequence[CulturalQuestion], lang: str) -> None:
+    """``--lang en`` must not quietly build native-language prompts."""
+    if lang == "en":
+        from culturalign.translation import require_english
+
+        require_english(questions)
+
+
 def prompt_messages(question: CulturalQuestion, lang: str = "native") -> list[ChatMessage]:
     """The question as a single user turn (in its own language, or English when asked)."""
     return [ChatMessage(role="user", content=question.text_in(lang))]
@@ -124,6 +132,7 @@ def make_pairs(
         raise ConfigError(f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     if min_margin < 0:
         raise ConfigError(f"--min-margin must not be negative, not {min_margin:g}")
+    _check_english(questions, lang)
     result = PairsResult([], len(questions), 0)
     for q in questions:
         candidates = rated(q)
@@ -165,6 +174,7 @@ def unpaired_examples(
     """One KTO example per rated response: desirable when ``rating >= threshold``."""
     if not 1 <= threshold <= 10:
         raise ConfigError(f"--threshold must be a rating from 1 to 10, not {threshold:g}")
+    _check_english(questions, lang)
     result = PairsResult([], len(questions), 0)
     for q in questions:
         candidates = rated(q)

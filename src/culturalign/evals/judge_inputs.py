@@ -109,6 +109,11 @@ def _item(row, by_id, by_text, joined, lang, counters, problems) -> JudgeItem | 
             scope = parse_scope(str(_get(row, "scope"))).value
     except UnknownValue as exc:
         problems.add(row.where, "geographic_scope", str(exc))
+    if q is not None and lang == "en":
+        from culturalign.translation import lacks_english
+
+        if lacks_english(q):
+            problems.add(row.where, "question", "--lang en: this question has no English text")
     human = _human_rating(row, problems)
     sample = _number(row, "sample_index", problems)
     if len(problems.items) > before:

@@ -123,6 +123,10 @@ class Backend(ABC):
     def label_logprobs(self, requests: Sequence[LabelScoreRequest], on_done: OnDone) -> None:
         raise NotSupported(f"the {self.kind} backend cannot read next-token log-probabilities")
 
+    # True when the model is known to write English only (``translation.language_warning``);
+    # None: unknown, which is every backend that does not say
+    english_only: bool | None = None
+
     @property
     def supports_logprobs(self) -> bool:
         return True

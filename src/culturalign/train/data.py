@@ -297,6 +297,10 @@ def load_sft(path: str | Path, *, mode: str = "vanilla", lang: str = "native", s
             questions = _convert(
                 path, rows, "CARE question", lambda r, i, s: CulturalQuestion.model_validate(r)
             )
+        if lang == "en":
+            from culturalign.translation import require_english
+
+            require_english(questions, path)
         out = []
         for q in questions:
             answer = q.reference_in(lang)

@@ -10,6 +10,8 @@ from culturalign.models import embedded
 
 class EmbeddedBackend(HFBackend):
     kind = "embedded"
+    # SmolLM2-135M was trained on English text; runs in other languages carry a warning
+    english_only = True
 
     def __init__(self, **kwargs: Any):
         super().__init__(embedded.prepare(), **kwargs)
