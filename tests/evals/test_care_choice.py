@@ -119,3 +119,33 @@ def test_scores_tables_and_intervals_by_hand(tmp_path):
     assert item_scores(recs)["Ar-0"] == 1.0
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["kind"] == "eval-care-choice" and run["config"]["k"] == 3
+
+
+class FirstOptionScorer(MarkerScorer):
+    """Every option equally likely per character: the first option is always picked."""
+
+    def score(self, requests: Sequence[ScoreRequest], on_done: OnDone) -> None:
+        for i, r in enumerate(requests):
+            on_done(i, ScoreResult(logprobs=[-1.0 * len(c) for c in r.continuations]))
+
+
+def test_demo_summary_leads_with_the_paired_judge_free_change(tmp_path):
+    from culturalign.pipeline.demo import collect_summary
+
+    qs = [_q(i, "Arab", "social_norms", f"GOOD{i}" if i % 2 == 0 else f"plain {i}") for i in range(8)]
+    base = tmp_path / "eval" / "care-choice" / "base" / "vanilla-en"
+    after = tmp_path / "eval" / "care-choice" / "dpo-lora" / "vanilla-en"
+    run_care_choice(LM(FirstOptionScorer(), None, spec="scripted:first"), qs, base, k=3)
+    run_care_choice(_lm(), qs, after, k=3)
+    s = collect_summary(tmp_path)
+    labels = [label for label, _ in s.care_choice]
+    assert sorted(labels) == ["base", "dpo-lora"]
+    change = s.care_choice_change
+    assert change is not None and change.change["n"] == 8
+    recs = {
+        name: {json.loads(line)["id"]: json.loads(line)["correct_norm"] for line in (d / "items.jsonl").open()}
+        for name, d in (("base", base), ("after", after))
+    }
+    by_hand = sum(recs["after"].values()) / 8 - sum(recs["base"].values()) / 8
+    assert change.change["delta"] == pytest.approx(by_hand)
+    assert s.signals()[0] is change  # no training run here: the judge-free signal leads

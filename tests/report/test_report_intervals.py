@@ -26,10 +26,11 @@ def test_demo_summary_pairs_every_change(tmp_path):
     (_, base_stats), _ = s.opinions
     assert base_stats["n"] == 3 and base_stats["ci_low"] is not None
     assert s.gaps[0].change["n"] == 1
+    # the signals that need no judge lead; the judged rating comes last
     assert [sig.sentence().split(";")[0] for sig in s.signals()] == [
-        "CARE judge rating (all categories): improved (interval excludes 0)",
-        "opinion similarity (cultureSim, base → dpo-lora): no measurable change",
         "held-out preference gap (dpo-lora): too few items to tell",
+        "opinion similarity (cultureSim, base → dpo-lora): no measurable change",
+        "CARE judge rating (all categories): improved (interval excludes 0)",
     ]
 
 

@@ -52,6 +52,8 @@ def headline_metrics(kind: str, summary: dict[str, Any]) -> dict[str, float]:
     elif kind == "mcq":
         put("accuracy", summary.get("accuracy"))
         put("accuracy_norm", summary.get("accuracy_norm"))
+    elif kind == "care-choice":
+        put("accuracy_norm", (summary.get("overall") or {}).get("accuracy"))
     else:
         raise ValueError(f"no headline metrics for {kind!r}")
     return out
@@ -108,6 +110,8 @@ def headline_units(kind: str, run_dir: str | Path) -> dict[str, MetricUnits]:
         out["accuracy"] = _flags(records, "correct", lambda r: r["id"])
         if any("correct_norm" in r for r in records):
             out["accuracy_norm"] = _flags(records, "correct_norm", lambda r: r["id"])
+    elif kind == "care-choice":
+        out["accuracy_norm"] = _flags(records, "correct_norm", lambda r: r["id"])
     return out
 
 

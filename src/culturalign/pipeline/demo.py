@@ -21,6 +21,9 @@ from culturalign.paths import package_data
 from culturalign.uncertainty import describe_delta, mean_interval, paired_delta, verdict
 
 DEMO_EXPERIMENT = package_data("configs", "experiments", "demo.yaml")
+# measured by benchmarks/bench_judge_discrimination.py (reference answer vs another
+# question's, 40 sample questions): the judged table is shown with it
+JUDGE_DISCRIMINATION = "ROC AUC 0.52 telling a right answer from a wrong one; chance 0.5"
 
 
 def run_demo(out: str | Path = "runs/demo", *, cache: Any = "default", force: bool = False) -> dict[str, Any]:
@@ -88,13 +91,19 @@ class DemoSummary:
     opinion_measure: str = "distance"
     opinion_change: Signal | None = None
     gaps: list[Signal] = field(default_factory=list)  # held-out gap, before -> after training
+    # judge-free CARE: (run, proportion_interval of the reference-choice accuracy)
+    care_choice: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    care_choice_change: Signal | None = None
 
     def signals(self) -> list[Signal]:
-        """The headline comparisons, one plain sentence each at the end of the summary."""
-        out = [s for s in self.categories if s.name.endswith("(all categories)")]
+        """The headline comparisons, one plain sentence each at the end of the summary:
+        the judge-free signals first, the judged CARE rating last."""
+        out = list(self.gaps)
+        if self.care_choice_change is not None:
+            out.append(self.care_choice_change)
         if self.opinion_change is not None:
             out.append(self.opinion_change)
-        return out + self.gaps
+        return out + [s for s in self.categories if s.name.endswith("(all categories)")]
 
 
 def _care_signals(out: DemoSummary, care: dict[str, Any]) -> None:
@@ -128,6 +137,37 @@ def _care_signals(out: DemoSummary, care: dict[str, Any]) -> None:
         )
 
 
+def _before_after(names: list[str]) -> tuple[str, str]:
+    before = "base" if "base" in names else names[0]
+    return before, next(n for n in names if n != before)
+
+
+def _choice_signals(out: DemoSummary, found: Any, run_dir: Path) -> None:
+    """Judge-free CARE: each run's reference-choice accuracy, and its paired change."""
+    from culturalign.evals.headline import headline_units
+    from culturalign.report.build import _label
+
+    units = {}
+    for d in found.runs.get("eval-care-choice", []):
+        s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+        label = _label(d, [run_dir])
+        out.care_choice.append((label, s.get("overall") or {}))
+        per_item = headline_units("care-choice", d).get("accuracy_norm")
+        if per_item:
+            units[label] = per_item.units
+    if len(units) >= 2:
+        before, after = _before_after(list(units))
+        out.care_choice_change = Signal(
+            f"CARE reference choice, judge-free ({before} → {after})",
+            _mean_of(units[before]),
+            _mean_of(units[after]),
+            paired_delta(units[before], units[after]),
+            len(units[before]),
+            len(units[after]),
+            digits=3,
+        )
+
+
 def _pooled(summary: Any, category: str | None) -> float | None:
     """Mean rating over every rated item of a category (None = all), across cultures."""
     total, n = 0.0, 0
@@ -156,6 +196,7 @@ def collect_summary(run_dir: Path) -> DemoSummary:
     }
     if len(care) >= 2:
         _care_signals(out, care)
+    _choice_signals(out, found, run_dir)
     units = {}
     for d in found.runs.get("eval-opinions", []):
         s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
@@ -168,9 +209,7 @@ def collect_summary(run_dir: Path) -> DemoSummary:
         if per_q:
             units[label] = per_q.units
     if len(units) >= 2:
-        names = list(units)
-        before = "base" if "base" in units else names[0]
-        after = next(n for n in names if n != before)
+        before, after = _before_after(list(units))
         out.opinion_change = Signal(
             f"opinion similarity (cultureSim, {before} → {after})",
             _mean_of(units[before]),
@@ -192,28 +231,26 @@ def collect_summary(run_dir: Path) -> DemoSummary:
 
 
 def print_summary(run_dir: Path, result: dict[str, Any]) -> None:
-    """One screen: before/after by category and by culture, opinions, the held-out gap,
-    each change with its paired interval and n, one sentence per signal, the judge
-    caveat, and where the report is."""
+    """One screen that leads with the signals that need no judge (held-out gap,
+    judge-free CARE reference choice, cultureSim), then the judged CARE tables labelled
+    with how well this judge discriminates; every change with its paired interval and n,
+    one sentence per signal, and where the report is."""
     console = Console()
     found_notes = _eval_notes(run_dir)
     summary = collect_summary(run_dir)
-    if summary.categories:
-        t = Table(title=f"Judged answers, mean 1-10: {summary.before_name} → {summary.after_name}")
-        for col in ("category", summary.before_name, summary.after_name, "change [95% CI]", "n"):
-            t.add_column(col, justify="left" if col == "category" else "right")
-        for sig in summary.categories:
-            n = f"{sig.change['n']} paired" if sig.change else f"{sig.n_before}/{sig.n_after}"
-            t.add_row(sig.label, _fmt(sig.before), _fmt(sig.after), _change_cell(sig.change), n)
-        console.print(t)
-        t2 = Table(title="Average by culture")
-        for col in ("culture", summary.before_name, summary.after_name, "change [95% CI]", "n"):
-            t2.add_column(col, justify="left" if col == "culture" else "right")
-        for sig in summary.cultures:
-            n = str(sig.change["n"]) if sig.change else f"{sig.n_before}/{sig.n_after}"
-            t2.add_row(sig.name, _fmt(sig.before), _fmt(sig.after), _change_cell(sig.change), n)
-        console.print(t2)
-        console.print("[dim]~0: the interval includes 0. Changes pair the items rated in both runs.[/]")
+    console.print("[bold]Signals that need no judge[/]")
+    for sig in summary.gaps:
+        console.print(
+            f"{sig.name}, log P(chosen) − log P(rejected): {_fmt(sig.before)} → {_fmt(sig.after)} "
+            f"({_change_cell(sig.change)}, n={sig.n_after} pairs)"
+        )
+    for label, st in summary.care_choice:
+        ci = f" [{st['ci_low']:.3f}, {st['ci_high']:.3f}]" if st.get("ci_low") is not None else ""
+        value = "–" if st.get("accuracy") is None else f"{st['accuracy']:.3f}"
+        chance = "" if st.get("chance") is None else f", chance {st['chance']:.3f}"
+        console.print(
+            f"CARE reference choice (judge-free accuracy) {label}: {value}{ci} (n={st.get('n', 0)}{chance})"
+        )
     for label, st in summary.opinions:
         ci = f" [{st['ci_low']:.4f}, {st['ci_high']:.4f}]" if st.get("ci_low") is not None else ""
         value = "–" if st.get("mean") is None else f"{st['mean']:.4f}"
@@ -221,11 +258,25 @@ def print_summary(run_dir: Path, result: dict[str, Any]) -> None:
             f"opinion similarity (cultureSim, 1 − JS {summary.opinion_measure}) {label}: "
             f"{value}{ci} (n={st.get('n', 0)} questions)"
         )
-    for sig in summary.gaps:
-        console.print(
-            f"{sig.name}, log P(chosen) − log P(rejected): {_fmt(sig.before)} → {_fmt(sig.after)} "
-            f"({_change_cell(sig.change)}, n={sig.n_after} pairs)"
+    if summary.categories:
+        t = Table(
+            title=f"Judged answers, mean 1-10: {summary.before_name} → {summary.after_name} "
+            f"(judge: the embedded model, {JUDGE_DISCRIMINATION})"
         )
+        for col in ("category", summary.before_name, summary.after_name, "change [95% CI]", "n"):
+            t.add_column(col, justify="left" if col == "category" else "right")
+        for sig in summary.categories:
+            n = f"{sig.change['n']} paired" if sig.change else f"{sig.n_before}/{sig.n_after}"
+            t.add_row(sig.label, _fmt(sig.before), _fmt(sig.after), _change_cell(sig.change), n)
+        console.print(t)
+        t2 = Table(title="Judged average by culture")
+        for col in ("culture", summary.before_name, summary.after_name, "change [95% CI]", "n"):
+            t2.add_column(col, justify="left" if col == "culture" else "right")
+        for sig in summary.cultures:
+            n = str(sig.change["n"]) if sig.change else f"{sig.n_before}/{sig.n_after}"
+            t2.add_row(sig.name, _fmt(sig.before), _fmt(sig.after), _change_cell(sig.change), n)
+        console.print(t2)
+        console.print("[dim]~0: the interval includes 0. Changes pair the items rated in both runs.[/]")
     for n in found_notes:
         console.print(f"[yellow]note:[/] {n}")
     for sig in summary.signals():

@@ -18,7 +18,9 @@ from culturalign.errors import ConfigError
 from culturalign.paths import package_data
 from culturalign.yamlconf import LocatedValueError, load_yaml_model
 
-EvalKind = Literal["care", "opinions", "culturalbench", "cali", "blend", "mcq", "grounded"]
+EvalKind = Literal["care", "care-choice", "opinions", "culturalbench", "cali", "blend", "mcq", "grounded"]
+# evaluations that read the experiment's CARE questions when they name no data
+QUESTION_EVALS = ("care", "care-choice", "grounded")
 
 
 class _Strict(BaseModel):
@@ -219,11 +221,11 @@ class Experiment(_Strict):
                         ("evaluations", i, "models"),
                         f"evaluation {e.kind!r} names unknown model {m!r}; known: {sorted(names)}",
                     )
-            if e.kind in ("care", "grounded") and not (e.data or self.data.questions):
+            if e.kind in QUESTION_EVALS and not (e.data or self.data.questions):
                 raise LocatedValueError(
                     ("evaluations", i), f"evaluation {e.kind!r} needs `data` (or data.questions)"
                 )
-            if e.kind not in ("care", "grounded") and not e.data:
+            if e.kind not in QUESTION_EVALS and not e.data:
                 raise LocatedValueError(("evaluations", i), f"evaluation {e.kind!r} needs `data`")
         if self.report.baseline and self.report.baseline not in names:
             raise LocatedValueError(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from culturalign.io import write_json, write_records
-from culturalign.pipeline.experiment import EvalSpec, TrainSpec, resolve_path
+from culturalign.pipeline.experiment import QUESTION_EVALS, EvalSpec, TrainSpec, resolve_path
 from culturalign.pipeline.stages import Stage
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def eval_stage(r: Runner, e: EvalSpec, model: str, mode: str, lang: str) -> Stag
     out = r.eval_dir(e, model, mode, lang)
     spec = r.model_spec(model)
     judge = e.judge or r.exp.judge
-    if e.kind in ("care", "grounded"):
+    if e.kind in QUESTION_EVALS:
         data = resolve_path(e.data, r.base_dir) if e.data else r.questions_path()
     else:
         data = resolve_path(e.data, r.base_dir)
@@ -156,7 +156,7 @@ def eval_stage(r: Runner, e: EvalSpec, model: str, mode: str, lang: str) -> Stag
         "options": e.options,
     }
 
-    if e.kind == "care" and lang == "en" and not e.translate_with and data.is_file():
+    if e.kind in ("care", "care-choice") and lang == "en" and not e.translate_with and data.is_file():
         # fail while planning, not after the training stages have run
         from culturalign.sampling import sample_limit
         from culturalign.translation import require_english
@@ -195,6 +195,13 @@ def eval_stage(r: Runner, e: EvalSpec, model: str, mode: str, lang: str) -> Stag
                 **e.options,
             )
             return {"items": s.counts.get("items"), "label": s.label}
+        if e.kind == "care-choice":
+            from culturalign.evals.care_choice import run_care_choice
+            from culturalign.sampling import sample_limit
+
+            qs = sample_limit(_load_questions(data, e.data_format), e.limit, order=e.limit_order)
+            s = run_care_choice(lm, qs, out, lang=lang, data_path=data, **e.options)
+            return {"label": model, "metrics": {"accuracy_norm": s["overall"]["accuracy"]}}
         if e.kind == "grounded":
             from culturalign.evals.grounded import load_grounded_questions, run_grounded_eval
 

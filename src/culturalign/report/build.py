@@ -38,7 +38,8 @@ from culturalign.report.results import (
 )
 
 CHOICE_TITLES = {
-    "eval-opinions": "Opinion distributions (1 − Jensen–Shannon distance)",
+    "eval-care-choice": "CARE reference choice (judge-free: the human reference among others, by log-likelihood)",
+    "eval-opinions": "Opinion distributions (cultureSim; each table names its Jensen–Shannon measure)",
     "eval-culturalbench": "CulturalBench",
     "eval-cali": "Culturally-aware NLI (CALI)",
     "eval-blend": "BLEnD short answers",
