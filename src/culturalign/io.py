@@ -84,25 +84,30 @@ def deep_nesting_line(text: str, limit: int = MAX_NESTING) -> int | None:
     return None
 
 
+def jsonl_object(lineno: int, line: str, problems: Problems) -> dict[str, Any] | None:
+    """One JSONL line as an object, or None with the reason added to ``problems`` (the
+    one place every JSONL reader, whole-file or streamed, turns a line into a record)."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        problems.add(lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        return None
+    except RecursionError:  # the parser gave up; the line is known, so say where
+        problems.add(lineno, None, f"invalid JSON: {TOO_DEEP}")
+        return None
+    if not isinstance(obj, dict):
+        kind = "list" if isinstance(obj, list) else type(obj).__name__
+        problems.add(lineno, None, f"expected a JSON object, found {kind}")
+        return None
+    return obj
+
+
 def jsonl_objects(text: str, problems: Problems) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; bad lines go to ``problems``."""
     rows: list[tuple[int, dict[str, Any]]] = []
     for lineno, line in jsonl_lines(text):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.add(lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
-            continue
-        except RecursionError:  # the parser gave up; the line is known, so say where
-            problems.add(lineno, None, f"invalid JSON: {TOO_DEEP}")
-            continue
-        if not isinstance(obj, dict):
-            kind = "list" if isinstance(obj, list) else type(obj).__name__
-            problems.add(lineno, None, f"expected a JSON object, found {kind}")
-            continue
-        rows.append((lineno, obj))
+        if line.strip() and (obj := jsonl_object(lineno, line, problems)) is not None:
+            rows.append((lineno, obj))
     return rows
 
 

@@ -10,14 +10,13 @@ does it).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
 from culturalign.errors import DataError, Problem, Problems
-from culturalign.io import describe_validation_error
+from culturalign.io import describe_validation_error, jsonl_object
 
 
 def iter_records(path: str | Path) -> Iterator[BaseModel]:
@@ -40,14 +39,8 @@ def iter_records(path: str | Path) -> Iterator[BaseModel]:
                 continue
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.add(lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
-                continue
-            if not isinstance(obj, dict):
-                kind = "list" if isinstance(obj, list) else type(obj).__name__
-                problems.add(lineno, None, f"expected a JSON object, found {kind}")
+            obj = jsonl_object(lineno, line, problems)
+            if obj is None:
                 continue
             if model is None:
                 if seen_any:
