@@ -137,9 +137,17 @@ def _care_signals(out: DemoSummary, care: dict[str, Any]) -> None:
         )
 
 
-def _before_after(names: list[str]) -> tuple[str, str]:
+def _paired_signal(name: str, units: dict[str, dict]) -> Signal | None:
+    """The change from the base run (or the first) to the next, paired over their items."""
+    names = list(units)
+    if len(names) < 2:
+        return None
     before = "base" if "base" in names else names[0]
-    return before, next(n for n in names if n != before)
+    after = next(n for n in names if n != before)
+    b, a = units[before], units[after]
+    return Signal(
+        name.format(change=f"{before} → {after}"), _mean_of(b), _mean_of(a), paired_delta(b, a), len(b), len(a), digits=3
+    )
 
 
 def _choice_signals(out: DemoSummary, found: Any, run_dir: Path) -> None:
@@ -155,17 +163,7 @@ def _choice_signals(out: DemoSummary, found: Any, run_dir: Path) -> None:
         per_item = headline_units("care-choice", d).get("accuracy_norm")
         if per_item:
             units[label] = per_item.units
-    if len(units) >= 2:
-        before, after = _before_after(list(units))
-        out.care_choice_change = Signal(
-            f"CARE reference choice, judge-free ({before} → {after})",
-            _mean_of(units[before]),
-            _mean_of(units[after]),
-            paired_delta(units[before], units[after]),
-            len(units[before]),
-            len(units[after]),
-            digits=3,
-        )
+    out.care_choice_change = _paired_signal("CARE reference choice, judge-free ({change})", units)
 
 
 def _pooled(summary: Any, category: str | None) -> float | None:
@@ -208,17 +206,7 @@ def collect_summary(run_dir: Path) -> DemoSummary:
         out.opinions.append((label, stats))
         if per_q:
             units[label] = per_q.units
-    if len(units) >= 2:
-        before, after = _before_after(list(units))
-        out.opinion_change = Signal(
-            f"opinion similarity (cultureSim, {before} → {after})",
-            _mean_of(units[before]),
-            _mean_of(units[after]),
-            paired_delta(units[before], units[after]),
-            len(units[before]),
-            len(units[after]),
-            digits=3,
-        )
+    out.opinion_change = _paired_signal("opinion similarity (cultureSim, {change})", units)
     for d in found.train:
         r = json.loads((d / "culturalign-train.json").read_text(encoding="utf-8")).get("result") or {}
         if not r.get("gap_before") or not r.get("gap_after"):
