@@ -42,7 +42,7 @@ for _k, _v in {
 
 def _items(limit: int | None):
     from culturalign.datasets import load_any
-    from culturalign.evals.care_judge import JudgeItem
+    from culturalign.judge.core import JudgeItem
     from culturalign.paths import package_data
 
     _, questions = load_any(package_data("data", "sample", "care_questions.jsonl"))
@@ -88,7 +88,7 @@ def main() -> None:
     ap.add_argument("--max-new-tokens", type=int, default=96, help="the judge's commentary (as the demo)")
     args = ap.parse_args()
 
-    from culturalign.evals.care_judge import JUDGE_PARAMS, JudgeConfig, judge_items
+    from culturalign.judge.core import JUDGE_PARAMS, JudgeConfig, judge_items
     from culturalign.lm.registry import load_lm
 
     items = _items(args.limit)

@@ -113,7 +113,7 @@ def test_cli_embedded_model_and_judge_on_real_care_items(embedded_dir, shared_da
     assert "weak stand-in" in proc.stdout
     judgments = read_records(out / "judgments.jsonl", Judgment)
     assert len(judgments) == 2
-    from culturalign.evals.care_judge import RUBRIC_FOR_CATEGORY
+    from culturalign.judge.rubric import RUBRIC_FOR_CATEGORY
     from culturalign.records.question import Category
 
     # --limit draws across categories (stratified), and each is judged with its own rubric
@@ -145,7 +145,7 @@ def test_openai_backend_against_transformers_serve(tiny_model_dir, tmp_path):
         )
     assert model2.stats.calls == 0 and judge2.stats.calls == 0 and again == summary
     judgments = read_records(tmp_path / "run" / "judgments.jsonl", Judgment)
-    from culturalign.evals.care_judge import RUBRIC_FOR_CATEGORY
+    from culturalign.judge.rubric import RUBRIC_FOR_CATEGORY
     from culturalign.records.question import Category
 
     # the stratified --limit spreads 3 items over 3 categories; each gets its category's rubric

@@ -10,13 +10,13 @@ from _care_scripted import scripted_lm
 from scipy import stats as st
 
 from culturalign.datasets import load_any
-from culturalign.evals.judge_agreement import (
+from culturalign.io import read_records
+from culturalign.judge.agreement import (
     agreement,
     histogram,
     items_from_preferences,
     run_judge_agreement,
 )
-from culturalign.io import read_records
 from culturalign.lm.cache import CallCache
 from culturalign.records.judgment import Judgment
 

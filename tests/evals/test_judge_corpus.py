@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from culturalign.evals.judge_parse import parse_rating
+from culturalign.judge.parse import parse_rating
 
 FIXTURE = Path(__file__).parent / "fixtures" / "judge_replies_multilingual.jsonl"
 CORPUS = [json.loads(line) for line in FIXTURE.open(encoding="utf-8") if line.strip()]

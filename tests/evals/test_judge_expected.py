@@ -11,8 +11,8 @@ import math
 import pytest
 from _care_scripted import scripted_lm
 
-from culturalign.evals.care_judge import JudgeConfig, JudgeItem, judge_items
-from culturalign.evals.judge_expected import (
+from culturalign.judge.core import JudgeConfig, JudgeItem, judge_items
+from culturalign.judge.expected import (
     CANDIDATES,
     RATING_OPENER,
     commentary,
@@ -123,7 +123,7 @@ def test_unknown_score_method_is_a_config_error():
 
 
 def test_commentary_is_cut_at_rating_lines_in_every_language_the_parser_reads():
-    from culturalign.evals.judge_expected import commentary
+    from culturalign.judge.expected import commentary
 
     for reply in ("良い回答です。\n評価：７", "說明清楚。\n評分: 8", "إجابة جيدة.\nتقييم: ٧", "Fine.\nRating: [[5]]"):
         head, _, _ = reply.partition("\n")

@@ -9,8 +9,8 @@ import pytest
 
 from culturalign.datasets import load_any
 from culturalign.errors import DataError
-from culturalign.evals.judge_inputs import read_judge_inputs
 from culturalign.io import write_records
+from culturalign.judge.inputs import read_judge_inputs
 from culturalign.records import ChatMessage, ModelResponse
 
 SAMPLE = Path(__file__).parent / "fixtures" / "care_sample.json"

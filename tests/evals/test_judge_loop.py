@@ -8,13 +8,13 @@ import pytest
 from _care_scripted import scripted_lm
 
 from culturalign.errors import ConfigError
-from culturalign.evals.care_judge import (
+from culturalign.judge.core import (
     JUDGE_PARAMS,
     JudgeConfig,
     JudgeItem,
     judge_items,
-    load_rubrics,
 )
+from culturalign.judge.rubric import load_rubrics
 from culturalign.lm.cache import CallCache
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from culturalign.evals.judge_parse import parse_rating
+from culturalign.judge.parse import parse_rating
 
 CORPUS = [json.loads(line) for line in (Path(__file__).parent / "fixtures" / "judge_replies.jsonl").open()]
 

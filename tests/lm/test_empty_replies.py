@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from culturalign.evals.care_judge import JudgeItem, judge_items
+from culturalign.judge.core import JudgeItem, judge_items
 from culturalign.lm.backends.openai_compat import _has_text
 from culturalign.lm.base import Backend, GenRequest, OnDone
 from culturalign.lm.cache import CallCache

@@ -67,7 +67,7 @@ def _questions(path: Path, fmt: str | None):
 
 
 def _judge_params(max_new_tokens: int):
-    from culturalign.evals.care_judge import JUDGE_PARAMS
+    from culturalign.judge.core import JUDGE_PARAMS
 
     return JUDGE_PARAMS.model_copy(update={"max_new_tokens": max_new_tokens})
 
@@ -233,7 +233,7 @@ def judge_agreement(
 ) -> None:
     """Judge human-rated responses and report Pearson, Spearman and Kendall's tau with
     both rating histograms (CARE appendix C.2, Figure 10)."""
-    from culturalign.evals.judge_agreement import run_judge_agreement
+    from culturalign.judge.agreement import run_judge_agreement
 
     report = run_judge_agreement(
         open_lm(judge, cache),
@@ -301,9 +301,9 @@ def judge_command(
     source (another system, retrieved web passages) is scored like a model."""
     from culturalign.errors import ConfigError
     from culturalign.evals.care import judge_responses_stage
-    from culturalign.evals.care_judge import load_rubrics
     from culturalign.evals.care_tables import CareRun, category_table, to_rich
-    from culturalign.evals.judge_inputs import read_judge_inputs
+    from culturalign.judge.inputs import read_judge_inputs
+    from culturalign.judge.rubric import load_rubrics
 
     if per_item not in ("mean", "max"):
         raise ConfigError(f"--per-item must be mean or max, not {per_item!r}")

@@ -1,13 +1,10 @@
 """Evaluations. Each benchmark is its own module; importing this package loads none of
-them (``from culturalign.evals.care import run_care_eval`` loads CARE's).
+them (``from culturalign.evals.care import run_care_eval`` loads CARE's). The rubric
+judge they share (rubrics, parsing, the judging loop, agreement) is ``culturalign.judge``.
 
 * ``care``             CARE's judged evaluation (paper 000 §4.1, §5, appendix C)
-* ``care_judge``       rubrics, prompt rendering and the judging loop
-* ``judge_parse``      reading ``Rating: [[n]]`` out of a judge's reply (pure)
 * ``care_stats``       judgments → means, counts, bootstrap intervals (pure)
 * ``care_tables``      CARE's tables from run directories, as data, Markdown, CSV, rich
-* ``judge_inputs``     any responses file → judge items (``culturalign judge``)
-* ``judge_agreement``  judge vs. human ratings: Pearson, Spearman, Kendall, histograms
 * ``opinions``, ``culturalbench``, ``cali``, ``blend``, ``mcq``  choice and distribution
   benchmarks scored from the model's own probabilities (papers 002 §4.1, 003 §5.2)
 * ``grounded``         situation-grounded questions judged by knowledge entailment (paper 003)
@@ -20,8 +17,6 @@ from typing import Any
 _LAZY = {
     "run_care_eval": "culturalign.evals.care",
     "CareSummary": "culturalign.evals.care_stats",
-    "parse_rating": "culturalign.evals.judge_parse",
-    "run_judge_agreement": "culturalign.evals.judge_agreement",
     "run_opinions": "culturalign.evals.opinions",
     "run_culturalbench": "culturalign.evals.culturalbench",
     "run_cali": "culturalign.evals.cali",

@@ -21,16 +21,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from culturalign.evals.care_judge import (
+from culturalign.evals.care_stats import Aggregate, CareSummary, summarize
+from culturalign.evals.care_tables import CareRun, category_table, to_csv, to_markdown
+from culturalign.io import atomic_write_text, write_json, write_records
+from culturalign.judge.core import (
     JudgeConfig,
     JudgeItem,
     items_from_responses,
     judge_items,
-    load_rubrics,
 )
-from culturalign.evals.care_stats import Aggregate, CareSummary, summarize
-from culturalign.evals.care_tables import CareRun, category_table, to_csv, to_markdown
-from culturalign.io import atomic_write_text, write_json, write_records
+from culturalign.judge.rubric import load_rubrics
 from culturalign.lm.cached import LM
 from culturalign.records import CulturalQuestion, GenerationParams
 from culturalign.records.judgment import Judgment

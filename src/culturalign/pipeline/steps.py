@@ -171,7 +171,7 @@ def eval_stage(r: Runner, e: EvalSpec, model: str, mode: str, lang: str) -> Stag
             from culturalign.evals.care import run_care_eval
 
             qs = _load_questions(data, e.data_format)
-            from culturalign.evals.care_judge import JudgeConfig
+            from culturalign.judge.core import JudgeConfig
             from culturalign.records import GenerationParams
 
             judge_params = None

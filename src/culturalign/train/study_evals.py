@@ -209,7 +209,7 @@ def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
         params = GenerationParams(max_new_tokens=settings.max_new_tokens) if settings.max_new_tokens else None
         judge_params = None
         if settings.judge_max_new_tokens:
-            from culturalign.evals.care_judge import JudgeConfig
+            from culturalign.judge.core import JudgeConfig
 
             judge_params = JudgeConfig().params.model_copy(
                 update={"max_new_tokens": settings.judge_max_new_tokens}

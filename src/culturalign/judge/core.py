@@ -20,43 +20,26 @@ sampled judgments (distinct sample indices) and keeps the median of the valid on
 
 Scoring: ``score="parsed"`` (CARE's way) takes the number the judge wrote.
 ``score="expected"`` reads the judge's probabilities for every rating after its
-commentary and takes their mean (``judge_expected.py``); the parsed number is kept
+commentary and takes their mean (``judge/expected.py``); the parsed number is kept
 beside it. A backend without continuation log-probs keeps the parsed ratings and the
 judgments say why.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from culturalign.errors import ConfigError
-from culturalign.evals.judge_expected import CANDIDATES, expected_rating, rating_prefix
-from culturalign.evals.judge_parse import parse_rating
+from culturalign.judge.expected import CANDIDATES, expected_rating, rating_prefix
+from culturalign.judge.parse import parse_rating
+from culturalign.judge.rubric import Rubric, RubricSet, load_rubrics
 from culturalign.lm.base import NotSupported
 from culturalign.lm.cached import LM
-from culturalign.paths import package_data
 from culturalign.records.generation import ChatMessage, Completion, GenerationParams, ModelResponse
 from culturalign.records.judgment import JudgeAttempt, JudgeSample, Judgment
-from culturalign.records.question import Category, parse_category
-
-RUBRIC_DIR = package_data("evals", "rubrics")
-RUBRICS = ("entities_opinion", "norms_commonsense", "literacy")
-PLACEHOLDERS = ("{question}", "{answer}", "{response}")
-_PLACEHOLDER = re.compile(r"\{(question|answer|response)\}")
-UNCATEGORISED_RUBRIC = "entities_opinion"
-RUBRIC_FOR_CATEGORY: dict[Category, str] = {
-    Category.ENTITIES: "entities_opinion",
-    Category.OPINION: "entities_opinion",
-    Category.SOCIAL_NORMS: "norms_commonsense",
-    Category.COMMONSENSE: "norms_commonsense",
-    Category.LITERACY: "literacy",
-}
 
 #: Judge decoding: greedy, room for a commentary, and a context long enough for a
 #: rubric plus a 1,024-token response (CARE caps responses at 1,024 new tokens).
@@ -65,79 +48,6 @@ SAMPLE_TEMPERATURE = 0.7
 _RETRY_SEED_STRIDE = 1000
 ScoreMethod = Literal["parsed", "expected"]
 SCORE_METHODS: tuple[str, ...] = ("parsed", "expected")
-
-
-@dataclass(frozen=True)
-class Rubric:
-    name: str
-    text: str
-    source: str
-
-    @property
-    def sha(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
-
-    def render(self, question: str, answer: str, response: str) -> str:
-        """Fill the three placeholders in one pass, not with ``str.format``: a user's
-        rubric may hold other braces (JSON examples), and a question or answer that
-        happens to contain ``{response}`` must stay as written."""
-        values = {"question": question, "answer": answer, "response": response}
-        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.text)
-
-
-@dataclass(frozen=True)
-class RubricSet:
-    rubrics: dict[str, Rubric]
-    notes: tuple[str, ...] = ()
-
-    def for_category(self, category: str | Category | None) -> Rubric:
-        if category is None:
-            return self.rubrics[UNCATEGORISED_RUBRIC]
-        return self.rubrics[RUBRIC_FOR_CATEGORY[parse_category(category)]]
-
-    @property
-    def shas(self) -> dict[str, str]:
-        return {f"judge/{name}": r.sha for name, r in self.rubrics.items()}
-
-
-def _read_rubric(name: str, path: Path) -> Rubric:
-    if not path.is_file():
-        raise ConfigError(
-            f"{path}: judge template not found; a --judge-template folder needs "
-            f"{', '.join(n + '.txt' for n in RUBRICS)}"
-        )
-    text = path.read_text(encoding="utf-8")
-    missing = [p for p in PLACEHOLDERS if p not in text]
-    if missing:
-        raise ConfigError(f"{path}: judge template lacks the placeholder(s) {', '.join(missing)}")
-    return Rubric(name, text, str(path))
-
-
-def load_rubrics(template_dir: str | Path | None = None) -> RubricSet:
-    """The built-in rubrics, or a user's folder of ``entities_opinion.txt``,
-    ``norms_commonsense.txt`` and ``literacy.txt``.
-
-    The CARE release ships its literacy and norms/commonsense files under each
-    other's names (see ``../shared/data/README.md``). When a folder's
-    ``literacy.txt`` never mentions literature but its ``norms_commonsense.txt`` does,
-    the two are used the other way round and a note says so.
-    """
-    if template_dir is None:
-        return RubricSet({n: _read_rubric(n, RUBRIC_DIR / f"{n}.txt") for n in RUBRICS})
-    folder = Path(template_dir)
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: --judge-template must be a folder holding {', '.join(RUBRICS)} (.txt)")
-    rubrics = {n: _read_rubric(n, folder / f"{n}.txt") for n in RUBRICS}
-    notes: list[str] = []
-    lit, norms = rubrics["literacy"], rubrics["norms_commonsense"]
-    if "liter" not in lit.text.lower() and "liter" in norms.text.lower():
-        rubrics["literacy"] = Rubric("literacy", norms.text, norms.source)
-        rubrics["norms_commonsense"] = Rubric("norms_commonsense", lit.text, lit.source)
-        notes.append(
-            f"{folder}: literacy.txt and norms_commonsense.txt hold each other's rubric "
-            "(as in the CARE release); each was used for the category its content describes"
-        )
-    return RubricSet(rubrics, tuple(notes))
 
 
 @dataclass(frozen=True)

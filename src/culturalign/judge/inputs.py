@@ -25,7 +25,7 @@ from typing import Any
 
 from culturalign.datasets.rows import Row, is_missing, read_rows
 from culturalign.errors import DataError, Problem, Problems
-from culturalign.evals.care_judge import JudgeItem
+from culturalign.judge.core import JudgeItem
 from culturalign.records.question import CulturalQuestion, UnknownValue, parse_category, parse_scope
 
 _ALIASES: dict[str, tuple[str, ...]] = {

@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from culturalign.evals.judge_parse import RATING_LABELS
+from culturalign.judge.parse import RATING_LABELS
 
 SCALE = tuple(range(1, 11))
 RATING_OPENER = "Rating: [["

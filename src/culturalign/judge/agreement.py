@@ -20,8 +20,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from culturalign.errors import ConfigError
-from culturalign.evals.care_judge import JudgeConfig, JudgeItem, judge_items, load_rubrics
 from culturalign.io import write_json, write_records
+from culturalign.judge.core import JudgeConfig, JudgeItem, judge_items
+from culturalign.judge.rubric import load_rubrics
 from culturalign.lm.cached import LM
 from culturalign.records import CulturalQuestion, GenerationParams
 from culturalign.runlog import RunLog
