@@ -8,8 +8,9 @@ Accepted inputs, told apart by their columns:
   lists; sets without a ``prompt`` column (the whole conversation in ``chosen`` and
   ``rejected``) have their shared opening split off as the prompt.
 * unpaired examples (``prompt``/``completion``/``label``) for KTO.
-* SFT examples: ``prompt``/``completion``, a ``messages`` conversation, or CARE questions
-  with reference answers ("SFT w/ CARE").
+* SFT examples: ``prompt``/``completion``, CARE questions with reference answers ("SFT w/
+  CARE"), or a published instruction layout (Alpaca, ShareGPT, OpenOrca, UltraChat,
+  ``messages``, plain ``text``; see ``train.sft_layouts``).
 
 Files may be JSONL, JSON, Parquet or CSV, or a folder written by ``datasets``'
 ``save_to_disk``. Everything becomes our typed records (``PreferencePair``,
@@ -20,8 +21,7 @@ before the rows reach TRL.
 from __future__ import annotations
 
 import json
-import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +29,16 @@ from pydantic import ValidationError
 
 from culturalign.errors import ConfigError, DataError, Problems
 from culturalign.io import iter_jsonl, pydantic_problems, read_text_utf8
-from culturalign.records import ChatMessage, CulturalQuestion, PreferencePair, SFTExample, UnpairedExample
+from culturalign.records import (
+    ChatMessage,
+    CulturalQuestion,
+    KnowledgeText,
+    PreferencePair,
+    SFTExample,
+    UnpairedExample,
+)
+from culturalign.train.sft_layouts import LayoutError, sft_from_layout, sft_layout
+from culturalign.train.trl_format import split_heldout, to_dataset, trl_rows
 
 DataKind = Literal["preference", "unpaired", "sft", "questions"]
 _SPLITS = ("train", "train_prefs", "train_sft")
@@ -118,7 +127,7 @@ def detect_kind(row: dict[str, Any]) -> DataKind | None:
         return "preference"
     if {"completion", "label"} <= keys:
         return "unpaired"
-    if {"prompt", "completion"} <= keys or "messages" in keys:
+    if {"prompt", "completion"} <= keys or sft_layout(row) is not None:
         return "sft"
     if {"id", "text", "culture"} <= keys:
         return "questions"
@@ -205,6 +214,8 @@ def _convert(path: Path, rows, want: str, fn) -> list:
             out.append(fn(row, i, path.name))
         except ValidationError as exc:
             pydantic_problems(problems, where, exc)
+        except LayoutError as exc:
+            problems.add(where, exc.field, f"not a usable {want}: {exc}")
         except (ValueError, KeyError, TypeError) as exc:
             problems.add(where, None, f"not a usable {want}: {exc}")
     problems.raise_if_any()
@@ -229,7 +240,9 @@ def _kind_of(path: Path, rows) -> DataKind:
                 path,
                 where,
                 f"cannot tell the data format from columns {sorted(first)}: expected prompt/chosen/rejected, "
-                "prompt/completion/label, prompt/completion, messages, or CARE questions (id/text/culture); "
+                "prompt/completion/label, prompt/completion, CARE questions (id/text/culture), or an SFT layout "
+                "(Alpaca instruction/output, ShareGPT conversations, OpenOrca system_prompt/question/response, "
+                "UltraChat messages or data, plain text); "
                 "for rated responses in a published format, build pairs first with `culturalign data pairs`",
             )
         )
@@ -314,17 +327,18 @@ def load_sft(path: str | Path, *, mode: str = "vanilla", lang: str = "native", s
             raise DataError(_one(path, None, "no question has a reference answer to fine-tune on"))
         return out
 
-    def to_sft(row: dict[str, Any], i: int, source: str) -> SFTExample:
+    def to_sft(row: dict[str, Any], i: int, source: str) -> SFTExample | KnowledgeText:
         rid = str(row.get("id") or row.get("question_id") or f"{source}#{i}")
         if kind == "preference":  # imitate the preferred answer
             pair = _preference(row, i, source)
             return SFTExample(id=rid, prompt=pair.prompt, completion=pair.chosen)
-        if "messages" in row and "prompt" not in row:
-            msgs = _messages(row["messages"], "user")
-            last = max((k for k, m in enumerate(msgs) if m.role == "assistant"), default=-1)
-            if last <= 0:
-                raise ValueError("the conversation has no assistant turn after a prompt")
-            return SFTExample(id=rid, prompt=msgs[:last], completion=msgs[last:])
+        if not {"prompt", "completion"} <= set(row):
+            layout = sft_layout(row)
+            if layout is None:
+                raise LayoutError(
+                    None, f"columns {sorted(row)} are in no SFT layout this file's first row uses"
+                )
+            return sft_from_layout(row, layout, rid)
         return SFTExample(
             id=rid,
             prompt=_messages(row["prompt"], "user"),
@@ -333,7 +347,24 @@ def load_sft(path: str | Path, *, mode: str = "vanilla", lang: str = "native", s
 
     if kind == "unpaired":
         rows = [(w, r) for w, r in rows if _label(r.get("label"))]
-    return _convert(path, rows, "SFT example", to_sft)
+    out = _convert(path, rows, "SFT example", to_sft)
+    _same_shape(path, rows, out)
+    return out
+
+
+def _same_shape(path: Path, rows, records: list) -> None:
+    """Plain text and conversations cannot share one TRL dataset: say which row differs."""
+    first_is_text = isinstance(records[0], KnowledgeText)
+    for (where, _), rec in zip(rows, records, strict=False):
+        if isinstance(rec, KnowledgeText) != first_is_text:
+            what = "plain text" if first_is_text else "prompt/completion examples"
+            raise DataError(
+                _one(
+                    path,
+                    where,
+                    f"this row is not {what} like the first row; keep text and conversations in separate files",
+                )
+            )
 
 
 def _published_questions(path: Path) -> list[CulturalQuestion] | None:
@@ -348,55 +379,5 @@ def _published_questions(path: Path) -> list[CulturalQuestion] | None:
     return questions or None
 
 
-# -- held-out split and TRL datasets -----------------------------------------------------
-
-
-def split_heldout(
-    items: Sequence[Any], *, fraction: float, min_n: int, max_n: int, seed: int
-) -> tuple[list[Any], list[Any]]:
-    """(train, held-out), grouped by question so no prompt sits on both sides.
-
-    Holds out ``fraction`` of the questions, at least ``min_n`` and at most ``max_n``
-    items, and never more than a third of the data.
-    """
-    if fraction <= 0 or not items:
-        return list(items), []
-    groups: dict[str, list[int]] = {}
-    for i, item in enumerate(items):
-        key = item.question_id if hasattr(item, "question_id") else str(i)
-        key = key + "|" + json.dumps([m.content for m in item.prompt], ensure_ascii=False)
-        groups.setdefault(key, []).append(i)
-    keys = sorted(groups)
-    random.Random(seed).shuffle(keys)
-    target = max(min_n, round(fraction * len(items)))
-    target = min(target, max_n, len(items) // 3)
-    held: list[int] = []
-    for key in keys:
-        if len(held) >= target:
-            break
-        held.extend(groups[key])
-    held_set = set(held)
-    return [x for i, x in enumerate(items) if i not in held_set], [items[i] for i in sorted(held_set)]
-
-
-def _msgs(messages: list[ChatMessage]) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in messages]
-
-
-def trl_rows(records: Sequence[PreferencePair | UnpairedExample | SFTExample]) -> list[dict[str, Any]]:
-    """Only the columns TRL reads, as plain message lists."""
-    out = []
-    for r in records:
-        if isinstance(r, PreferencePair):
-            out.append({"prompt": _msgs(r.prompt), "chosen": _msgs(r.chosen), "rejected": _msgs(r.rejected)})
-        elif isinstance(r, UnpairedExample):
-            out.append({"prompt": _msgs(r.prompt), "completion": _msgs(r.completion), "label": r.label})
-        else:
-            out.append({"prompt": _msgs(r.prompt), "completion": _msgs(r.completion)})
-    return out
-
-
-def to_dataset(records: Sequence[PreferencePair | UnpairedExample | SFTExample]):
-    from datasets import Dataset
-
-    return Dataset.from_list(trl_rows(records))
+# the held-out split and TRL's rows live in trl_format; named here for the callers
+__all__ = ["load_pairs", "load_sft", "load_unpaired", "split_heldout", "to_dataset", "trl_rows", "unpair"]

@@ -108,6 +108,8 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
                 [],
                 "reference answers" if kind in ("questions", None) else "prompt/completion examples",
             )
+            if train_items and isinstance(train_items[0], d.KnowledgeText):
+                desc = "plain text, trained as continued pre-training"
     else:
         raise ConfigError(f"unknown training method {method!r}; choose one of {', '.join(METHODS)}")
     if h.file is not None and h.measure:
@@ -118,6 +120,22 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
         held = []
         desc += "; no held-out gap: the held-out rows were all desirable or all undesirable"
     return train_items, held, desc
+
+
+def heldout_note(held: Sequence[Any], data_path: Path, cfg: TrainConfig) -> str:
+    """Where the held-out items came from, for the run's summary: a user should never have
+    to guess whether "all the data" lost a share to the gap measurement."""
+    h = cfg.heldout
+    if not h.measure:
+        return "held out: none (heldout.measure is off); every item was trained on"
+    if h.file is not None:
+        return f"held out: {len(held)} items from {h.file} (--heldout); every item of {data_path.name} was trained on"
+    if not held:
+        return f"held out: none; every item of {data_path.name} was trained on"
+    return (
+        f"held out: {len(held)} items split off {data_path.name} by question (heldout.fraction "
+        f"{h.fraction:g}) and not trained on; pass --heldout FILE to train on every item"
+    )
 
 
 def _gap(model: Any, tokenizer: Any, held: list[Any], cfg: TrainConfig) -> GapReport | None:
@@ -207,7 +225,11 @@ def train(
     from culturalign.train.trainers import build_trainer, plan_batches, trl_args
 
     loaded = load_model(model_spec, qlora=cfg.qlora)
-    notes = [f"training data: {len(train_items)} examples ({desc}) from {data_path.name}", *loaded.notes]
+    notes = [
+        f"training data: {len(train_items)} examples ({desc}) from {data_path.name}",
+        heldout_note(held, data_path, cfg),
+        *loaded.notes,
+    ]
     if starts_from_adapter and cfg.lora.enabled:
         notes.append("saving merged weights: the starting model already carried an adapter")
     plan = plan_batches(cfg, len(train_items))
