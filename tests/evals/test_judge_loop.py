@@ -162,7 +162,10 @@ def test_user_template_with_other_braces_renders(tmp_path):
             'Reply as JSON {"rating": n}. {question} | {answer} | {response}', encoding="utf-8"
         )
     r = load_rubrics(tmp_path).for_category("opinion")
-    assert r.render("q", "a", "r") == 'Reply as JSON {"rating": n}. q | a | r'
+    assert (
+        r.render({"question": "q", "answer": "a", "response": "r"})
+        == 'Reply as JSON {"rating": n}. q | a | r'
+    )
 
 
 def test_authors_swapped_files_are_used_by_content(shared_data, tmp_path):

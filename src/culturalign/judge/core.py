@@ -1,16 +1,14 @@
-"""CARE's LM-as-a-judge (paper 000 §4.1 and appendix C.1): a judge model reads the
-question, the human reference answer and a response, writes a short commentary and
-ends with ``Rating: [[n]]`` on CARE's 1-10 scale.
+"""The judging loop of the rubric judge: a judge model reads a rubric filled with an
+item's question, response and whatever else the rubric declares (a reference answer,
+the knowledge, the culture), writes a short commentary and ends with ``Rating: [[n]]``
+on the rubric's scale (``judge/rubric.py``).
 
-Three rubrics, chosen by cultural category, as in the paper:
-
-* ``entities_opinion``  cultural entities and opinion (accuracy, depth, relevance);
-* ``norms_commonsense`` social norms and cultural commonsense (accuracy against the
-  reference, comprehensiveness, cultural relevance; stricter bands);
-* ``literacy``          literacy (accuracy, interpretation, textual evidence, relevance).
-
-Questions with no category are judged with ``entities_opinion``, the paper's most
-general rubric, and counted as "uncategorised" in the summary.
+CARE (paper 000 §4.1 and appendix C.1) picks one of three 1-10 rubrics by the item's
+cultural category (``RubricSet``); questions with no category are judged with
+``entities_opinion`` and counted as "uncategorised". The 1-5 rubrics (CultureBank
+quality, PRISM cultural awareness, grounded) are one rubric for every item
+(``RubricSet.single``). An item lacking a value a rubric needs is skipped, never judged
+against an empty slot.
 
 Decoding: one sample per judgment is greedy (temperature 0). A reply without a
 usable rating is asked again, up to ``retries`` times, with sampling and a new seed
@@ -28,12 +26,12 @@ judgments say why.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from culturalign.errors import ConfigError
-from culturalign.judge.expected import CANDIDATES, expected_rating, rating_prefix
+from culturalign.judge.expected import candidates, expected_rating, rating_prefix
 from culturalign.judge.parse import parse_rating
 from culturalign.judge.rubric import Rubric, RubricSet, load_rubrics
 from culturalign.lm.base import NotSupported
@@ -67,6 +65,20 @@ class JudgeItem:
     lang: str = "native"
     model: str | None = None
     human_rating: float | None = None
+    #: values for a rubric's own placeholders beyond question/answer/response/culture
+    #: (``{knowledge}`` for CultureBank quality, for instance)
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def values(self) -> dict[str, str | None]:
+        """What each placeholder a rubric may declare is filled with (None: absent)."""
+        return {
+            "question": self.question,
+            "answer": self.reference,
+            "reference": self.reference,
+            "response": self.response,
+            "culture": self.culture,
+            **self.extra,
+        }
 
 
 def items_from_responses(responses: Sequence[ModelResponse]) -> list[JudgeItem]:
@@ -130,6 +142,7 @@ class JudgeConfig:
 class _Slot:
     item: int
     sample: int
+    scale: tuple[int, int] = (1, 10)
     attempts: list[JudgeAttempt] = field(default_factory=list)
     rating: float | None = None
     parsed: float | None = None
@@ -138,7 +151,7 @@ class _Slot:
     score_error: str | None = None
 
 
-def _attempt(attempt: int, params: GenerationParams, c: Completion) -> JudgeAttempt:
+def _attempt(attempt: int, params: GenerationParams, c: Completion, scale: tuple[int, int]) -> JudgeAttempt:
     if not c.ok:
         return JudgeAttempt(
             attempt=attempt,
@@ -148,7 +161,7 @@ def _attempt(attempt: int, params: GenerationParams, c: Completion) -> JudgeAtte
             parse_status="call_failed",
             parse_detail=c.error or "no text",
         )
-    parsed = parse_rating(c.text)
+    parsed = parse_rating(c.text, scale=scale[1], low=scale[0])
     return JudgeAttempt(
         attempt=attempt,
         seed=params.seed,
@@ -178,13 +191,14 @@ def judge_items(
             # the LM layer classified empty replies): nothing to judge, so it is skipped
             why = it.response_error or ("an empty reply" if it.response is not None else "no text")
             skipped[i] = f"no response to judge ({why})"
-        elif it.reference is None or not it.reference.strip():
-            skipped[i] = "the item has no reference answer"
+        elif lacking := _lacking(chosen[i], it):
+            skipped[i] = lacking
         else:
-            text = chosen[i].render(it.question, it.reference, it.response)
+            values = it.values()
+            text = chosen[i].render({p: values[p] or "" for p in chosen[i].placeholders})
             prompts[i] = [ChatMessage(role="user", content=text)]
 
-    slots = [_Slot(i, k) for i in prompts for k in range(config.samples)]
+    slots = [_Slot(i, k, chosen[i].scale) for i in prompts for k in range(config.samples)]
     method_note = None
     if config.score == "expected":
         # any reply can be scored, so only failed calls are asked again
@@ -201,6 +215,20 @@ def judge_items(
         _judgment(it, chosen[i], judge.spec, by_item_slots.get(i, []), skipped.get(i), method, method_note)
         for i, it in enumerate(items)
     ]
+
+
+def _lacking(rubric: Rubric, item: JudgeItem) -> str | None:
+    """Why ``item`` cannot fill ``rubric`` (a placeholder with no value), or None."""
+    values = item.values()
+    for p in rubric.placeholders:
+        if p == "response":
+            continue
+        value = values.get(p)
+        if value is None or not str(value).strip():
+            return (
+                "the item has no reference answer" if p == "answer" else f"the item has no {p} for the rubric"
+            )
+    return None
 
 
 def _ask(
@@ -226,7 +254,7 @@ def _ask(
             out = judge.generate([prompts[i] for i in order], params, n=config.samples, desc="judge")
             by_item = dict(zip(order, out, strict=True))
             for s in pending:
-                s.attempts.append(_attempt(0, params, by_item[s.item][s.sample]))
+                s.attempts.append(_attempt(0, params, by_item[s.item][s.sample], s.scale))
         else:
             for sample in sorted({s.sample for s in pending}):
                 group = [s for s in pending if s.sample == sample]
@@ -235,7 +263,7 @@ def _ask(
                     [prompts[s.item] for s in group], params, n=1, desc=f"judge (retry {attempt})"
                 )
                 for s, samples in zip(group, out, strict=True):
-                    s.attempts.append(_attempt(attempt, params, samples[0]))
+                    s.attempts.append(_attempt(attempt, params, samples[0], s.scale))
         for s in pending:
             s.rating = s.attempts[-1].rating
 
@@ -250,7 +278,7 @@ def _expected_ratings(judge: LM, prompts: dict[int, list[ChatMessage]], slots: l
     try:
         results = judge.score(
             [prompts[s.item] for s in ready],
-            [CANDIDATES] * len(ready),
+            [candidates(*s.scale) for s in ready],
             desc="judge (expected rating)",
             prefixes=[rating_prefix(s.attempts[-1].reply or "") for s in ready],
         )
@@ -258,7 +286,7 @@ def _expected_ratings(judge: LM, prompts: dict[int, list[ChatMessage]], slots: l
         return f"expected ratings need continuation log-probs; kept the parsed ratings ({exc})"
     for s, res in zip(ready, results, strict=True):
         s.parsed = s.rating
-        exp = expected_rating(res.logprobs) if res.ok else None
+        exp = expected_rating(res.logprobs, *s.scale) if res.ok else None
         s.rating = exp.rating if exp is not None else None
         if exp is not None:
             s.distribution, s.coverage = exp.distribution, exp.coverage

@@ -1,4 +1,5 @@
-"""The expected rating: the mean of the judge's own probability distribution over 1-10.
+"""The expected rating: the mean of the judge's own probability distribution over its
+rubric's scale (1-10 for CARE, 1-5 for the other rubrics).
 
 A parsed rating keeps only the digit the judge happened to write. A small judge
 writes 9 or 1 for almost anything, so the parsed numbers hardly move when the answers
@@ -31,6 +32,12 @@ SCALE = tuple(range(1, 11))
 RATING_OPENER = "Rating: [["
 CANDIDATES = tuple(f"{n}]]" for n in SCALE)
 
+
+def candidates(low: int = 1, high: int = 10) -> tuple[str, ...]:
+    """The continuations scored for a ``low``-``high`` scale (CARE's ``CANDIDATES`` for 1-10)."""
+    return tuple(f"{n}]]" for n in range(low, high + 1))
+
+
 # the line that gives the rating: a double bracket, or one of the parser's rating labels
 # (English, Chinese in both scripts, Japanese, Arabic) followed by a digit of any script
 _RATING_LINE = re.compile(r"\[\[|(?:" + RATING_LABELS + r")\W{0,6}[0-9０-９٠-٩۰-۹]", re.IGNORECASE)
@@ -57,15 +64,16 @@ def rating_prefix(reply: str) -> str:
 @dataclass(frozen=True)
 class ExpectedRating:
     rating: float
-    distribution: tuple[float, ...]  # P(n) for n = 1..10, renormalised over the scale
-    coverage: float  # the ten probabilities' sum before renormalising
+    distribution: tuple[float, ...]  # P(n) for n = low..high, renormalised over the scale
+    coverage: float  # the candidates' probabilities summed before renormalising
 
 
-def expected_rating(logprobs: Sequence[float]) -> ExpectedRating | None:
-    """The probability-weighted mean rating from the ten candidates' log-probabilities,
-    or None when none of them is finite (nothing is made up)."""
-    if len(logprobs) != len(SCALE):
-        raise ValueError(f"need {len(SCALE)} log-probabilities, got {len(logprobs)}")
+def expected_rating(logprobs: Sequence[float], low: int = 1, high: int = 10) -> ExpectedRating | None:
+    """The probability-weighted mean rating from the candidates' log-probabilities (one
+    per rating, ``low`` first), or None when none of them is finite (nothing is made up)."""
+    scale = tuple(range(low, high + 1))
+    if len(logprobs) != len(scale):
+        raise ValueError(f"need {len(scale)} log-probabilities, got {len(logprobs)}")
     finite = [lp for lp in logprobs if math.isfinite(lp)]
     if not finite:
         return None
@@ -74,5 +82,7 @@ def expected_rating(logprobs: Sequence[float]) -> ExpectedRating | None:
     total = sum(weights)
     dist = tuple(w / total for w in weights)
     coverage = min(1.0, total * math.exp(top))
-    rating = sum(p * n for p, n in zip(dist, SCALE, strict=True))
-    return ExpectedRating(rating=min(10.0, max(1.0, rating)), distribution=dist, coverage=coverage)
+    rating = sum(p * n for p, n in zip(dist, scale, strict=True))
+    return ExpectedRating(
+        rating=min(float(high), max(float(low), rating)), distribution=dist, coverage=coverage
+    )

@@ -1,5 +1,5 @@
-"""Read the rating out of a judge model's reply (CARE's LM-as-a-judge, paper 000 §4.1 and
-appendix C.1, on its 1-10 scale; other rubrics may pass a 1-5 scale).
+"""Read the rating out of a judge model's reply (the rubric judge: CARE's 1-10 scale, paper 000 §4.1 and
+appendix C.1, by default; the 1-5 rubrics pass their scale).
 
 The rubrics ask for a final line ``Rating: [[n]]``. Strong judges follow it; weak or
 chatty ones write ``Rating: 7``, ``评分：8分``, ``評価：7点``, ``التقييم: ٦``, ``7/10`` or
@@ -260,14 +260,14 @@ def _bare(text: str) -> float | None:
     return _number(m.group(1))
 
 
-def _decide(pool: list[_Candidate], scale: float) -> ParsedRating:
+def _decide(pool: list[_Candidate], scale: float, low: float = RATING_MIN) -> ParsedRating:
     form = "brackets" if any(c.form == "brackets" for c in pool) else pool[0].form
     if all(c.subscore for c in pool):
         form = "subscore"
     on_scale = [c for c in pool if c.denominator in (None, scale)]
     if not on_scale:  # "Score: 85/100" and nothing on the rubric's scale
         c = pool[0]
-        detail = f"rating {c.value:g}/{c.denominator:g} is not on the 1-{scale:g} scale"
+        detail = f"rating {c.value:g}/{c.denominator:g} is not on the {low:g}-{scale:g} scale"
         return ParsedRating(None, "out_of_range", form, detail)
     firsts: dict[float, _Candidate] = {}
     for c in on_scale:
@@ -276,14 +276,14 @@ def _decide(pool: list[_Candidate], scale: float) -> ParsedRating:
         shown = ", ".join(f"{v:g} ({c.snippet!r})" for v, c in firsts.items())
         return ParsedRating(None, "conflict", form, f"different ratings in one reply: {shown}")
     value = next(iter(firsts))
-    if not (RATING_MIN <= value <= scale):
-        return ParsedRating(None, "out_of_range", form, f"rating {value:g} is outside 1-{scale:g}")
+    if not (low <= value <= scale):
+        return ParsedRating(None, "out_of_range", form, f"rating {value:g} is outside {low:g}-{scale:g}")
     return ParsedRating(value, "ok", form)
 
 
-def parse_rating(reply: str | None, scale: float = RATING_MAX) -> ParsedRating:
-    """The rating a judge gave in ``reply`` on a 1-``scale`` scale, following the rules in
-    the module docstring."""
+def parse_rating(reply: str | None, scale: float = RATING_MAX, low: float = RATING_MIN) -> ParsedRating:
+    """The rating a judge gave in ``reply`` on a ``low``-``scale`` scale (1-10 unless a
+    rubric says otherwise), following the rules in the module docstring."""
     if reply is None or not "".join(ch for ch in reply if unicodedata.category(ch) != "Cf").strip():
         # whitespace and invisible marks (a right-to-left mark, a zero-width space) say nothing
         return ParsedRating(None, "empty", None, "empty reply")
@@ -293,8 +293,8 @@ def parse_rating(reply: str | None, scale: float = RATING_MAX) -> ParsedRating:
     found = [c for c in _candidates(text) if not (c.form == "fraction" and c.denominator != scale)]
     for pool in ([c for c in found if not c.subscore], [c for c in found if c.subscore]):
         if pool:
-            return _decide(pool, scale)
+            return _decide(pool, scale, low)
     value = _bare(text)
     if value is not None:
-        return _decide([_Candidate(value, "bare", f"{value:g}")], scale)
+        return _decide([_Candidate(value, "bare", f"{value:g}")], scale, low)
     return ParsedRating(None, "missing", None, "no rating found (expected 'Rating: [[n]]')")
