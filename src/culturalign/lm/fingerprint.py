@@ -135,3 +135,45 @@ def resolve_hub_revision(model_id: str, revision: str | None = None) -> str | No
 
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
+_DTYPE_NAMES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+}
+
+
+def _gpu_present() -> bool:
+    """Whether a CUDA GPU is visible; a machine with no NVIDIA driver answers without
+    importing torch, so a rerun answered by the call cache stays cheap on a CPU box."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    if not (Path("/proc/driver/nvidia").exists() or Path("/dev/nvidia0").exists()):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def resolve_dtype_name(
+    requested: str | None, *, device: str | None = None, gpu_fallback: str = "float32"
+) -> str:
+    """The dtype a model will really run in, by canonical name (float32, bfloat16, float16).
+
+    It belongs in cache keys: fp32 answers from a CPU and bf16 answers from a GPU are
+    different numbers. "auto" (or None) picks bfloat16 only on a GPU that computes it
+    natively; GPUs that would emulate it (before Ampere) get ``gpu_fallback``; a CPU
+    gets float32. Unknown names are returned unchanged for the caller to reject.
+    """
+    if requested not in (None, "auto"):
+        return _DTYPE_NAMES.get(str(requested), str(requested))
+    on_gpu = device.startswith("cuda") if device else _gpu_present()
+    if not on_gpu:
+        return "float32"
+    import torch
+
+    return "bfloat16" if torch.cuda.is_bf16_supported(including_emulation=False) else gpu_fallback

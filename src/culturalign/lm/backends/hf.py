@@ -29,7 +29,12 @@ from culturalign.lm.base import (
     ScoreRequest,
     trim_partial_char,
 )
-from culturalign.lm.fingerprint import hub_cache_dir, resolve_hub_revision, weights_fingerprint
+from culturalign.lm.fingerprint import (
+    hub_cache_dir,
+    resolve_dtype_name,
+    resolve_hub_revision,
+    weights_fingerprint,
+)
 from culturalign.records.generation import Completion
 
 log = logging.getLogger(__name__)
@@ -47,21 +52,10 @@ _DTYPES = (None, "auto", "float32", "fp32", "bfloat16", "bf16", "float16", "fp16
 def _resolve_dtype(name: str | None, device: str):
     import torch
 
-    if name in (None, "auto"):
-        if device.startswith("cuda") and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float32
-    try:
-        return {
-            "float32": torch.float32,
-            "fp32": torch.float32,
-            "bfloat16": torch.bfloat16,
-            "bf16": torch.bfloat16,
-            "float16": torch.float16,
-            "fp16": torch.float16,
-        }[name]
-    except KeyError:
-        raise ConfigError(f"unknown dtype {name!r}; use float32, bfloat16 or float16") from None
+    if name not in _DTYPES:
+        raise ConfigError(f"unknown dtype {name!r}; use float32, bfloat16 or float16")
+    # "auto": bf16 only where the GPU computes it natively (not emulated), else fp32
+    return getattr(torch, resolve_dtype_name(name, device=device))
 
 
 def render_prompt(tokenizer: Any, prompt: Prompt) -> str:
@@ -83,6 +77,37 @@ def encode_pair(tokenizer: Any, context: str, continuation: str) -> tuple[list[i
     whole = tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
     ctx = tokenizer(context, add_special_tokens=False)["input_ids"]
     return ctx, whole[len(ctx) :]
+
+
+def label_tokens(tokenizer: Any, ctx: str, labels: Sequence[str]) -> tuple[list[int], dict[str, int]]:
+    """Context ids and each label's first token id for one next-token read (shared by
+    the hf and vllm backends, so both read the same token for a label).
+
+    The context keeps its trailing whitespace (a chat template's final newline is
+    part of what the model saw) unless a label would merge with it into one token
+    (``"Answer: " + "A"`` → ``" A"``); then, and only then, the trailing spaces move
+    to the labels, as in continuation scoring.
+    """
+
+    def encode(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    full = encode(ctx)
+    first: dict[str, int] = {}
+    for lab in labels:
+        whole = encode(ctx + lab)
+        if len(whole) <= len(full) or whole[: len(full)] != full:
+            break
+        first[lab] = whole[len(full)]
+    else:
+        return full, first
+    first = {}
+    ids: list[int] = []
+    for lab in labels:
+        c, cont = encode_pair(tokenizer, ctx, lab)
+        ids = c
+        first[lab] = cont[0]
+    return ids, first
 
 
 class HFBackend(Backend):
@@ -203,8 +228,8 @@ class HFBackend(Backend):
 
     def _make_identity(self) -> dict[str, Any]:
         """Backend, model, weights hash, adapter hash, and the dtype when it is not the
-        default (an explicit half-precision run must not share cached answers with fp32).
-        "auto" resolves the same way on one machine, so it stays out of the key."""
+        default (a half-precision run must not share cached answers with fp32). "auto" is
+        resolved first, so a GPU's bf16 answers and a CPU's fp32 answers get different keys."""
         ident: dict[str, Any] = {"backend": "hf", "model": self.base_name}
         fp = weights_fingerprint(self.base_name)
         if fp is None and self._model is None and not Path(self.base_name).expanduser().exists():
@@ -214,11 +239,9 @@ class HFBackend(Backend):
             ident["adapter"] = weights_fingerprint(self.adapter) or self.adapter
         if self._model is not None:
             dtype = str(getattr(self._model, "dtype", "float32")).removeprefix("torch.")
-        else:
-            dtype = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(
-                self._dtype_name or "auto", self._dtype_name or "auto"
-            )
-        if dtype not in ("float32", "auto"):
+        else:  # "auto" resolved as loading will resolve it (bf16 on a GPU, fp32 on a CPU)
+            dtype = resolve_dtype_name(self._dtype_name, device=self._device)
+        if dtype != "float32":
             ident["dtype"] = dtype
         return ident
 
@@ -318,29 +341,7 @@ class HFBackend(Backend):
         score_continuations(self, requests, on_done)
 
     def _label_tokens(self, ctx: str, labels: Sequence[str]) -> tuple[list[int], dict[str, int]]:
-        """Context ids and each label's first token id for one next-token read.
-
-        The context keeps its trailing whitespace (a chat template's final newline is
-        part of what the model saw) unless a label would merge with it into one token
-        (``"Answer: " + "A"`` → ``" A"``); then, and only then, the trailing spaces move
-        to the labels, as in continuation scoring.
-        """
-        full = self._encode(ctx)
-        first: dict[str, int] = {}
-        for lab in labels:
-            whole = self._encode(ctx + lab)
-            if len(whole) <= len(full) or whole[: len(full)] != full:
-                break
-            first[lab] = whole[len(full)]
-        else:
-            return full, first
-        first = {}
-        ids: list[int] = []
-        for lab in labels:
-            c, cont = self.encode_pair(ctx, lab)
-            ids = c
-            first[lab] = cont[0]
-        return ids, first
+        return label_tokens(self.tokenizer, ctx, labels)
 
     def label_logprobs(self, requests: Sequence[LabelScoreRequest], on_done: OnDone) -> None:
         import torch
@@ -357,7 +358,12 @@ class HFBackend(Backend):
             {"input_ids": [ctx_ids[i] for i in order]}, padding=True, return_tensors="pt", padding_side="left"
         ).to(self.device)
         with torch.inference_mode():
-            logits = self.model(**batch).logits[:, -1, :].float()
+            # only the last position is read: skip the vocabulary projection elsewhere
+            # (32 x 2,048 x 152k logits would be ~20 GB in bf16)
+            try:
+                logits = self.model(**batch, logits_to_keep=1).logits[:, -1, :].float()
+            except TypeError:  # a model without ``logits_to_keep``
+                logits = self.model(**batch).logits[:, -1, :].float()
         logp = torch.log_softmax(logits, dim=-1)
         for row, i in enumerate(order):
             on_done(

@@ -25,14 +25,27 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from culturalign.lm.base import OnDone, ScoreRequest, ScoreResult
-
-if TYPE_CHECKING:
-    from culturalign.lm.backends.hf import HFBackend
+from culturalign.lm.base import OnDone, Prompt, ScoreRequest, ScoreResult
 
 log = logging.getLogger(__name__)
+
+
+class HFBackend(Protocol):
+    """What scoring needs from the transformers backend. A protocol, not an import of
+    ``hf.HFBackend``: ``hf`` imports this module, and this module never imports ``hf``."""
+
+    model: Any
+    tokenizer: Any
+    device: str
+    chunk_size: int
+
+    def render(self, prompt: Prompt) -> str: ...
+
+    def _encode(self, text: str) -> list[int]: ...
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]: ...
 
 
 @dataclass
