@@ -1,4 +1,4 @@
-"""`culturalign data validate|stats|split|pairs|convert|formats`: the data commands.
+"""`culturalign data validate|stats|split|pairs|convert|formats|survey-export`: the data commands.
 
 Each command loads its input through ``datasets.validate.load_source`` (any registered
 format, a hub id, or a saved ``datasets`` folder), so a bad file stops every command the
@@ -252,3 +252,41 @@ def convert(
     name = Path(str(path)).stem if not str(path).startswith(("hf:", "hub:")) else "data"
     target = run_convert(loaded.records, to, out_dir, name=name)
     print(f"wrote {len(loaded.records)} {type(loaded.records[0]).__name__} records to {target}")
+
+
+@data_app.command("survey-export")
+def survey_export(
+    path: str = typer.Argument(..., help="opinion data with answer shares: a WVS folder or GlobalOpinionQA"),
+    country: str = typer.Option(
+        ..., "--country", help="whose answers to train on (name or WVS code, e.g. NGA)"
+    ),
+    out: Path = typer.Option(..., "--out", help="folder for sft.jsonl, dpo.jsonl, split.json, heldout.jsonl"),
+    heldout_fraction: float = typer.Option(
+        0.5, "--heldout-fraction", help="share of questions kept for eval"
+    ),
+    seed: int = typer.Option(0, "--seed", help="seeds the question split and the answer draws"),
+    answers: int = typer.Option(4, "--answers-per-question", help="SFT answers drawn per question"),
+    margin: float = typer.Option(0.1, "--margin", help="DPO: smallest share difference that makes a pair"),
+    max_pairs: int = typer.Option(
+        3, "--max-pairs", help="DPO: most pairs per question (widest first); 0 = all"
+    ),
+    fmt: str = FormatOpt,
+) -> None:
+    """Survey answers as SFT examples and DPO pairs (CultureLLM/CultureSPA baseline), on a
+    question split whose held-out side stays for `eval opinions`."""
+    from culturalign.datasets.survey_export import export_survey
+
+    loaded = _load(path, fmt)
+    result = export_survey(
+        loaded.records,
+        country,
+        out,
+        heldout_fraction=heldout_fraction,
+        seed=seed,
+        k=answers,
+        margin=margin,
+        max_pairs=max_pairs or None,
+        data_path=path,
+    )
+    for line in result.lines():
+        print(line)
