@@ -57,7 +57,9 @@ def _roles(msgs):
 def test_alpaca_rows_join_instruction_and_input(tmp_path):
     a, b = d.load_sft(write_jsonl(tmp_path / "alpaca.jsonl", ALPACA))
     assert a.prompt[0].content == "Name a greeting used in Japan." and a.completion[0].content == "A bow."
-    assert b.prompt[0].content == "Translate to French.\n\nThank you" and _roles(b.completion) == ["assistant"]
+    assert b.prompt[0].content == "Translate to French.\n\nThank you" and _roles(b.completion) == [
+        "assistant"
+    ]
     # Alpaca ships as one JSON list: the same rows read from it
     path = tmp_path / "alpaca_data.json"
     path.write_text(json.dumps(ALPACA, indent=2))
@@ -74,7 +76,11 @@ def test_sharegpt_both_spellings_train_on_the_last_answer(tmp_path):
 
 def test_openorca_leaves_out_an_empty_system_prompt(tmp_path):
     a, b = d.load_sft(write_jsonl(tmp_path / "orca.jsonl", OPENORCA))
-    assert a.id == "niv.1" and _roles(a.prompt) == ["user"] and a.completion[0].content == "A festival of lights."
+    assert (
+        a.id == "niv.1"
+        and _roles(a.prompt) == ["user"]
+        and a.completion[0].content == "A festival of lights."
+    )
     assert _roles(b.prompt) == ["system", "user"] and b.prompt[0].content == "You are helpful."
 
 
@@ -104,7 +110,9 @@ def test_bad_rows_are_located_with_their_field(tmp_path):
         d.load_sft(path)
     text = str(err.value)
     assert f"{path}:2: conversations[0]: not a usable SFT example: unknown speaker 'narrator'" in text
-    assert f"{path}:3: conversations: not a usable SFT example: the conversation has no assistant turn" in text
+    assert (
+        f"{path}:3: conversations: not a usable SFT example: the conversation has no assistant turn" in text
+    )
     assert f"{path}:4: conversations: not a usable SFT example: expected a non-empty list of turns" in text
     alpaca = write_jsonl(tmp_path / "a.jsonl", [ALPACA[0], {"instruction": "x", "output": ""}])
     with pytest.raises(DataError, match=r"a\.jsonl:2: output: not a usable SFT example: missing or empty"):

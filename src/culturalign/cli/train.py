@@ -1,4 +1,4 @@
-"""`culturalign train sft|dpo|kto|simpo` and `culturalign study scaling|mixing|algorithms`.
+"""`culturalign train sft|dpo|kto|simpo` and `culturalign study scaling|mixing|algorithms|lr|sizes`.
 
 Thin: options become a config and one library call (``culturalign.train.run.train`` or
 ``culturalign.train.studies``). TRL, torch and transformers load only inside commands.
@@ -171,6 +171,11 @@ StudyOutOpt = typer.Option(
 )
 StudyLoraOpt = typer.Option(False, "--lora", help="train LoRA adapters instead of full weights")
 StudyMethodOpt = typer.Option("dpo", "--method", help="sft | dpo | kto | simpo")
+StudyHeldoutOpt = typer.Option(
+    None,
+    "--heldout",
+    help="held-out pairs for every cell; then 100% is all of --data (default: split off --data first)",
+)
 
 
 def _print_study(table, out: Path) -> None:
@@ -211,6 +216,7 @@ def scaling_command(
     eval_limit: int | None = EvalLimitOpt,
     sets: list[str] | None = SetOpt,
     preset: str | None = PresetOpt,
+    heldout: Path | None = StudyHeldoutOpt,
 ) -> None:
     """Data scaling: align on 0/25/50/75/100% of the pairs and evaluate each (CARE §4.3, Fig. 4)."""
     from culturalign.train.studies import run_scaling
@@ -222,7 +228,7 @@ def scaling_command(
         from culturalign.errors import ConfigError
 
         raise ConfigError(f"--fractions {fractions!r}: write comma-separated shares, e.g. 0,0.5,1") from None
-    table = run_scaling(model, data, out, shares, cfg)
+    table = run_scaling(model, data, out, shares, cfg, heldout)
     _print_study(table, out)
 
 
@@ -243,12 +249,13 @@ def mixing_command(
     eval_limit: int | None = EvalLimitOpt,
     sets: list[str] | None = SetOpt,
     preset: str | None = PresetOpt,
+    heldout: Path | None = StudyHeldoutOpt,
 ) -> None:
     """Culture mixing: native vs foreign vs mixed pairs in equal counts, scored on native and foreign questions (CARE §4.5, Fig. 6)."""
     from culturalign.train.studies import run_mixing
 
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
-    table = run_mixing(model, data, out, count, cfg)
+    table = run_mixing(model, data, out, count, cfg, heldout)
     _print_study(table, out)
 
 
@@ -266,10 +273,72 @@ def algorithms_command(
     eval_limit: int | None = EvalLimitOpt,
     sets: list[str] | None = SetOpt,
     preset: str | None = PresetOpt,
+    heldout: Path | None = StudyHeldoutOpt,
 ) -> None:
     """Algorithms: DPO / KTO / SimPO as score changes over the vanilla model (CARE Table 2)."""
     from culturalign.train.studies import run_algorithms
 
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, None, preset)
-    table = run_algorithms(model, data, out, [m.strip() for m in methods.split(",") if m.strip()], cfg)
+    methods_list = [m.strip() for m in methods.split(",") if m.strip()]
+    table = run_algorithms(model, data, out, methods_list, cfg, heldout)
+    _print_study(table, out)
+
+
+@study_app.command("lr")
+def lr_command(
+    model: str = StudyModelOpt,
+    data: Path = typer.Option(..., "--data", "-d", help="preference pairs"),
+    out: Path = StudyOutOpt,
+    rates: str = typer.Option("1e-7,5e-7,9e-7", "--rates", help="learning rates to try (CARE's grid)"),
+    select_by: str | None = typer.Option(
+        None, "--select-by", help="metric to choose the rate by (default: the evaluation's main one)"
+    ),
+    method: str = StudyMethodOpt,
+    lora: bool = StudyLoraOpt,
+    config: Path | None = StudyConfigOpt,
+    eval_name: str | None = EvalOpt,
+    eval_data: Path | None = EvalDataOpt,
+    judge: str | None = JudgeOpt,
+    eval_limit: int | None = EvalLimitOpt,
+    sets: list[str] | None = SetOpt,
+    preset: str | None = PresetOpt,
+    heldout: Path | None = StudyHeldoutOpt,
+) -> None:
+    """Learning rate: train at each rate, choose on held-out pairs, train the chosen rate on all pairs (CARE appendix B)."""
+    from culturalign.train.study_lr import parse_rates, run_lr
+
+    grid = parse_rates(rates)
+    cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
+    table = run_lr(model, data, out, cfg, grid, heldout, select_by)
+    _print_study(table, out)
+    typer.echo(f"final model: {out}/final/model  (use it as --model hf:{out}/final/model)")
+
+
+@study_app.command("sizes")
+def sizes_command(
+    model: str = StudyModelOpt,
+    data: Path = typer.Option(
+        ..., "--data", "-d", help="pairs in selection-rank order (`synth export --dpo` from `select` picks)"
+    ),
+    out: Path = StudyOutOpt,
+    sizes: str = typer.Option(
+        "0,100,200,300,400,500,600,700,800,900,1000", "--sizes", help="top-k samples per culture (0: vanilla)"
+    ),
+    method: str = typer.Option("sft", "--method", help="sft (CAReDiO's) | dpo | kto | simpo"),
+    lora: bool = StudyLoraOpt,
+    config: Path | None = StudyConfigOpt,
+    eval_name: str | None = EvalOpt,
+    eval_data: Path | None = EvalDataOpt,
+    judge: str | None = JudgeOpt,
+    eval_limit: int | None = EvalLimitOpt,
+    sets: list[str] | None = SetOpt,
+    preset: str | None = PresetOpt,
+    heldout: Path | None = StudyHeldoutOpt,
+) -> None:
+    """Training-set size in selection-rank order: the top k picks per culture, k = 100..1000 (CAReDiO Fig. 2)."""
+    from culturalign.train.study_sizes import parse_sizes, run_sizes
+
+    ks = parse_sizes(sizes)
+    cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
+    table = run_sizes(model, data, out, ks, cfg, heldout)
     _print_study(table, out)

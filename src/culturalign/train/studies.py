@@ -111,11 +111,41 @@ def load_study_config(
 class _Study:
     """Shared held-out split, per-cell training and evaluation, skipping finished cells."""
 
-    def __init__(self, kind: str, model: str, data: Path, out: Path, cfg: StudyConfig):
-        from culturalign.train.data import load_pairs, split_heldout
+    def __init__(
+        self, kind: str, model: str, data: Path, out: Path, cfg: StudyConfig, heldout: Path | None = None
+    ):
+        from culturalign.train.data import load_pairs
 
         self.kind, self.model, self.out, self.cfg = kind, model, Path(out), cfg
         self.pairs = load_pairs(data)
+        if heldout is not None:  # given up front: every pair of --data is in the training pool
+            self.pool, self.held = list(self.pairs), load_pairs(heldout)
+            where = f"{len(self.held)} held out from {Path(heldout).name} (--heldout) for every cell"
+            shared = {p.question_id for p in self.held} & {p.question_id for p in self.pairs}
+            if shared:
+                where += f" ({len(shared)} of its questions are also in the training data)"
+        else:
+            self._carve(kind, data)
+            where = (
+                f"{len(self.held)} held out for every cell, split off {Path(data).name} by question "
+                f"before any share was drawn; pass --heldout FILE to train on all {len(self.pairs)}"
+            )
+        (self.out / "data").mkdir(parents=True, exist_ok=True)
+        self.held_path = self.out / "data" / "heldout.jsonl"
+        if self.held:
+            write_records(self.held_path, self.held)
+        self.evaluate: Evaluation = make_evaluation(cfg.eval, self.held_path)
+        self.cell_dirs: dict[str, tuple[Path, tuple[Subset, ...]]] = {}
+        self.notes: list[str] = [
+            f"{len(self.pool)} pairs to train on, {where}",
+            f"training: {cfg.method}, preset {cfg.train.preset}, lr {cfg.train.learning_rate:g}"
+            + (", LoRA" if cfg.train.lora.enabled else ""),
+        ]
+
+    def _carve(self, kind: str, data: Path) -> None:
+        from culturalign.train.data import split_heldout
+
+        cfg = self.cfg
         h = cfg.train.heldout
         fraction = h.fraction if h.fraction > 0 else 0.1
         # the mixing study scores native and foreign separately: hold out some of each
@@ -132,17 +162,6 @@ class _Study:
             self.held += held
         if not self.pool:
             raise DataError([_problem(data, "no pairs left to train on after the held-out split")])
-        (self.out / "data").mkdir(parents=True, exist_ok=True)
-        self.held_path = self.out / "data" / "heldout.jsonl"
-        if self.held:
-            write_records(self.held_path, self.held)
-        self.evaluate: Evaluation = make_evaluation(cfg.eval, self.held_path)
-        self.cell_dirs: dict[str, tuple[Path, tuple[Subset, ...]]] = {}
-        self.notes: list[str] = [
-            f"{len(self.pool)} pairs to train on, {len(self.held)} held out for every cell",
-            f"training: {cfg.method}, preset {cfg.train.preset}, lr {cfg.train.learning_rate:g}"
-            + (", LoRA" if cfg.train.lora.enabled else ""),
-        ]
 
     def cell(
         self,
@@ -247,6 +266,10 @@ class _Study:
         return table
 
 
+def _path(value: str | Path | None) -> Path | None:
+    return Path(value) if value is not None else None
+
+
 def _problem(path: Path, msg: str):
     from culturalign.errors import Problem
 
@@ -257,15 +280,23 @@ _BOOKKEEPING = {"pairs", "train_seconds", "steps", "fraction", "native_pairs", "
 
 
 def run_scaling(
-    model: str, data: str | Path, out: str | Path, fractions: Sequence[float], cfg: StudyConfig
+    model: str,
+    data: str | Path,
+    out: str | Path,
+    fractions: Sequence[float],
+    cfg: StudyConfig,
+    heldout: str | Path | None = None,
 ) -> StudyTable:
-    """CARE §4.3 / Fig. 4: nested random shares of the pairs, the vanilla model at 0%."""
+    """CARE §4.3 / Fig. 4: nested random shares of the pairs, the vanilla model at 0%.
+
+    With ``heldout`` (a pairs file) 100% is every pair of ``data``; without it the held-out
+    pairs are split off first and the notes say so."""
     bad = [f for f in fractions if not 0 <= f <= 1]
     if bad or not fractions:
         raise ConfigError(
             f"--fractions: shares must lie in [0, 1]; got {', '.join(map(str, fractions)) or 'none'}"
         )
-    study = _Study("scaling", model, Path(data), Path(out), cfg)
+    study = _Study("scaling", model, Path(data), Path(out), cfg, _path(heldout))
     order = list(study.pool)
     random.Random(cfg.seed).shuffle(order)
     rows, names = [], []
@@ -288,10 +319,15 @@ def _culture_of(p: PreferencePair) -> str | None:
 
 
 def run_mixing(
-    model: str, data: str | Path, out: str | Path, count: int | None, cfg: StudyConfig
+    model: str,
+    data: str | Path,
+    out: str | Path,
+    count: int | None,
+    cfg: StudyConfig,
+    heldout: str | Path | None = None,
 ) -> StudyTable:
     """CARE §4.5 / Fig. 6: native, foreign and mixed pairs in equal counts."""
-    study = _Study("mixing", model, Path(data), Path(out), cfg)
+    study = _Study("mixing", model, Path(data), Path(out), cfg, _path(heldout))
     native = [p for p in study.pool if _culture_of(p) == "native"]
     foreign = [p for p in study.pool if _culture_of(p) == "foreign"]
     unknown = sum(_culture_of(p) is None for p in study.pairs)
@@ -332,7 +368,12 @@ def run_mixing(
 
 
 def run_algorithms(
-    model: str, data: str | Path, out: str | Path, methods: Sequence[str], cfg: StudyConfig
+    model: str,
+    data: str | Path,
+    out: str | Path,
+    methods: Sequence[str],
+    cfg: StudyConfig,
+    heldout: str | Path | None = None,
 ) -> StudyTable:
     """CARE Table 2: each algorithm's change over the vanilla model on the same pairs."""
     unknown = [m for m in methods if m not in METHODS]
@@ -340,7 +381,7 @@ def run_algorithms(
         raise ConfigError(
             f"--methods: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHODS)}"
         )
-    study = _Study("algorithms", model, Path(data), Path(out), cfg)
+    study = _Study("algorithms", model, Path(data), Path(out), cfg, _path(heldout))
     base = study.cell("vanilla", None)
     rows = [{"method": "vanilla", **base}]
     for method in methods:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from culturalign.io import atomic_write_text
 from culturalign.train.study_changes import change_columns, change_sentences, change_text
 
-StudyKind = Literal["scaling", "mixing", "algorithms"]
+StudyKind = Literal["scaling", "mixing", "algorithms", "lr", "sizes"]
 
 
 class StudyTable(BaseModel):
@@ -145,6 +145,15 @@ def _plot(table: StudyTable, path: Path) -> None:
         ax.set_xlabel("% of preference pairs used for alignment")
         ax.set_ylabel(metric)
         ax.set_xticks([x for x, _ in pts] if pts else [])
+    elif table.study in ("lr", "sizes"):  # a score against a number: the learning rate or the top-k size
+        pts = [(float(r[table.key]), r.get(metric)) for r in table.rows if isinstance(r.get(metric), float)]
+        if pts:
+            xs, ys = zip(*pts, strict=True)
+            ax.plot(xs, ys, marker="o")
+        if table.study == "lr":
+            ax.set_xscale("log")
+        ax.set_xlabel(table.key)
+        ax.set_ylabel(metric)
     elif table.study == "mixing":
         groups = [str(r[table.key]) for r in table.rows]
         series = [m for m in table.metrics if m.endswith("/" + metric.split("/", 1)[-1])] or [metric]
