@@ -16,8 +16,6 @@ from typing import Any
 from culturalign.annotate.store import Store
 
 DEFAULT_MAX_BODY = 64 * 1024
-SESSION_COOKIE = "ca_session"
-LOGIN_CSRF_COOKIE = "ca_login_csrf"
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -132,7 +130,7 @@ def create_app(
     from fastapi import FastAPI
     from fastapi.staticfiles import StaticFiles
 
-    from culturalign.annotate import views
+    from culturalign.annotate import coord, views
 
     store = database if isinstance(database, Store) else Store(database)
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
@@ -142,5 +140,6 @@ def create_app(
     app.state.title = title
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
     views.install(app)
+    coord.install(app)
     app.add_middleware(LimitsMiddleware, max_body=max_body)
     return app

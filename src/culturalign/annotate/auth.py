@@ -20,6 +20,10 @@ from sqlalchemy import insert, select, update
 from culturalign.annotate import db
 from culturalign.annotate.store import Annotator, Store, now
 
+# Cookie names live here, not in ``app``, so that ``views`` needs nothing from ``app``
+# (``app`` builds the routes from ``views``; the other direction was an import cycle).
+SESSION_COOKIE = "ca_session"
+LOGIN_CSRF_COOKIE = "ca_login_csrf"
 LINK_HOURS = 7 * 24
 SESSION_HOURS = 14 * 24
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -71,6 +75,22 @@ def redeem_login_token(store: Store, token: str) -> Annotator | None:
         conn.execute(update(t).where(t.c.id == row.id).values(used_at=now()))
         annotator_id = row.annotator_id
     return store.annotator(id=annotator_id)
+
+
+def login_failure(store: Store, token: str) -> str:
+    """Why a login token did not work, in words for the person holding the link."""
+    t = db.login_tokens
+    row = None
+    if well_formed(token):
+        with store.read() as conn:
+            row = conn.execute(
+                select(t.c.expires_at, t.c.used_at).where(t.c.token_hash == _digest(token))
+            ).first()
+    if row is None:
+        return "This login link is not known here"
+    if row.used_at is not None:
+        return "This login link has already been used"
+    return "This login link has expired"
 
 
 @dataclass(frozen=True)

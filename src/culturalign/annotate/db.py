@@ -121,6 +121,34 @@ submissions = Table(
     ),
 )
 
+# What an annotator can judge: rows of (kind "culture" | "language", value). Kept in
+# their own table (not columns on ``annotators``) so that databases made before routing
+# existed gain it through ``create_all`` without a migration.
+annotator_skills = Table(
+    "annotator_skills",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("annotator_id", Integer, ForeignKey("annotators.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("value", String(200), nullable=False),
+    UniqueConstraint("annotator_id", "kind", "value"),
+)
+
+# A coordinator's decision on one task of one item version; exports use it in place of
+# the annotators' merged answers. The latest row per (item, version, task) counts.
+adjudications = Table(
+    "adjudications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("item_version", Integer, nullable=False),
+    Column("task", String(20), nullable=False),
+    Column("annotator_id", Integer, ForeignKey("annotators.id"), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", String(40), nullable=False),
+)
+
 settings = Table(
     "settings",
     metadata,

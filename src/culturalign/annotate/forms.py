@@ -158,3 +158,40 @@ def parse_rubric_form(form: Mapping[str, str], rids: Sequence[str], labels: Mapp
     if not out.errors:
         out.payload = {"responses": entries}
     return out
+
+
+def read_comment(form: Mapping[str, str]) -> tuple[str | None, list[str]]:
+    """The free-text comment every task form carries (None when blank)."""
+    text = str(form.get("comment", "")).strip()
+    if len(text) > vocab.COMMENT_MAX:
+        return None, [f"The comment is too long ({len(text)} characters; at most {vocab.COMMENT_MAX})."]
+    return (text or None), []
+
+
+def parse_skip_form(form: Mapping[str, str]) -> Parsed:
+    """ "I can't judge this one": a reason from ``vocab.SKIP_REASONS`` is required, and
+    "other" needs the comment to say what it is. The payload carries no judgment, so
+    agreement and exports count it as a skip, never as an answer."""
+    out = Parsed()
+    reason = form.get("skip_reason")
+    valid = [r for r, _ in vocab.SKIP_REASONS]
+    comment, errors = read_comment(form)
+    out.errors.extend(errors)
+    if reason not in valid:
+        out.errors.append("To skip, choose why you cannot judge this task.")
+    elif reason == "other" and not comment:
+        out.errors.append("To skip for another reason, say which in the comment.")
+    if not out.errors:
+        out.payload = {"skipped": True, "skip_reason": reason, "comment": comment}
+    return out
+
+
+def with_comment(parsed: Parsed, form: Mapping[str, str]) -> Parsed:
+    """Attach the comment to a parsed task answer (or its problem, if it is too long)."""
+    comment, errors = read_comment(form)
+    parsed.errors.extend(errors)
+    if parsed.ok:
+        parsed.payload["comment"] = comment
+    else:
+        parsed.payload = {}
+    return parsed

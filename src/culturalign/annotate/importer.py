@@ -8,7 +8,9 @@ Two kinds of input, mixed freely in one import:
 * ``ModelResponse`` JSONL written by ``culturalign generate``, one file per model:
   responses are grouped by ``item_id`` (and by ``lang``, since an English run asks a
   different question), and the question and reference come from the response records
-  unless a question file in the same import supplies them.
+  unless a question file in the same import supplies them. Their language is
+  ``--language`` or, failing that, read from the question's script (and marked
+  ``language_detected``), so that exports never lose it.
 
 Each item is stored as a JSON snapshot; importing changed content makes a new item
 version (earlier judgments stay attached to the version they were made on).
@@ -26,6 +28,7 @@ from pydantic import ValidationError
 
 from culturalign.annotate import vocab
 from culturalign.annotate.store import ImportSummary, Store
+from culturalign.datasets.language import detect_language
 from culturalign.errors import ConfigError, DataError, Problem, Problems
 from culturalign.io import iter_jsonl, pydantic_problems, stable_hash
 from culturalign.records import CulturalQuestion, ModelResponse
@@ -220,7 +223,9 @@ def collect(
         if reference_as_response and content["reference"]:
             _add_response(content, "human", content["reference"])
         if content["language"] is None:
-            content["language"] = language
+            # generate's records carry no language: --language, else the question's script
+            content["language"] = language or detect_language(content["question"])
+            content["language_detected"] = language is None
         if content["culture"] is None:
             content["culture"] = culture
     report.items = len(contents)

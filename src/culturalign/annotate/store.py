@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from culturalign.annotate import db, vocab
 from culturalign.annotate.agreement import Judgment
 from culturalign.annotate.assign import AssignResult, assign_items
+from culturalign.annotate.team import TeamQueries, parse_list
 from culturalign.errors import ConfigError
 from culturalign.io import stable_hash
 
@@ -78,7 +79,7 @@ class Submission:
 @dataclass(frozen=True)
 class QueueRow:
     item: Item
-    status: dict[str, str]  # task → todo | done | outdated
+    status: dict[str, str]  # task → todo | done | skipped | outdated
 
 
 @dataclass
@@ -89,7 +90,7 @@ class ImportSummary:
     assigned: int = 0
 
 
-class Store:
+class Store(TeamQueries):
     def __init__(self, database: str | Path):
         self.engine = db.make_engine(database)
         self._writer = self.engine.execution_options(write=True)
@@ -126,7 +127,17 @@ class Store:
         return int(self.get_setting("per_item", str(DEFAULT_PER_ITEM)))
 
     # --- annotators --------------------------------------------------------------
-    def add_annotator(self, name: str, role: str = "annotator") -> Annotator:
+    def add_annotator(
+        self,
+        name: str,
+        role: str = "annotator",
+        *,
+        cultures: str | Sequence[str] | None = None,
+        languages: str | Sequence[str] | None = None,
+    ) -> Annotator:
+        """Add a person; ``cultures``/``languages`` (lists or comma-separated) route items
+        to them (see ``team.Skills.can_judge``); none declared means any item."""
+        cultures_t, languages_t = parse_list(cultures, "cultures"), parse_list(languages, "languages")
         name = name.strip()
         if not name or len(name) > 200:
             raise ConfigError("annotator name must be 1-200 characters")
@@ -138,6 +149,8 @@ class Store:
             new_id = conn.execute(
                 insert(db.annotators).values(name=name, role=role, created_at=now())
             ).inserted_primary_key[0]
+        if cultures_t or languages_t:
+            self.set_skills(new_id, cultures=cultures_t, languages=languages_t)
         return Annotator(new_id, name, role)
 
     def annotator(self, *, id: int | None = None, name: str | None = None) -> Annotator | None:
@@ -256,24 +269,26 @@ class Store:
             mine = self._items(
                 conn, db.items.c.id.in_(select(a.c.item_id).where(a.c.annotator_id == annotator_id))
             )
-            done = {
-                (r.item_id, r.task): r.item_version
-                for r in conn.execute(
-                    select(sub.c.item_id, sub.c.task, sub.c.item_version).where(
-                        sub.c.annotator_id == annotator_id, sub.c.is_current == 1
-                    )
+            done = {}
+            for r in conn.execute(
+                select(sub.c.item_id, sub.c.task, sub.c.item_version, sub.c.payload).where(
+                    sub.c.annotator_id == annotator_id, sub.c.is_current == 1
                 )
-            }
+            ):
+                done[(r.item_id, r.task)] = (r.item_version, json.loads(r.payload).get("skipped") is True)
         rows = []
         for item in mine:
             status = {}
             for task in vocab.TASKS:
                 if not item.has_task(task):
                     continue
-                version = done.get((item.id, task))
-                status[task] = (
-                    "todo" if version is None else "done" if version == item.version else "outdated"
-                )
+                version, skipped = done.get((item.id, task), (None, False))
+                if version is None:
+                    status[task] = "todo"
+                elif version != item.version:
+                    status[task] = "outdated"
+                else:
+                    status[task] = "skipped" if skipped else "done"
             rows.append(QueueRow(item, status))
         return rows
 

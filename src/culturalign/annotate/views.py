@@ -15,12 +15,32 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from culturalign.annotate import auth, forms, vocab
 from culturalign.annotate.agreement import compute_agreement
-from culturalign.annotate.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from culturalign.annotate.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from culturalign.annotate.order import display_order
 from culturalign.annotate.store import Item, StaleItem, Store
 
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FIELDS = 600
+
+# Error pages lead with what happened in plain words, never with a bare status code.
+PLAIN_HEADINGS = {
+    400: "That did not work",
+    401: "Please sign in",
+    403: "This page is not open to you",
+    404: "There is nothing here",
+    405: "That is not something this page does",
+    409: "This item changed while you worked on it",
+    413: "That was too much to send at once",
+    422: "Some answers need another look",
+}
+
+
+class PlainError(HTTPException):
+    """An HTTP error with its own plain-language heading for the error page."""
+
+    def __init__(self, status: int, heading: str, message: str):
+        super().__init__(status, message)
+        self.heading = heading
 
 
 def _store(request: Request) -> Store:
@@ -75,12 +95,22 @@ def _item_for(store: Store, session: auth.Session, item_id: int, task: str) -> I
     return item
 
 
-def _next_task(store: Store, annotator_id: int) -> str:
+FINISHED = ("done", "skipped")
+
+
+def _next_task(store: Store, annotator_id: int, after: tuple[int, str] | None = None) -> str:
+    """The first unfinished task in the queue (other than ``after``, the one on screen)."""
     for row in store.queue(annotator_id):
         for task, status in row.status.items():
-            if status != "done":
+            if status not in FINISHED and (row.item.id, task) != after:
                 return f"/items/{row.item.id}/{task}"
     return "/?done=1"
+
+
+def _position(store: Store, annotator_id: int, item_id: int) -> tuple[int, int]:
+    """(k, N): this item is the k-th of the N in the annotator's queue."""
+    ids = [row.item.id for row in store.queue(annotator_id)]
+    return (ids.index(item_id) + 1 if item_id in ids else 0), len(ids)
 
 
 def install(app: FastAPI) -> None:
@@ -90,7 +120,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        return render(request, "error.html", exc.status_code, message=str(exc.detail), code=exc.status_code)
+        code = exc.status_code
+        heading = getattr(exc, "heading", None) or PLAIN_HEADINGS.get(code, "Something went wrong")
+        message = str(exc.detail)
+        if message in ("Not Found", "Method Not Allowed"):  # the framework's own words
+            message = "The address may be mistyped, or the page has moved. Go back to your queue."
+        session = auth.find_session(_store(request), request.cookies.get(SESSION_COOKIE))
+        return render(
+            request, "error.html", code, heading=heading, message=message, code=code, session=session
+        )
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:
@@ -120,12 +158,20 @@ def install(app: FastAPI) -> None:
         store = _store(request)
         annotator = await run_in_threadpool(auth.redeem_login_token, store, data.get("token", ""))
         if annotator is None:
-            raise HTTPException(
+            heading = await run_in_threadpool(auth.login_failure, store, data.get("token", ""))
+            raise PlainError(
                 400,
-                "This login link was already used or has expired. Ask your coordinator for a new one.",
+                heading,
+                "Each sign-in link works once, for a limited time. Ask your coordinator for a new one.",
             )
         token = await run_in_threadpool(auth.open_session, store, annotator)
-        response = RedirectResponse("/agreement" if annotator.is_admin else "/", status_code=303)
+        if annotator.is_admin:
+            target = "/coord"
+        elif not await run_in_threadpool(store.has_seen_guidelines, annotator.id):
+            target = "/guidelines?first=1"
+        else:
+            target = "/"
+        response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
             token,
@@ -150,10 +196,10 @@ def install(app: FastAPI) -> None:
     @app.get("/")
     def queue(request: Request, session: auth.Session = Depends(current_session)) -> Response:
         if session.annotator.is_admin:
-            return RedirectResponse("/agreement", status_code=303)
+            return RedirectResponse("/coord", status_code=303)
         rows = _store(request).queue(session.annotator.id)
         total = sum(len(r.status) for r in rows)
-        done = sum(1 for r in rows for s in r.status.values() if s == "done")
+        done = sum(1 for r in rows for s in r.status.values() if s in FINISHED)
         return render(
             request,
             "queue.html",
@@ -164,6 +210,13 @@ def install(app: FastAPI) -> None:
             all_done=request.query_params.get("done") == "1" and done == total,
             titles=vocab.TASK_TITLES,
         )
+
+    @app.get("/guidelines")
+    def guidelines(request: Request, session: auth.Session = Depends(current_session)) -> Response:
+        store = _store(request)
+        first = not session.annotator.is_admin and not store.has_seen_guidelines(session.annotator.id)
+        store.mark_guidelines_seen(session.annotator.id)
+        return render(request, "guidelines.html", session=session, first=first, vocab=vocab)
 
     # --- task screens ------------------------------------------------------------
     @app.get("/items/{item_id}/{task}")
@@ -194,15 +247,7 @@ def install(app: FastAPI) -> None:
             version = int(data.get("version", ""))
         except ValueError:
             raise HTTPException(400, "The form is missing the item version; reload the page.") from None
-        order = display_order(session.annotator.id, item)
-        rids = [r["rid"] for r in order]
-        labels = {r["rid"]: r["label"] for r in order}
-        if task == vocab.RANK:
-            parsed = forms.parse_rank_form(data, rids, labels)
-        elif task == vocab.RUBRIC:
-            parsed = forms.parse_rubric_form(data, rids, labels)
-        else:
-            parsed = forms.parse_classify_form(data)
+        parsed = parse_task_form(data, session.annotator.id, item, task)
         if not parsed.ok:
             return _render_task(request, session, item, task, data, parsed.errors, 422)
         try:
@@ -250,9 +295,30 @@ def install(app: FastAPI) -> None:
         return JSONResponse(compute_agreement(_store(request).judgments()).as_dict())
 
 
+def parse_task_form(data: dict[str, str], viewer_id: int, item: Item, task: str) -> forms.Parsed:
+    """A task form (or its "skip" button) as a checked payload, comment included."""
+    if data.get("action") == "skip":
+        return forms.parse_skip_form(data)
+    order = display_order(viewer_id, item)
+    rids = [r["rid"] for r in order]
+    labels = {r["rid"]: r["label"] for r in order}
+    if task == vocab.RANK:
+        parsed = forms.parse_rank_form(data, rids, labels)
+    elif task == vocab.RUBRIC:
+        parsed = forms.parse_rubric_form(data, rids, labels)
+    else:
+        parsed = forms.parse_classify_form(data)
+    return forms.with_comment(parsed, data)
+
+
 def _values_from_payload(payload: dict[str, Any], task: str) -> dict[str, str]:
     """Turn a stored payload back into form values, to pre-fill an edit."""
     values: dict[str, str] = {}
+    if payload.get("comment"):
+        values["comment"] = payload["comment"]
+    if payload.get("skipped"):
+        values["skip_reason"] = payload.get("skip_reason") or ""
+        return values
     if task == vocab.CLASSIFY:
         related = payload.get("culture_related")
         values["culture_related"] = "yes" if related else "no"
@@ -287,7 +353,10 @@ def _render_task(
     errors: list[str],
     status: int,
     saved: bool = False,
+    action: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    """A task screen; coordinators reuse it to adjudicate (``action`` and ``extra``)."""
     order = display_order(session.annotator.id, item)
     if task == vocab.RANK:
         # show responses in the ranking being edited, else in this annotator's random order
@@ -298,6 +367,13 @@ def _render_task(
                 return 10_000 + order.index(r)
 
         order = sorted(order, key=position)
+    store = _store(request)
+    if action is None:
+        k, n = _position(store, session.annotator.id, item.id)
+        next_url = _next_task(store, session.annotator.id, after=(item.id, task))
+    else:
+        k = n = 0
+        next_url = "/coord"
     return render(
         request,
         f"{task}.html",
@@ -313,4 +389,10 @@ def _render_task(
         saved=saved,
         vocab=vocab,
         titles=vocab.TASK_TITLES,
+        action=action or f"/items/{item.id}/{task}",
+        adjudicating=action is not None,
+        position=k,
+        queue_size=n,
+        next_url=next_url,
+        extra=extra or {},
     )

@@ -56,8 +56,14 @@ RUBRIC_KEYS = tuple(k for k, _, _ in RUBRIC_CRITERIA)
 
 # Classification dimensions (paper 000 appendix A.1, Figs. 16-18).
 ASSOCIATED_CHOICES: list[tuple[str, str, str]] = [
-    (AssociatedCulture.NATIVE.value, "Native", "about the annotators' own culture"),
-    (AssociatedCulture.FOREIGN.value, "Foreign", "about some other specific culture"),
+    # Worded relative to the culture the question was collected for, never to the
+    # annotator: read as "my own culture", a colleague from elsewhere answers the opposite.
+    (AssociatedCulture.NATIVE.value, "Native", "about the culture this question was collected for"),
+    (
+        AssociatedCulture.FOREIGN.value,
+        "Foreign",
+        "about a specific culture other than the one this question was collected for",
+    ),
     (AssociatedCulture.GENERAL.value, "General", "not tied to any one culture"),
 ]
 CATEGORY_CHOICES: list[tuple[str, str, str]] = [
@@ -104,6 +110,16 @@ CLASSIFY_FIELDS = (
     "moral_sensitive",
     "temporal_sensitive",
 )
+
+
+# Why an annotator may skip a task (the form also takes free text).
+SKIP_REASONS: list[tuple[str, str]] = [
+    ("language", "I cannot read the question or responses well enough"),
+    ("culture", "I do not know this culture well enough to judge"),
+    ("broken", "The question or a response is broken or unreadable"),
+    ("other", "Another reason (say which in the comment)"),
+]
+COMMENT_MAX = 2000
 
 
 def response_label(index: int) -> str:
