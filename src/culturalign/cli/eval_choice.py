@@ -22,6 +22,13 @@ ChatOpt = typer.Option(
     help="wrap prompts in the model's chat template (--no-chat: raw text, as for base models)",
 )
 TemplatesOpt = typer.Option(None, "--templates", help="folder with your own choice/*.txt prompt templates")
+RobustnessOpt = typer.Option(
+    0,
+    "--robustness",
+    min=0,
+    help="also score every item under K option orders (letters re-assigned) × three wordings and "
+    "report the spread and argmax agreement (robustness.md; 0: off)",
+)
 
 
 def _data_opt(what: str):
@@ -32,6 +39,8 @@ def _finish(summary: dict[str, Any], out: Path) -> None:
     """Show the table (with its notes) and where the files are."""
     typer.echo((out / "table.md").read_text(encoding="utf-8"))
     typer.echo(f"wrote {out}/items.jsonl, summary.json, table.md, table.csv, run.json")
+    if summary.get("robustness"):
+        typer.echo(f"wrote {out}/robustness.jsonl, robustness.md")
 
 
 @eval_app.command("opinions")
@@ -62,6 +71,7 @@ def opinions(
     chat: bool = ChatOpt,
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
+    robustness: int = RobustnessOpt,
 ) -> None:
     """1 − Jensen–Shannon distance (or divergence, --similarity) between the model's answer
     distribution and each country's survey shares; cultureSim with its interval, the spread
@@ -86,6 +96,7 @@ def opinions(
         limit_order=limit_order,
         data_path=data,
         similarity=similarity,
+        robustness=robustness,
     )
     _finish(summary, out)
 
@@ -101,6 +112,7 @@ def culturalbench(
     chat: bool = ChatOpt,
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
+    robustness: int = RobustnessOpt,
 ) -> None:
     """Easy: accuracy over four lettered options. Hard: every option judged true or
     false; a question is right only when all its judgements are."""
@@ -117,6 +129,7 @@ def culturalbench(
         limit=limit,
         limit_order=limit_order,
         data_path=data,
+        robustness=robustness,
     )
     _finish(summary, out)
 
@@ -142,6 +155,7 @@ def cali(
     chat: bool = ChatOpt,
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
+    robustness: int = RobustnessOpt,
 ) -> None:
     """Macro-F1 and entailment F1 per culture: the model, given a persona of each
     culture, against the majority label of that culture's annotators."""
@@ -162,6 +176,7 @@ def cali(
         limit=limit,
         limit_order=limit_order_arg(limit_order),
         data_path=data,
+        robustness=robustness,
     )
     _finish(summary, out)
 
@@ -182,6 +197,7 @@ def blend(
     chat: bool = ChatOpt,
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
+    robustness: int = RobustnessOpt,
 ) -> None:
     """Short answers in the local language and in English, scored by BLEnD's rules (SEM-B
     and SEM-W per region and language, with intervals and the questions left out); a
@@ -203,9 +219,17 @@ def blend(
             limit=limit,
             limit_order=limit_order,
             data_path=data,
+            robustness=robustness,
         )
         _finish(mc, out)
         return
+    if robustness:
+        from culturalign.errors import ConfigError
+
+        raise ConfigError(
+            f"--robustness varies the order of lettered options; {data} holds short-answer questions "
+            "(use a BLEnD multiple-choice CSV)"
+        )
     items = blend_items(data, fmt)
     summary = run_blend(
         open_lm(model, cache),
@@ -242,6 +266,7 @@ def mcq(
     chat: bool = ChatOpt,
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
+    robustness: int = RobustnessOpt,
 ) -> None:
     """Accuracy on multiple-choice questions (plus length-normalised accuracy with --mode text)."""
     from culturalign.evals.choice_data import mcq_items
@@ -258,5 +283,6 @@ def mcq(
         limit=limit,
         limit_order=limit_order_arg(limit_order),
         data_path=data,
+        robustness=robustness,
     )
     _finish(summary, out)

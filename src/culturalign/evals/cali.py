@@ -149,8 +149,13 @@ def run_cali(
     limit: int | None = None,
     data_path: str | Path | None = None,
     limit_order: str = "stratified",
+    robustness: int = 0,
 ) -> dict[str, Any]:
-    """Macro-F1 and entailment F1 per culture on CALI pairs."""
+    """Macro-F1 and entailment F1 per culture on CALI pairs. ``robustness`` K > 0 also
+    scores every pair under K orders of the three relations × three lettered wordings
+    (``evals.robustness``)."""
+    if robustness < 0:
+        raise ConfigError(f"--robustness must be 0 or more, not {robustness}")
     pairs = [i for i in items if isinstance(i, NLIItem)]
     pairs = sample_limit(pairs, limit, order=limit_order)  # stratified unless limit_order="file"
     labelled = {c for p in pairs for c in p.labels}
@@ -170,6 +175,8 @@ def run_cali(
     }
     if tune:
         config.update(dev_fraction=dev_fraction, seed=seed)
+    if robustness:
+        config["robustness"] = robustness
     run = ChoiceRun(out_dir, "eval-cali", lm, config)
     run.add_data(data_path)
     try:
@@ -204,15 +211,18 @@ def run_cali(
             if tuned is not None and rec["probs"] is not None and rec["culture"] in tuned:
                 rec["pred_threshold"] = predict(rec["probs"], tuned[rec["culture"]])
             run.write_item(rec)
+        summary = summarise_cali(records, cultures, tuned)
+        robust_notes = (
+            _robustness(lm, prompts, pairs, cultures, robustness, summary, out_dir) if robustness else []
+        )
     except BaseException:
         run.abort()
         raise
-    summary = summarise_cali(records, cultures, tuned)
     methods: dict[str, int] = {}
     for r in records:
         methods[r["method"]] = methods.get(r["method"], 0) + 1
     summary.update(benchmark="cali", methods=methods)
-    notes = method_notes(methods)
+    notes = method_notes(methods) + robust_notes
     if tune:
         notes.append(
             f"Entailment thresholds were tuned on a dev split ({dev_fraction:.0%} of pairs by id hash); "
@@ -236,7 +246,7 @@ def run_cali(
         rows,
         prompts=prompts.shas,
         notes=notes,
-        title="CALI (culturally aware NLI)",
+        title="CALI (culturally aware NLI)" + _stability(summary),
         footnotes=[INTERVAL_NOTE],
     )
 
@@ -250,3 +260,35 @@ def _tune(records: list[dict[str, Any]], cultures: Sequence[str]) -> dict[str, f
                 [r["probs"][0] for r in dev], [r["probs"] for r in dev], [r["gold"] for r in dev]
             )
     return out
+
+
+def _robustness(
+    lm: LM,
+    prompts: ChoicePrompts,
+    pairs: Sequence[NLIItem],
+    cultures: Sequence[str],
+    k: int,
+    summary: dict[str, Any],
+    out_dir: str | Path,
+) -> list[str]:
+    """Macro-F1 per culture under K relation orders × three wordings; into the summary."""
+    from culturalign.evals.robustness import headline_note, write_outputs
+    from culturalign.evals.robustness.benchmarks import cali_robustness
+
+    intervals = {c: (b.get("intervals") or {}).get("macro_f1") for c, b in summary["per_culture"].items()}
+    rb, records = cali_robustness(lm, prompts, pairs, cultures, k, intervals=intervals)
+    write_outputs(out_dir, records, {f"CALI {c} macro-F1": b for c, b in rb["per_culture"].items()})
+    summary["robustness"] = rb
+    notes = [
+        "Robustness: the variants list the three relations with letters A–C in K orders (argmax, "
+        "all pairs with a majority label); the headline prompt uses E/N/C and is not one of them."
+    ]
+    notes += [headline_note(f"{c} macro-F1", b) for c, b in rb["per_culture"].items()]
+    return notes + rb["flags"]
+
+
+def _stability(summary: dict[str, Any]) -> str:
+    rb = summary.get("robustness")
+    if not rb:
+        return ""
+    return ": " + ("stable" if rb["stable"] else "NOT STABLE") + " under option order and wording"

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from culturalign.errors import ConfigError
 from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
 from culturalign.evals.choice_run import ChoiceRun, method_notes
 from culturalign.evals.choice_scoring import OptionScores, score_labels
@@ -187,10 +188,15 @@ def run_culturalbench(
     limit: int | None = None,
     data_path: str | Path | None = None,
     limit_order: str = "stratified",
+    robustness: int = 0,
 ) -> dict[str, Any]:
     """Accuracy on CulturalBench-Easy and/or -Hard items (``limit`` applies to each): an
     unreadable answer counts as wrong, a failed call is left out and counted (see the
-    module docstring); every accuracy carries its 95% interval and n."""
+    module docstring); every accuracy carries its 95% interval and n. ``robustness`` K
+    > 0 also scores Easy under K option orders × three wordings (``evals.robustness``);
+    Hard asks about one option at a time, so it has no option order to vary."""
+    if robustness < 0:
+        raise ConfigError(f"--robustness must be 0 or more, not {robustness}")
     easy = [i for i in items if isinstance(i, ChoiceItem) and i.answer is not None]
     hard = [i for i in items if isinstance(i, TrueFalseItem)]
     # by country unless limit_order="file"
@@ -200,20 +206,27 @@ def run_culturalbench(
         out_dir,
         "eval-culturalbench",
         lm,
-        {"easy": len(easy), "hard": len(hard), "chat": chat, **limit_fields(limit, limit_order)},
+        {
+            "easy": len(easy),
+            "hard": len(hard),
+            "chat": chat,
+            **limit_fields(limit, limit_order),
+            **({"robustness": robustness} if robustness else {}),
+        },
     )
     run.add_data(data_path)
     try:
         easy_recs = _easy(lm, easy, prompts, run) if easy else []
         hard_recs = _hard(lm, hard, prompts, run) if hard else []
+        summary: dict[str, Any] = {"benchmark": "culturalbench"}
+        if easy_recs:
+            summary["easy"] = summarise_variant(easy_recs)
+        if hard_recs:
+            summary["hard"] = summarise_variant(hard_recs)
+        robust_notes = _robustness(lm, prompts, easy, robustness, summary, out_dir) if robustness else []
     except BaseException:
         run.abort()
         raise
-    summary: dict[str, Any] = {"benchmark": "culturalbench"}
-    if easy_recs:
-        summary["easy"] = summarise_variant(easy_recs)
-    if hard_recs:
-        summary["hard"] = summarise_variant(hard_recs)
     methods: dict[str, int] = {}
     for r in easy_recs:
         methods[r["method"]] = methods.get(r["method"], 0) + 1
@@ -227,8 +240,43 @@ def run_culturalbench(
         for v in ("easy", "hard")
         if v in summary and summary[v]["accuracy"] is not None
     )
-    notes = method_notes(methods) + outcome_notes(summary)
+    notes = method_notes(methods) + outcome_notes(summary) + robust_notes
+    if "robustness" in summary:
+        from culturalign.evals.robustness import stability_text
+
+        title += f"; Easy {stability_text(summary['robustness'])} under option order and wording"
     return run.finish(summary, headers, rows, prompts=prompts.shas, notes=notes, title=title)
+
+
+def _robustness(
+    lm: LM,
+    prompts: ChoicePrompts,
+    easy: list[ChoiceItem],
+    k: int,
+    summary: dict[str, Any],
+    out_dir: str | Path,
+) -> list[str]:
+    """Easy under K option orders × the MCQ wordings; its block goes in the summary."""
+    from culturalign.evals.robustness import headline_note, write_outputs
+    from culturalign.evals.robustness.benchmarks import mcq_robustness
+
+    notes = []
+    if "hard" in summary:
+        notes.append("Robustness: CulturalBench-Hard judges one option at a time; only Easy was varied.")
+    if not easy:
+        return notes
+    rb, records = mcq_robustness(
+        lm,
+        prompts,
+        easy,
+        k,
+        interval=summary["easy"],
+        what="CulturalBench-Easy accuracy",
+        desc="robustness: CulturalBench-Easy",
+    )
+    write_outputs(out_dir, records, {"CulturalBench-Easy accuracy": rb})
+    summary["robustness"] = rb
+    return [*notes, headline_note("Easy accuracy", rb), *rb["flags"]]
 
 
 def outcome_notes(summary: dict[str, Any]) -> list[str]:

@@ -90,10 +90,18 @@ def run_mcq(
     limit: int | None = None,
     data_path: str | Path | None = None,
     limit_order: str = "stratified",
+    robustness: int = 0,
 ) -> dict[str, Any]:
-    """Accuracy on multiple-choice items with a gold answer."""
+    """Accuracy on multiple-choice items with a gold answer. ``robustness`` K > 0 also
+    scores every question under K option orders × three wordings
+    (``evals.robustness``); letters mode only, since option texts scored one by one have
+    no order."""
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if robustness < 0:
+        raise ConfigError(f"--robustness must be 0 or more, not {robustness}")
+    if robustness and mode != "letters":
+        raise ConfigError("--robustness varies the order of lettered options: use it with --mode letters")
     questions = [i for i in items if isinstance(i, ChoiceItem) and i.answer is not None]
     questions = sample_limit(questions, limit, order=limit_order)  # stratified unless limit_order="file"
     prompts = ChoicePrompts(template_dir, chat)
@@ -101,7 +109,13 @@ def run_mcq(
         out_dir,
         "eval-mcq",
         lm,
-        {"questions": len(questions), "mode": mode, "chat": chat, **limit_fields(limit, limit_order)},
+        {
+            "questions": len(questions),
+            "mode": mode,
+            "chat": chat,
+            **limit_fields(limit, limit_order),
+            **({"robustness": robustness} if robustness else {}),
+        },
     )
     run.add_data(data_path)
     try:
@@ -140,10 +154,21 @@ def run_mcq(
                 rec["correct_norm"] = None if s.choice_norm is None else s.choice_norm == q.answer
             run.write_item(rec)
             records.append(rec)
+        summary = summarise_mcq(records, mode)
+        notes: list[str] = []
+        if robustness:
+            from culturalign.evals.robustness import headline_note, write_outputs
+            from culturalign.evals.robustness.benchmarks import mcq_robustness
+
+            rb, rb_records = mcq_robustness(
+                lm, prompts, questions, robustness, interval=summary["accuracy_interval"]
+            )
+            write_outputs(out_dir, rb_records, {"accuracy": rb})
+            summary["robustness"] = rb
+            notes += [headline_note("accuracy", rb), *rb["flags"]]
     except BaseException:
         run.abort()
         raise
-    summary = summarise_mcq(records, mode)
     methods: dict[str, int] = {}
     for r in records:
         methods[r["method"]] = methods.get(r["method"], 0) + 1
@@ -169,7 +194,16 @@ def run_mcq(
         headers,
         rows,
         prompts=prompts.shas,
-        notes=method_notes(methods),
+        notes=method_notes(methods) + notes,
         footnotes=[INTERVAL_NOTE],
-        title=f"Multiple choice ({mode})",
+        title=f"Multiple choice ({mode})" + _stability(summary),
     )
+
+
+def _stability(summary: dict[str, Any]) -> str:
+    rb = summary.get("robustness")
+    if not rb:
+        return ""
+    from culturalign.evals.robustness import stability_text
+
+    return f": {stability_text(rb)} under option order and wording"

@@ -181,12 +181,18 @@ def run_opinions(
     data_path: str | Path | None = None,
     limit_order: str = "stratified",
     similarity: str = "distance",
+    robustness: int = 0,
 ) -> dict[str, Any]:
     """Score the model's opinion distributions against every country's survey shares.
 
     ``similarity``: ``"distance"`` (1 − JS distance, paper 002 / GlobalOpinionQA, the
-    default) or ``"divergence"`` (1 − JS divergence, paper 003's cultureSim)."""
+    default) or ``"divergence"`` (1 − JS divergence, paper 003's cultureSim).
+    ``robustness`` K > 0 also scores every unit under K option orders × three wordings
+    (``evals.robustness.opinions``). With ``unsteered`` the summary also carries
+    ``steerability`` and ``extrapolability``, computed from the same calls."""
     check_similarity_measure(similarity)
+    if robustness < 0:
+        raise ConfigError(f"--robustness must be 0 or more, not {robustness}")
     questions = opinion_items(items)
     questions = sample_limit(questions, limit, order=limit_order)  # by topic unless limit_order="file"
     wanted = set(countries) if countries else None
@@ -210,6 +216,7 @@ def run_opinions(
             "limit": limit,
             "limit_order": limit_order if limit is not None else None,
             "template_dir": str(template_dir) if template_dir else None,
+            **({"robustness": robustness} if robustness else {}),
         },
     )
     run.add_data(data_path)
@@ -256,10 +263,30 @@ def run_opinions(
                     }
                 run.write_item(rec)
                 plain.append(rec)
+        summary = summarise_opinions(steered, plain, closest, similarity)
+        robust_notes: list[str] = []
+        if robustness:
+            robust_notes = _robustness(
+                lm,
+                prompts,
+                units,
+                questions,
+                robustness,
+                summary,
+                out_dir,
+                unsteered=unsteered,
+                countries=wanted,
+                closest=closest,
+                measure=similarity,
+            )
     except BaseException:
         run.abort()
         raise
-    summary = summarise_opinions(steered, plain, closest, similarity)
+    if plain:
+        from culturalign.evals.robustness.opinions import extrapolability, steerability
+
+        summary["steerability"] = steerability(steered, plain)
+        summary["extrapolability"] = extrapolability(plain)
     methods: dict[str, int] = {}
     for r in [*steered, *plain]:
         methods[r["method"]] = methods.get(r["method"], 0) + 1
@@ -269,13 +296,42 @@ def run_opinions(
         summary,
         *_table(summary),
         prompts=prompts.shas,
-        notes=method_notes(methods),
+        notes=method_notes(methods) + robust_notes,
         title=(
             f"Opinion distributions: cultureSim as {summary['similarity_label']}: "
             f"{_pct(summary['culture_sim'])} {_ci(summary['culture_sim_interval'])}, "
             f"std across countries {_pct(summary['country_std'])}"
+            + (
+                ""
+                if "robustness" not in summary
+                else "; "
+                + ("stable" if summary["robustness"]["stable"] else "NOT STABLE")
+                + " under option order and wording"
+            )
         ),
     )
+
+
+def _robustness(
+    lm: LM,
+    prompts: ChoicePrompts,
+    units: Sequence[tuple[ChoiceItem, str]],
+    questions: Sequence[ChoiceItem],
+    k: int,
+    summary: dict[str, Any],
+    out_dir: str | Path,
+    **options: Any,
+) -> list[str]:
+    """The robustness block (into the summary), its files, and its notes."""
+    from culturalign.evals.robustness import headline_note, write_outputs
+    from culturalign.evals.robustness.opinions import opinion_robustness
+
+    rb, records = opinion_robustness(
+        lm, prompts, units, questions, k, interval=summary["culture_sim_interval"], **options
+    )
+    write_outputs(out_dir, records, {"cultureSim": rb})
+    summary["robustness"] = rb
+    return [headline_note("cultureSim", rb), *rb["flags"]]
 
 
 def _pct(v: float | None) -> str:
@@ -299,14 +355,35 @@ def _table(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         "95% CI",
         "similarity (no country named)",
         "closeness rank",
+        "steering gain (named − not)",
+        "gain 95% CI",
     ]
+    steer = (summary.get("steerability") or {}).get("per_country", {})
     rows: list[list[Any]] = [
-        [c, v["n"], v["mean"], _bounds(v), (un.get(c) or {}).get("mean"), rank.get(c)]
+        [
+            c,
+            v["n"],
+            v["mean"],
+            _bounds(v),
+            (un.get(c) or {}).get("mean"),
+            rank.get(c),
+            (steer.get(c) or {}).get("mean"),
+            _bounds(steer.get(c) or {}),
+        ]
         for c, v in summary["per_country"].items()
     ]
     sim = summary["culture_sim_interval"]
     rows.append(
-        ["cultureSim (all; n = questions)", sim["n"], summary["culture_sim"], _bounds(sim), None, None]
+        [
+            "cultureSim (all; n = questions)",
+            sim["n"],
+            summary["culture_sim"],
+            _bounds(sim),
+            None,
+            None,
+            None,
+            None,
+        ]
     )
     spread = summary["country_std_interval"]
     rows.append(
@@ -315,6 +392,8 @@ def _table(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             len(summary["per_country"]),
             summary["country_std"],
             _bounds(spread),
+            None,
+            None,
             None,
             None,
         ]

@@ -1,0 +1,269 @@
+"""--robustness K: option orders × wordings. Hand-made models whose behaviour is known
+(one always says "(A)", one always picks the same option text) show what the figures must
+say; the call cache makes a larger K pay only for new variants; a tiny model runs the
+commands end to end, on the real WVS, CALI and BLEnD-shaped files when they are present."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from culturalign.datasets import cali as cali_loader
+from culturalign.datasets import culturalbench as cb_loader
+from culturalign.evals.cali import run_cali
+from culturalign.evals.culturalbench import run_culturalbench
+from culturalign.evals.mcq import run_mcq
+from culturalign.evals.opinions import run_opinions
+from culturalign.evals.robustness.core import agreement, permutations, spread
+from culturalign.evals.robustness.opinions import extrapolability, half_of, steerability
+from culturalign.lm.base import Backend, LabelScoreResult
+from culturalign.lm.cache import CallCache
+from culturalign.lm.cached import LM
+from culturalign.paths import package_data
+from culturalign.records import ChoiceItem
+
+SAMPLE = package_data("data", "sample")
+
+
+def _text(prompt) -> str:
+    return prompt if isinstance(prompt, str) else "\n".join(m.content for m in prompt)
+
+
+class ByPrompt(Backend):
+    """Letter probabilities from a function of the prompt text; counts the prompts."""
+
+    kind = "scripted"
+
+    def __init__(self, probs):
+        self.probs, self.calls = probs, 0
+
+    def identity(self):
+        return {"backend": "scripted-robustness"}
+
+    def generate(self, requests, on_done):  # pragma: no cover - never asked to generate
+        raise AssertionError("no generation in these tests")
+
+    def label_logprobs(self, requests, on_done):
+        for i, r in enumerate(requests):
+            self.calls += 1
+            ps = self.probs(_text(r.prompt), list(r.labels))
+            on_done(
+                i, LabelScoreResult(logprobs={lab: math.log(p) for lab, p in zip(r.labels, ps, strict=True)})
+            )
+
+
+def always_a(text: str, labels: list[str]) -> list[float]:
+    """The model that answers "(A)" whatever the question."""
+    return [0.97 if k == 0 else 0.03 / (len(labels) - 1) for k in range(len(labels))]
+
+
+def likes(word: str):
+    """A model that always picks the option whose text starts with ``word``, wherever it
+    is listed: its answers do not depend on the order or the wording."""
+
+    def probs(text: str, labels: list[str]) -> list[float]:
+        shown = dict(re.findall(r"^\(([A-Z])\) (.*)$", text, flags=re.M))
+        hit = [shown.get(lab, "").startswith(word) for lab in labels]
+        return (
+            [0.9 if h else 0.1 / max(1, len(labels) - sum(hit)) for h in hit]
+            if any(hit)
+            else [1 / len(labels)] * len(labels)
+        )
+
+    return probs
+
+
+def _mcq_items(n: int = 8) -> list[ChoiceItem]:
+    return [
+        ChoiceItem(
+            id=f"q{i}",
+            question=f"Question {i}?",
+            options=["Right", "Wrong one", "Wrong two", "Wrong three"],
+            answer=0,
+        )
+        for i in range(n)
+    ]
+
+
+def test_permutations_are_deterministic_distinct_and_start_with_the_file_order():
+    perms = permutations(4, 4, "q1")
+    assert perms[0] == [0, 1, 2, 3] and perms[1] == [3, 2, 1, 0]
+    assert len({tuple(p) for p in perms}) == 4 and all(sorted(p) == [0, 1, 2, 3] for p in perms)
+    assert perms == permutations(4, 4, "q1")
+    assert permutations(4, 6, "q1")[:4] == perms  # a larger K keeps the earlier orders
+    assert len(permutations(2, 4, "q1")) == 2  # only 2! orders exist
+
+
+def test_agreement_and_spread_by_hand():
+    recs = [
+        {
+            "unit": "u",
+            "variant": v,
+            "wording": w,
+            "order": o,
+            "choice": c,
+            "shown_choice": 0,
+            "permutation": [0, 1],
+        }
+        for v, (w, o, c) in enumerate([("w1", 0, 0), ("w1", 1, 1), ("w2", 0, 0), ("w2", 1, 0)])
+    ]
+    a = agreement(recs)
+    assert a["overall"] == 0.75 and a["all_agree"] == 0.0
+    assert a["order"] == pytest.approx((0.5 + 1.0) / 2)  # w1: 0 vs 1; w2: 0 vs 0
+    assert a["wording"] == pytest.approx((1.0 + 0.5) / 2)  # order 0: 0, 0; order 1: 1, 0
+    assert a["first_position"] == 1.0 and a["first_position_chance"] == 0.5
+    s = spread([0.2, 0.4, 0.6])
+    assert (s["min"], s["max"], s["std"]) == (0.2, 0.6, pytest.approx(0.2))
+    assert s["range"] == pytest.approx(0.4)
+
+
+def test_a_model_that_always_says_a_is_flagged(tmp_path):
+    s = run_mcq(LM(ByPrompt(always_a), None, "always-a"), _mcq_items(), tmp_path, robustness=4)
+    rb = s["robustness"]
+    assert not rb["stable"]
+    assert rb["agreement"]["first_position"] == 1.0 and rb["agreement"]["first_position_chance"] == 0.25
+    assert rb["agreement"]["order"] == pytest.approx(0.25)  # four orders, four different picks
+    assert any("option-order effect" in f for f in rb["flags"]) and any(
+        "position bias" in f for f in rb["flags"]
+    )
+    # the gold option is shown first in order 0 only: accuracy 1 there, 0 under the others
+    by_order = {(v["wording"], v["order"]): v["score"] for v in rb["variants"]}
+    assert by_order[("mcq", 0)] == 1.0 and by_order[("mcq", 1)] == 0.0
+    assert rb["spread"]["range"] == 1.0 and rb["range_by_factor"]["wording"] == 0.0
+    assert len(rb["variants"]) == 12
+    lines = (tmp_path / "robustness.jsonl").read_text().splitlines()
+    assert len(lines) == 8 * 12
+    assert "NOT STABLE" in (tmp_path / "table.md").read_text()
+    assert "position bias" in (tmp_path / "robustness.md").read_text()
+
+
+def test_a_model_that_reads_the_options_is_stable(tmp_path):
+    s = run_mcq(LM(ByPrompt(likes("Right")), None, "reader"), _mcq_items(), tmp_path, robustness=4)
+    rb = s["robustness"]
+    assert rb["stable"] and rb["flags"] == []
+    assert rb["agreement"]["overall"] == 1.0 and rb["spread"]["range"] == 0.0
+    assert rb["agreement"]["first_position"] == pytest.approx(0.25)  # the gold option moves
+
+
+def test_a_larger_k_pays_only_for_the_new_orders(tmp_path):
+    cache = CallCache(tmp_path / "calls.sqlite")
+    items = _mcq_items(5)
+    b2 = ByPrompt(always_a)
+    run_mcq(LM(b2, cache, "a"), items, tmp_path / "k2", robustness=2)
+    assert b2.calls == 5 * 3 * 2  # the headline prompt is variant 0: asked once
+    b4 = ByPrompt(always_a)
+    run_mcq(LM(b4, cache, "a"), items, tmp_path / "k4", robustness=4)
+    assert b4.calls == 5 * 3 * 2  # only orders 2 and 3 of each wording are new
+
+
+def _opinion_items() -> list[ChoiceItem]:
+    return [
+        ChoiceItem(
+            id=f"o{i}",
+            question=f"Opinion {i}?",
+            options=["Agree", "Neutral", "Disagree"],
+            target_distributions={
+                "Aland": [0.8, 0.1, 0.1],
+                "Borea": [0.5, 0.3, 0.2],
+                "Cresta": [0.2, 0.3, 0.5],
+                "Dunmor": [0.1, 0.1, 0.8],
+            },
+        )
+        for i in range(6)
+    ]
+
+
+def test_opinions_robustness_ranks_steerability_and_extrapolability(tmp_path):
+    s = run_opinions(
+        LM(ByPrompt(likes("Agree")), None, "agreeable"), _opinion_items(), tmp_path, robustness=3
+    )
+    rb = s["robustness"]
+    assert rb["agreement"]["overall"] == 1.0 and rb["spread"]["range"] == pytest.approx(0.0, abs=1e-12)
+    assert rb["country_rank_tau"]["mean"] == pytest.approx(1.0)
+    assert rb["unsteered"]["same_closest"] == 1.0
+    assert rb["unsteered"]["closest_by_variant"][0][0] == "Aland"  # (0.9, .05, .05) is nearest Aland
+    assert rb["stable"]
+    # the model ignores the country it is told about: naming it gains nothing
+    for c in ("Aland", "Borea", "Cresta", "Dunmor"):
+        assert s["steerability"]["per_country"][c]["mean"] == pytest.approx(0.0, abs=1e-12)
+    assert s["extrapolability"]["countries"] == 4
+    flagged = run_opinions(
+        LM(ByPrompt(always_a), None, "always-a"), _opinion_items(), tmp_path / "a", robustness=3
+    )
+    assert not flagged["robustness"]["stable"]
+    assert any("option-order" in f for f in flagged["robustness"]["flags"])
+
+
+def test_steerability_and_extrapolability_by_hand():
+    steered = [
+        {"id": "q1", "country": "X", "similarity": 0.9},
+        {"id": "q2", "country": "X", "similarity": 0.5},
+        {"id": "q1", "country": "Y", "similarity": 0.4},
+    ]
+    plain = [
+        {"id": "q1", "similarity_by_country": {"X": 0.7, "Y": 0.6}},
+        {"id": "q2", "similarity_by_country": {"X": 0.6, "Y": 0.6}},
+    ]
+    st = steerability(steered, plain)
+    assert st["per_country"]["X"]["mean"] == pytest.approx((0.2 - 0.1) / 2)
+    assert st["per_country"]["X"]["moved_closer"] == 0.5
+    assert st["per_country"]["Y"]["mean"] == pytest.approx(-0.2)
+    # closeness that keeps its order across halves correlates perfectly
+    ids = [f"q{i}" for i in range(40)]
+    assert {half_of(i) for i in ids} == {"a", "b"}
+    rows = [{"id": i, "similarity_by_country": {"X": 0.9, "Y": 0.7, "Z": 0.5, "W": 0.2}} for i in ids]
+    ex = extrapolability(rows)
+    assert ex["spearman"] == pytest.approx(1.0) and ex["closest_a"] == ex["closest_b"] == "X"
+
+
+def test_culturalbench_easy_and_cali_robustness(tmp_path):
+    lm = LM(ByPrompt(always_a), None, "always-a")
+    s = run_culturalbench(
+        lm, cb_loader.load(SAMPLE / "culturalbench_easy.csv"), tmp_path / "cb", robustness=2
+    )
+    assert not s["robustness"]["stable"] and s["robustness"]["agreement"]["first_position"] == 1.0
+    c = run_cali(lm, cali_loader.load(SAMPLE / "cali_sample.tsv"), tmp_path / "cali", robustness=3)
+    rb = c["robustness"]
+    assert set(rb["per_culture"]) == {"United States", "India"} and not rb["stable"]
+    recs = [json.loads(x) for x in (tmp_path / "cali" / "robustness.jsonl").read_text().splitlines()]
+    assert {r["pred"] for r in recs} == {"E", "N", "C"}  # "(A)" is a different relation per order
+
+
+def test_text_mode_refuses_robustness(tmp_path):
+    from culturalign.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--mode letters"):
+        run_mcq(LM(ByPrompt(always_a), None, "a"), _mcq_items(), tmp_path, mode="text", robustness=2)
+
+
+def test_cli_robustness_with_a_tiny_model(tiny_model_dir, tmp_path):
+    from culturalign.cli import app
+
+    out = tmp_path / "mcq"
+    res = CliRunner().invoke(
+        app,
+        ["eval", "mcq", "-d", str(SAMPLE / "choice_include.csv"), "-o", str(out), "-m", f"hf:{tiny_model_dir}",
+         "--limit", "3", "--robustness", "2"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary["robustness"]["variants"]) == 6
+    assert "robustness.md" in res.output
+
+
+def test_real_wvs_and_cali_with_a_tiny_model(shared_data, tiny_model_dir, tmp_path):
+    from culturalign.datasets.wvs import country_name
+    from culturalign.evals.choice_data import cali_items, opinion_items
+    from culturalign.lm import load_lm
+
+    lm = load_lm(f"hf:{tiny_model_dir}", cache=None)
+    s = run_opinions(lm, opinion_items(shared_data / "wvs"), tmp_path / "wvs", limit=2, robustness=2,
+                     countries=[country_name(c) for c in ("USA", "CHN", "DEU")])  # fmt: skip
+    rb = s["robustness"]
+    assert len(rb["variants"]) == 6 and rb["country_rank_tau"]["pairs"] == 15
+    c = run_cali(lm, cali_items(shared_data / "cali" / "data.tsv"), tmp_path / "cali", limit=3, robustness=2)
+    assert c["robustness"]["per_culture"]
