@@ -167,13 +167,26 @@ def split(
     eligible: str = typer.Option(
         "native", "--eligible", help="which questions may go to test: native (CARE's choice) or all"
     ),
+    train: int | None = typer.Option(None, "--train", help="CultureBank: train records (default 10000)"),
+    dev: int | None = typer.Option(None, "--dev", help="CultureBank: dev records (default 1000)"),
+    test: int | None = typer.Option(None, "--test", help="CultureBank: test records (default 1000)"),
     fmt: str = FormatOpt,
 ) -> None:
-    """CARE's split: N questions per category per culture to test, the rest to train."""
+    """CARE's split (N questions per category per culture to test, the rest to train), or
+    for CultureBank knowledge paper 003's train/dev/test by counts, stratified by cultural group."""
     from culturalign.datasets.split import split_questions
     from culturalign.io import fingerprint_file, write_json, write_records
+    from culturalign.records.knowledge import KnowledgeItem
 
-    questions = _questions(_load(path, fmt), "split")
+    loaded = _load(path, fmt)
+    if loaded.records and all(isinstance(r, KnowledgeItem) for r in loaded.records):
+        _split_knowledge(path, loaded.records, out, train=train, dev=dev, test=test, seed=seed)
+        return
+    if (train, dev, test) != (None, None, None):
+        raise ConfigError(
+            "--train/--dev/--test size CultureBank splits; CARE questions split with --per-category"
+        )
+    questions = _questions(loaded, "split")
     result = split_questions(questions, per_category=per_category, seed=seed, eligible=eligible)
     out.mkdir(parents=True, exist_ok=True)
     write_records(out / "test.jsonl", result.test)
@@ -193,6 +206,30 @@ def split(
         err_console.print(
             f"{result.repeated_in_test} repeated copies of test questions were kept out of train"
         )
+
+
+def _split_knowledge(path: str, items, out: Path, *, train, dev, test, seed: int) -> None:
+    from culturalign.datasets.split import CULTUREBANK_SIZES, split_knowledge
+    from culturalign.io import fingerprint_file, write_json, write_records
+
+    sizes = [v if v is not None else d for v, d in zip((train, dev, test), CULTUREBANK_SIZES, strict=True)]
+    result = split_knowledge(items, train=sizes[0], dev=sizes[1], test=sizes[2], seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("train", "dev", "test"):
+        records = getattr(result, name)
+        write_records(out / f"{name}.jsonl", records)
+        print(f"{name}: {len(records)} knowledge records -> {out / f'{name}.jsonl'}")
+    summary = {"input": path, **result.summary()}
+    if Path(path).is_file():
+        summary["input_sha256"] = fingerprint_file(Path(path))
+    write_json(out / "split.json", summary)
+    print(f"{len(result.groups)} cultural groups; per group counts in {out / 'split.json'}")
+    if len(result.train) < sizes[0]:
+        err_console.print(
+            f"[yellow]train[/]: {len(result.train)} records left, fewer than {sizes[0]} asked for"
+        )
+    if result.unused:
+        err_console.print(f"{result.unused} records beyond --train {sizes[0]} were left out")
 
 
 @data_app.command("pairs")
