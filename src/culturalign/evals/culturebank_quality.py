@@ -1,0 +1,103 @@
+"""CultureBank answer quality (paper 002 §4.1, Table 5): the model answers each
+CultureBank question, a judge rates the answer 1-5 for quality, and the table reports
+the mean per cultural group.
+
+The questions are the ones ``eval grounded`` reads: a CultureBank file with its own
+``eval_question`` column (the published benchmark; 002 uses its 10% test split, 1,176
+questions) or ``synth grounded`` output. The judge reads the question, the knowledge it
+was written from and the answer (rubric ``culturebank_quality``; any 1-5 rubric file
+with the same placeholders can replace it). CAReDiO's judge was GPT-4o; a local judge
+gives numbers of a different scale of reliability, and every output says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from culturalign.evals.grounded import answer_messages
+from culturalign.evals.rubric_run import RubricTask, run_rubric_eval, with_system
+from culturalign.judge.core import JudgeConfig
+from culturalign.judge.rubric import load_rubric
+from culturalign.judge.summary import RubricSummary
+from culturalign.lm.cached import LM
+from culturalign.records.generation import GenerationParams
+from culturalign.records.knowledge import GroundedQuestion
+from culturalign.sampling import limit_fields, sample_limit
+
+BENCHMARK = "CultureBank quality"
+RUBRIC = "culturebank_quality"
+
+
+def culturebank_tasks(
+    questions: Sequence[GroundedQuestion],
+    *,
+    system_prompt: str | None = None,
+    template_dir: str | Path | None = None,
+) -> list[RubricTask]:
+    """One task per question: its plain answer prompt; the knowledge goes to the judge."""
+    return [
+        RubricTask(
+            item_id=q.id,
+            question=q.question,
+            messages=with_system(system_prompt, answer_messages(q, False, template_dir)),
+            culture=q.cultural_group,
+            extra={"knowledge": q.knowledge, "persona": q.persona, "scenario": q.scenario},
+        )
+        for q in questions
+    ]
+
+
+def run_culturebank_quality(
+    model_lm: LM,
+    judge_lm: LM,
+    questions: Sequence[GroundedQuestion],
+    out_dir: str | Path,
+    *,
+    rubric: str | Path = RUBRIC,
+    params: GenerationParams | None = None,
+    judge: JudgeConfig | None = None,
+    limit: int | None = None,
+    limit_order: str = "stratified",
+    system_prompt: str | None = None,
+    template_dir: str | Path | None = None,
+    data_path: str | Path | None = None,
+    label: str | None = None,
+) -> RubricSummary:
+    """Answer (cached), judge 1-5 (cached) and tabulate one model per cultural group.
+
+    ``limit`` draws a sample stratified by cultural group (``limit_order='file'`` takes
+    the first ones); ``system_prompt`` is put before every question (a role-play
+    baseline, for instance). Returns the summary also written to ``summary.json``."""
+    from culturalign.synth import grounded_prompts as gp
+
+    chosen = sample_limit(questions, limit, order=limit_order)
+    left_out = tuple(getattr(questions, "left_out_ids", ()))
+    judged_rubric = load_rubric(rubric)
+    notes = []
+    if left_out:
+        notes.append(
+            f"{len(left_out)} knowledge item(s) were left out on loading: most of their sources "
+            "disagree with them and they could not be negated reliably"
+        )
+    return run_rubric_eval(
+        model_lm,
+        judge_lm,
+        culturebank_tasks(chosen, system_prompt=system_prompt, template_dir=template_dir),
+        out_dir,
+        benchmark=BENCHMARK,
+        kind="eval-culturebank-quality",
+        rubric=judged_rubric,
+        params=params,
+        judge=judge,
+        label=label,
+        data_paths=[data_path] if data_path else [],
+        prompts=gp.prompt_hashes(template_dir, ("answer",)),
+        config={
+            **limit_fields(limit, limit_order),
+            "system_prompt": system_prompt,
+            "template_dir": str(template_dir) if template_dir else None,
+        },
+        extra={"questions": len(questions), "knowledge_left_out": len(left_out)},
+        notes=notes,
+    )
