@@ -13,6 +13,7 @@ twice in one mapping is an error naming both lines (YAML would silently keep the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -154,7 +155,9 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def load_yaml_model(path: str | Path, model: type[M]) -> M:
+def load_yaml_model(path: str | Path, model: type[M], transform: Callable[[dict], dict] | None = None) -> M:
+    """Validate a YAML file as ``model``; errors are located at their line. ``transform``
+    edits the plain data first (command-line overrides); its errors are the caller's."""
     path = Path(path)
     if not path.exists():
         raise DataError([Problem(str(path), None, None, "no such file")])
@@ -164,6 +167,8 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
         raise DataError([Problem(str(path), None, None, "the file is empty")])
     if not isinstance(data, dict):
         raise DataError([Problem(str(path), 1, None, "expected a mapping of settings at the top level")])
+    if transform is not None:
+        data = transform(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

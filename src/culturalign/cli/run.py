@@ -16,17 +16,35 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    experiment: Path = typer.Argument(..., help="experiment YAML file"),
+    experiment: str = typer.Argument(
+        None, help="experiment YAML file, or the name of a shipped one (see --list)"
+    ),
     out: Path = typer.Option(None, "--out", "-o", help="run directory (default runs/<experiment name>)"),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="override a field: path.to.field=value (YAML value; list items by index or name)"
+    ),
+    list_: bool = typer.Option(False, "--list", help="list the shipped experiments and exit"),
     force: bool = typer.Option(False, help="re-run every stage even if unchanged"),
     cache: str = CacheOpt,
 ) -> None:
     """Run an experiment as stages; unchanged stages are skipped, interrupted runs resume."""
     from rich.console import Console
 
+    from culturalign.errors import ConfigError
+
+    if list_:
+        from culturalign.pipeline.overrides import describe_shipped
+
+        for name, text in describe_shipped():
+            typer.echo(f"{name:10} {text}")
+        return
+    if experiment is None:
+        raise ConfigError(
+            "give an experiment file or a shipped experiment's name (see `culturalign run --list`)"
+        )
     from culturalign.pipeline.runner import run_experiment
 
-    result = run_experiment(experiment, out, cache=cache_arg(cache), force=force)
+    result = run_experiment(experiment, out, cache=cache_arg(cache), force=force, overrides=overrides)
     s = result["spend"]
     Console().print(
         f"run directory: {result['run_dir']}  ({len(result['ran'])} stages ran, {len(result['skipped'])} skipped, "

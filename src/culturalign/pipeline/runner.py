@@ -4,9 +4,11 @@ Layout of a run directory::
 
     RUN/experiment.yaml        the experiment as run (copied)
     RUN/stages.json            fingerprints of finished stages
-    RUN/data/                  test/train split, preference pairs
+    RUN/data/                  test/train split, preference pairs (the `data:` section)
+    RUN/stages/<name>/         what a synth, select, export, split or pairs stage wrote
     RUN/train/<name>/          one folder per training recipe (usable as hf:DIR)
     RUN/eval/<kind>/<model>/<mode>-<lang>/   one folder per evaluation run
+                               (<name> instead of <kind> for an evaluate stage)
     RUN/report.html, report.md
 """
 
@@ -19,43 +21,24 @@ from typing import Any
 
 from rich.console import Console
 
-from culturalign.errors import ConfigError
-from culturalign.pipeline.experiment import EvalSpec, Experiment, TrainSpec, resolve_path
+from culturalign.pipeline.context import RunContext
+from culturalign.pipeline.experiment import Experiment
+from culturalign.pipeline.graph import plan
 from culturalign.pipeline.stages import Stage, StageBook
 
 console = Console(stderr=True)
 
 
-class Runner:
+class Runner(RunContext):
     def __init__(
-        self, exp: Experiment, exp_path: Path, run_dir: Path, *, cache: Any = "default", force: bool = False
-    ):
-        self.exp = exp
-        self.base_dir = Path(exp_path).resolve().parent
-        self.exp_path = Path(exp_path)
-        self.run_dir = Path(run_dir)
-        self.cache = cache
+        self, exp: Experiment, exp_path: Path, run_dir: Path, *, cache: Any = "default", force: bool = False,
+        effective: str | None = None,
+    ):  # fmt: skip
+        super().__init__(exp, exp_path, run_dir, cache=cache)
         self.force = force
+        self.effective = effective  # the experiment as run, when --set changed the file
         self.book = StageBook(self.run_dir)
         self.spend = {"calls": 0, "cache_hits": 0, "failures": 0, "tokens": 0, "cost_usd": 0.0}
-        self._lms: dict[str, Any] = {}
-
-    # -- models -------------------------------------------------------------------------
-    def model_spec(self, name: str) -> str:
-        if name in self.exp.models:
-            return self.exp.models[name]
-        for t in self.exp.train:
-            if t.name == name:
-                return f"hf:{self.train_dir(t)}"
-        raise ConfigError(f"unknown model name {name!r}")
-
-    def lm(self, spec: str):
-        """One loaded LM per spec for the whole run (loading weights is the slow part)."""
-        if spec not in self._lms:
-            from culturalign.lm import load_lm
-
-            self._lms[spec] = load_lm(spec, cache=self.cache)
-        return self._lms[spec]
 
     def _account(self, lms: list[Any], before: dict[int, dict[str, Any]]) -> None:
         for lm in lms:
@@ -69,55 +52,17 @@ class Runner:
             )
             self.spend["cost_usd"] += s["cost_usd"] - b.get("cost_usd", 0.0)
 
-    # -- paths --------------------------------------------------------------------------
-    def data_dir(self) -> Path:
-        return self.run_dir / "data"
-
-    def train_dir(self, t: TrainSpec) -> Path:
-        return self.run_dir / "train" / t.name
-
-    def eval_dir(self, e: EvalSpec, model: str, mode: str, lang: str) -> Path:
-        return self.run_dir / "eval" / e.kind / model / f"{mode}-{lang}"
-
-    def questions_path(self) -> Path | None:
-        if not self.exp.data.questions:
-            return None
-        if self.exp.data.split:
-            return self.data_dir() / "test.jsonl"
-        return resolve_path(self.exp.data.questions, self.base_dir)
-
-    # -- stages -------------------------------------------------------------------------
     def stages(self) -> list[Stage]:
-        from culturalign.pipeline import steps
+        """Every stage in the order it runs (``graph.plan``: by what reads what)."""
+        from culturalign.pipeline.steps import build
 
-        out: list[Stage] = []
-        d = self.exp.data
-        if d.questions and d.split:
-            out.append(steps.split_stage(self))
-        if d.preferences and any(t.data == "pairs" for t in self.exp.train):
-            out.append(steps.pairs_stage(self))
-        trained = {t.name for t in self.exp.train}
-
-        def evals(of_trained: bool) -> list[Stage]:
-            return [
-                steps.eval_stage(self, e, model, mode, lang)
-                for e in self.exp.evaluations
-                for model in e.models or self.exp.model_names
-                if (model in trained) == of_trained
-                for mode in e.modes
-                for lang in e.langs
-            ]
-
-        # the given models are evaluated first, then trained, then the trained ones evaluated
-        out += evals(False)
-        out += [steps.train_stage(self, t) for t in self.exp.train]
-        out += evals(True)
-        out.append(steps.report_stage(self))
-        return out
+        return [stage for unit in plan(self.exp) for stage in build(self, unit)]
 
     def run(self) -> dict[str, Any]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if self.exp_path.resolve() != (self.run_dir / "experiment.yaml").resolve():
+        if self.effective is not None:
+            (self.run_dir / "experiment.yaml").write_text(self.effective, encoding="utf-8")
+        elif self.exp_path.resolve() != (self.run_dir / "experiment.yaml").resolve():
             shutil.copyfile(self.exp_path, self.run_dir / "experiment.yaml")
         stages = self.stages()
         started = time.time()
@@ -161,10 +106,17 @@ class Runner:
 
 
 def run_experiment(
-    path: str | Path, run_dir: str | Path | None = None, *, cache: Any = "default", force: bool = False
+    path: str | Path,
+    run_dir: str | Path | None = None,
+    *,
+    cache: Any = "default",
+    force: bool = False,
+    overrides: list[str] | None = None,
 ):
-    from culturalign.pipeline.experiment import load_experiment
+    """Run the experiment file at ``path`` (or a shipped one by name, see ``shipped``), with
+    ``overrides`` (``path.to.field=value``) applied before it is validated."""
+    from culturalign.pipeline.overrides import load_with_overrides
 
-    exp = load_experiment(path)
+    exp, exp_path, effective = load_with_overrides(path, overrides or [])
     run_dir = Path(run_dir) if run_dir else Path("runs") / exp.name
-    return Runner(exp, Path(path), run_dir, cache=cache, force=force).run()
+    return Runner(exp, exp_path, run_dir, cache=cache, force=force, effective=effective).run()

@@ -1,7 +1,7 @@
 """Content-hashed stages: a stage whose inputs and config have not changed is skipped.
 
-Each stage has a fingerprint over its config and the bytes of its input files (or
-the weights of a model folder). ``stages.json`` in the run directory records the
+Each stage has a fingerprint over its config, the bytes of its input files (or the
+weights of a model folder), the culturalign version and the built-in prompts it sends. ``stages.json`` in the run directory records the
 fingerprint of every stage that finished; a stage cut off by Ctrl-C or a kill has no
 record and runs again (its model calls come back from the call cache).
 """
@@ -39,10 +39,21 @@ class Stage:
     config: dict[str, Any] = field(default_factory=dict)
     inputs: list[Path] = field(default_factory=list)
     output: Path | None = None
+    assets: str | None = None  # key of pipeline.assets.STAGE_ASSETS: built-in prompts it sends
 
     def fingerprint(self) -> str:
+        """Config, input bytes, the culturalign version and the hashes of the built-in
+        templates/rubrics the stage uses: an upgrade that rewrites a prompt re-runs it."""
+        from culturalign import __version__
+        from culturalign.pipeline.assets import asset_hashes
+
         return stable_hash(
-            {"config": self.config, "inputs": {str(p): path_fingerprint(p) for p in self.inputs}}
+            {
+                "config": self.config,
+                "inputs": {str(p): path_fingerprint(p) for p in self.inputs},
+                "culturalign": __version__,
+                "assets": asset_hashes(self.assets) if self.assets else {},
+            }
         )
 
 

@@ -1,0 +1,135 @@
+"""One entry per evaluation kind: the function that runs it inside an experiment.
+
+Adding an evaluation to experiment files is one entry here (and its name in
+``checks.EvalKind``): ``run(ctx, spec, model, mode, lang, data, out)`` does the work with
+the library function of that evaluation and returns a small dict for ``stages.json``;
+``judged`` says whether the experiment's judge is part of what it measures (then the judge
+spec is in the stage fingerprint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from culturalign.pipeline.context import RunContext
+
+
+def load_questions(path: Path, fmt: str | None) -> list:
+    from culturalign.datasets import load_any
+    from culturalign.records import CulturalQuestion
+
+    _, records = load_any(path, fmt)
+    return [r for r in records if isinstance(r, CulturalQuestion)]
+
+
+def gen_params(ctx: RunContext, e: Any):
+    """The experiment's decoding overrides under the evaluation's own (None: the defaults)."""
+    from culturalign.records import GenerationParams
+
+    merged = {**ctx.exp.generation, **e.generation}
+    return GenerationParams(**merged) if merged else None
+
+
+def judge_spec(ctx: RunContext, e: Any) -> str:
+    return e.judge or ctx.exp.judge
+
+
+def _care(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path) -> dict:
+    from culturalign.evals.care import run_care_eval
+    from culturalign.judge.core import JudgeConfig
+    from culturalign.records import GenerationParams
+
+    judge_params = None
+    if e.judge_generation:
+        base = JudgeConfig().params.model_dump()
+        judge_params = GenerationParams(**{**base, **e.judge_generation})
+    s = run_care_eval(
+        ctx.lm(ctx.model_spec(model)),
+        ctx.lm(judge_spec(ctx, e)),
+        load_questions(data, e.data_format),
+        out,
+        mode=mode,
+        lang=lang,
+        params=gen_params(ctx, e),
+        limit=e.limit,
+        limit_order=e.limit_order,
+        translate_with=ctx.lm(e.translate_with) if e.translate_with and lang == "en" else None,
+        data_path=data,
+        label=model,
+        judge_params=judge_params,
+        **e.options,
+    )
+    return {"items": s.counts.get("items"), "label": s.label}
+
+
+def _care_choice(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path) -> dict:
+    from culturalign.evals.care_choice import run_care_choice
+    from culturalign.sampling import sample_limit
+
+    qs = sample_limit(load_questions(data, e.data_format), e.limit, order=e.limit_order)
+    s = run_care_choice(ctx.lm(ctx.model_spec(model)), qs, out, lang=lang, data_path=data, **e.options)
+    return {"label": model, "metrics": {"accuracy_norm": s["overall"]["accuracy"]}}
+
+
+def _grounded(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path) -> dict:
+    from culturalign.evals.grounded import load_grounded_questions, run_grounded_eval
+
+    run_grounded_eval(
+        ctx.lm(ctx.model_spec(model)),
+        ctx.lm(judge_spec(ctx, e)),
+        load_grounded_questions(data),
+        out,
+        limit=e.limit,
+        limit_order=e.limit_order,
+        data_path=data,
+        label=model,
+        params=gen_params(ctx, e),
+        **e.options,
+    )
+    return {"label": model}
+
+
+def _choice(target: str) -> Callable[..., dict]:
+    """The choice benchmarks share one calling convention: (lm, items, out, ...) → summary."""
+
+    def run(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path) -> dict:
+        from importlib import import_module
+
+        from culturalign.datasets import load_any
+
+        module, fn = target.split(":")
+        _, items = load_any(data, e.data_format)
+        summary = getattr(import_module(module), fn)(
+            ctx.lm(ctx.model_spec(model)),
+            items,
+            out,
+            limit=e.limit,
+            limit_order=e.limit_order,
+            data_path=data,
+            **e.options,
+        )
+        return {"label": model, "metrics": {k: v for k, v in summary.items() if isinstance(v, int | float)}}
+
+    return run
+
+
+@dataclass(frozen=True)
+class EvalEntry:
+    run: Callable[..., dict]
+    judged: bool = False
+
+
+EVALS: dict[str, EvalEntry] = {
+    "care": EvalEntry(_care, judged=True),
+    "care-choice": EvalEntry(_care_choice),
+    "grounded": EvalEntry(_grounded, judged=True),
+    "opinions": EvalEntry(_choice("culturalign.evals.opinions:run_opinions")),
+    "culturalbench": EvalEntry(_choice("culturalign.evals.culturalbench:run_culturalbench")),
+    "cali": EvalEntry(_choice("culturalign.evals.cali:run_cali")),
+    "blend": EvalEntry(_choice("culturalign.evals.blend:run_blend")),
+    "mcq": EvalEntry(_choice("culturalign.evals.mcq:run_mcq")),
+}

@@ -1,0 +1,131 @@
+"""Shipped experiments by name, and ``--set path.to.field=value`` overrides.
+
+A shipped experiment is a YAML file under ``culturalign/configs/experiments``; ``culturalign
+run caredio`` runs it. An override walks the experiment's plain data before validation:
+mapping keys by name, list items by index or, for lists of named entries (``stages``,
+``train``), by their ``name``; the value is read as YAML (``3``, ``true``, ``[a, b]``,
+``{k: v}``). A path that does not lead anywhere is a ``ConfigError`` naming the override
+(exit 2); a value of the wrong type is then reported by validation like any other field.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from culturalign.errors import ConfigError
+from culturalign.paths import package_data
+
+
+def experiments_dir() -> Path:
+    return package_data("configs", "experiments")
+
+
+def shipped() -> dict[str, Path]:
+    """Name → file of every experiment shipped with culturalign."""
+    return {p.stem: p for p in sorted(experiments_dir().glob("*.yaml"))}
+
+
+def describe_shipped() -> list[tuple[str, str]]:
+    """(name, first line of its description) of each shipped experiment, for ``run --list``."""
+    import yaml
+
+    out = []
+    for name, path in shipped().items():
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            doc = {}
+        text = " ".join(str(doc.get("description", "")).split())
+        out.append((name, text))
+    return out
+
+
+def find_experiment(value: str | Path) -> Path:
+    """A path to an experiment file, or the name of a shipped one."""
+    p = Path(value)
+    if p.exists() or p.suffix in (".yaml", ".yml") or len(p.parts) > 1:
+        return p
+    known = shipped()
+    if str(value) in known:
+        return known[str(value)]
+    raise ConfigError(
+        f"{value}: no such experiment file, and no shipped experiment of that name "
+        f"(shipped: {', '.join(known)}; see `culturalign run --list`)"
+    )
+
+
+def _parse_value(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        return text  # not YAML: take it as the string it is
+
+
+def _step(node: Any, part: str, where: str) -> tuple[Any, Any]:
+    """(container, key) of ``part`` inside ``node``; errors name the override."""
+    if isinstance(node, dict):
+        return node, part
+    if isinstance(node, list):
+        if part.lstrip("-").isdigit():
+            i = int(part)
+            if not -len(node) <= i < len(node):
+                raise ConfigError(
+                    f"--set {where}: index {i} is out of range (the list has {len(node)} items)"
+                )
+            return node, i
+        named = [k for k, item in enumerate(node) if isinstance(item, dict) and item.get("name") == part]
+        if not named:
+            names = [str(item.get("name")) for item in node if isinstance(item, dict) and "name" in item]
+            raise ConfigError(
+                f"--set {where}: no entry named {part!r} (names: {', '.join(names) or 'none'}; or use an index)"
+            )
+        return node, named[0]
+    raise ConfigError(f"--set {where}: {part!r} goes inside a value that is neither a mapping nor a list")
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """A copy of ``data`` with each ``path.to.field=value`` applied in order."""
+    data = copy.deepcopy(data)
+    for item in overrides:
+        path, sep, text = item.partition("=")
+        parts = [p for p in path.strip().split(".")]
+        if not sep or not path.strip() or any(not p for p in parts):
+            raise ConfigError(f"--set {item!r}: expected path.to.field=value (e.g. stages.adapt.limit=2)")
+        node: Any = data
+        for k, part in enumerate(parts):
+            container, key = _step(node, part, path)
+            if k == len(parts) - 1:
+                container[key] = _parse_value(text)
+                break
+            if isinstance(container, dict) and key not in container:
+                done = ".".join(parts[:k]) or "the top level"
+                known = ", ".join(map(str, container)) or "nothing set"
+                raise ConfigError(f"--set {path}: {done} has no {part!r} (set there: {known})")
+            node = container[key]
+    return data
+
+
+def load_with_overrides(value: str | Path, overrides: list[str]):
+    """(experiment, its file, the effective YAML or None): ``value`` is a file or a shipped
+    name; with overrides the effective YAML is what the run directory keeps."""
+    import yaml
+
+    from culturalign.pipeline.experiment import Experiment
+    from culturalign.yamlconf import load_yaml_model
+
+    path = find_experiment(value)
+    if not overrides:
+        return load_yaml_model(path, Experiment), path, None
+    seen: dict[str, Any] = {}
+
+    def transform(data: dict) -> dict:
+        seen["data"] = apply_overrides(data, overrides)
+        return seen["data"]
+
+    exp = load_yaml_model(path, Experiment, transform=transform)
+    header = f"# {path} with --set {' --set '.join(overrides)}\n"
+    return exp, path, header + yaml.safe_dump(seen["data"], sort_keys=False, allow_unicode=True)
