@@ -260,6 +260,12 @@ class HFBackend(Backend):
 
     # -- generation ----------------------------------------------------------------------
     def generate(self, requests: Sequence[GenRequest], on_done: OnDone) -> None:
+        """Batches of ``chunk_size``; on out-of-memory the batch halves (``hf_oom``)."""
+        from culturalign.lm.backends.hf_oom import run_with_backoff
+
+        run_with_backoff(self, requests, self._generate, on_done, "generation")
+
+    def _generate(self, requests: Sequence[GenRequest], on_done: OnDone) -> None:
         import torch
 
         groups: dict[tuple, list[int]] = {}
@@ -336,14 +342,22 @@ class HFBackend(Backend):
 
     # -- log-probabilities -------------------------------------------------------------
     def score(self, requests: Sequence[ScoreRequest], on_done: OnDone) -> None:
+        from culturalign.lm.backends.hf_oom import run_with_backoff
         from culturalign.lm.backends.hf_scoring import score_continuations
 
-        score_continuations(self, requests, on_done)
+        run_with_backoff(
+            self, requests, lambda reqs, done: score_continuations(self, reqs, done), on_done, "scoring"
+        )
 
     def _label_tokens(self, ctx: str, labels: Sequence[str]) -> tuple[list[int], dict[str, int]]:
         return label_tokens(self.tokenizer, ctx, labels)
 
     def label_logprobs(self, requests: Sequence[LabelScoreRequest], on_done: OnDone) -> None:
+        from culturalign.lm.backends.hf_oom import run_with_backoff
+
+        run_with_backoff(self, requests, self._label_logprobs, on_done, "label scoring")
+
+    def _label_logprobs(self, requests: Sequence[LabelScoreRequest], on_done: OnDone) -> None:
         import torch
 
         contexts = [self.render(r.prompt) + r.prefix for r in requests]
