@@ -226,11 +226,14 @@ def export_survey(
     k: int = 4,
     margin: float = 0.1,
     max_pairs: int | None = 3,
+    max_train_questions: int | None = None,
     template_dir: str | Path | None = None,
     data_path: str | Path | None = None,
 ) -> SurveyExport:
     """Split one country's questions and write ``sft.jsonl``, ``dpo.jsonl``, the split's
-    ids (``split.json``) and both sides' items (``heldout.jsonl``, ``train_items.jsonl``)."""
+    ids (``split.json``) and both sides' items (``heldout.jsonl``, ``train_items.jsonl``).
+    ``max_train_questions`` keeps a seeded sample of the training side (small CPU runs);
+    the held-out side is never touched by it."""
     from culturalign.io import write_json, write_records
 
     opinions = [it for it in items if isinstance(it, ChoiceItem) and it.target_distributions]
@@ -241,6 +244,9 @@ def export_survey(
     name = resolve_country(opinions, country)
     mine = country_questions(opinions, name)
     train_items, held = split_questions(mine, heldout_fraction, seed)
+    if max_train_questions is not None and len(train_items) > max_train_questions:
+        keep = {it.id for it in random.Random(seed).sample(train_items, max_train_questions)}
+        train_items = [it for it in train_items if it.id in keep]
     renderer = Renderer(template_dir)
     sft = sft_examples(train_items, name, k=k, seed=seed, renderer=renderer)
     pairs = dpo_pairs(train_items, name, margin=margin, max_pairs=max_pairs, renderer=renderer)
@@ -259,6 +265,7 @@ def export_survey(
             "seed": seed,
             "heldout_fraction": heldout_fraction,
             "answers_per_question": k,
+            "max_train_questions": max_train_questions,
             "pairs": {
                 "margin": margin,
                 "max_per_question": max_pairs,
