@@ -11,7 +11,18 @@ from culturalign.errors import ConfigError
 from culturalign.yamlconf import LocatedValueError
 
 # the evaluations an experiment can run; each has one entry in ``evals_dispatch.EVALS``
-EvalKind = Literal["care", "care-choice", "opinions", "culturalbench", "cali", "blend", "mcq", "grounded"]
+EvalKind = Literal[
+    "care",
+    "care-choice",
+    "opinions",
+    "culturalbench",
+    "cali",
+    "blend",
+    "mcq",
+    "grounded",
+    "culturebank-quality",
+    "prism",
+]
 # evaluations that read the experiment's CARE questions when they name no data
 QUESTION_EVALS = ("care", "care-choice", "grounded")
 

@@ -93,6 +93,66 @@ def _grounded(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: P
     return {"label": model}
 
 
+def _judge_config(e: Any):
+    """The rubric judge's settings: its defaults under the evaluation's ``judge_generation``."""
+    from culturalign.judge.core import JUDGE_PARAMS, JudgeConfig
+
+    params = JUDGE_PARAMS.model_copy(update=dict(e.judge_generation)) if e.judge_generation else None
+    return JudgeConfig.build(params=params)
+
+
+def _rubric_metrics(s: Any, model: str) -> dict:
+    per = {c: v["mean"] for c, v in s.cultures.items() if v.get("mean") is not None}
+    return {"label": model, "items": s.counts.get("items"), "metrics": {"mean": s.overall["mean"], **per}}
+
+
+def _culturebank_quality(
+    ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path
+) -> dict:
+    from culturalign.evals.culturebank_quality import run_culturebank_quality
+    from culturalign.evals.grounded import load_grounded_questions
+
+    s = run_culturebank_quality(
+        ctx.lm(ctx.model_spec(model)),
+        ctx.lm(judge_spec(ctx, e)),
+        load_grounded_questions(data),
+        out,
+        params=gen_params(ctx, e),
+        judge=_judge_config(e),
+        limit=e.limit,
+        limit_order=e.limit_order,
+        data_path=data,
+        label=model,
+        **e.options,
+    )
+    return _rubric_metrics(s, model)
+
+
+def _prism(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path) -> dict:
+    """``options`` may name ``survey`` (survey.jsonl), ``culture_from``, ``topic_filter``,
+    ``rubric`` and ``system_prompt``."""
+    from culturalign.datasets.prism import load_conversations
+    from culturalign.evals.prism import run_prism
+
+    options = dict(e.options)
+    survey = options.pop("survey", None)
+    culture_from = options.pop("culture_from", "birth")
+    s = run_prism(
+        ctx.lm(ctx.model_spec(model)),
+        ctx.lm(judge_spec(ctx, e)),
+        load_conversations(data, survey, culture_from=culture_from),
+        out,
+        params=gen_params(ctx, e),
+        judge=_judge_config(e),
+        limit=e.limit,
+        limit_order=e.limit_order,
+        data_paths=[p for p in (data, survey) if p],
+        label=model,
+        **options,
+    )
+    return _rubric_metrics(s, model)
+
+
 def _choice(target: str) -> Callable[..., dict]:
     """The choice benchmarks share one calling convention: (lm, items, out, ...) → summary."""
 
@@ -127,6 +187,8 @@ EVALS: dict[str, EvalEntry] = {
     "care": EvalEntry(_care, judged=True),
     "care-choice": EvalEntry(_care_choice),
     "grounded": EvalEntry(_grounded, judged=True),
+    "culturebank-quality": EvalEntry(_culturebank_quality, judged=True),
+    "prism": EvalEntry(_prism, judged=True),
     "opinions": EvalEntry(_choice("culturalign.evals.opinions:run_opinions")),
     "culturalbench": EvalEntry(_choice("culturalign.evals.culturalbench:run_culturalbench")),
     "cali": EvalEntry(_choice("culturalign.evals.cali:run_cali")),
