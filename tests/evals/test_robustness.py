@@ -267,3 +267,26 @@ def test_real_wvs_and_cali_with_a_tiny_model(shared_data, tiny_model_dir, tmp_pa
     assert len(rb["variants"]) == 6 and rb["country_rank_tau"]["pairs"] == 15
     c = run_cali(lm, cali_items(shared_data / "cali" / "data.tsv"), tmp_path / "cali", limit=3, robustness=2)
     assert c["robustness"]["per_culture"]
+
+
+def test_report_marks_stability_and_a_comparison_that_flips(tmp_path):
+    """Two models with the same headline accuracy on the file's order: one reads the
+    options, one always says "(A)". The report says which is stable, and that their
+    order flips between variants (the reader is ahead once the gold option moves)."""
+    from culturalign.evals.robustness.compare import ordering_verdicts
+    from culturalign.report.build import build_report
+
+    root = tmp_path / "runs"
+    items = _mcq_items(6)
+    reader = run_mcq(LM(ByPrompt(likes("Right")), None, "r"), items, root / "reader", robustness=3)
+    biased = run_mcq(LM(ByPrompt(always_a), None, "a"), items, root / "always-a", robustness=3)
+    (line,) = ordering_verdicts(reader, biased, "reader", "always-a")
+    assert "NOT ROBUST" in line and "level under 3 of 9" in line  # order 0 of each wording
+    same = run_mcq(LM(ByPrompt(likes("Wrong one")), None, "w"), items, root / "wrong", robustness=3)
+    (line,) = ordering_verdicts(reader, same, "reader", "wrong")
+    assert "robust: wrong is behind reader under all 9 variants" in line
+    _, md_path = build_report([root], out=tmp_path / "report", baseline="reader")
+    md = md_path.read_text()
+    assert "Stability (always-a): accuracy under 3 option orders × 3 wordings: NOT STABLE" in md
+    assert "Stability (reader): accuracy under 3 option orders × 3 wordings: stable" in md
+    assert "always-a vs reader on accuracy: NOT ROBUST" in md

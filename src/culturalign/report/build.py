@@ -108,6 +108,11 @@ def _choice_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[
                 doc.add(Paragraph(INTERVAL_NOTE))
         elif (d / "table.md").exists():
             doc.add(Paragraph(label), Preformatted((d / "table.md").read_text(encoding="utf-8")))
+        if (d / "robustness.md").exists():  # the run was scored under option orders × wordings
+            from culturalign.evals.robustness.compare import stability_lines
+
+            for line in stability_lines(read_json_object(d / "summary.json", "a run summary")):
+                doc.add(Paragraph(f"Stability ({label}): {line}"))
         for png in sorted(d.glob("*.png")):
             doc.add(Image(png, f"{label}: {png.stem}"))
 
@@ -278,6 +283,9 @@ def build_document(
         doc.add(Paragraph("No results found in these run directories."))
     if found.runs.get("eval-care"):
         care_section(doc, found.runs["eval-care"], lambda d: _label(d, roots), baseline, figs)
+    from culturalign.report.benchmarks import benchmark_section
+
+    benchmark_section(doc, found.runs, lambda d: _label(d, roots), csv_dir=figs)  # 002 Table 2 layout
     for kind in CHOICE_TITLES:
         if found.runs.get(kind):
             _choice_section(doc, kind, found.runs[kind], roots)

@@ -240,3 +240,19 @@ def choice_changes(
     )
     for n in change_sentences(changes, baseline):
         doc.add(Paragraph(n))
+    _ordering_verdicts(doc, labelled, base, baseline)
+
+
+def _ordering_verdicts(doc: Document, labelled: list[tuple[str, Path]], base: Path, baseline: str) -> None:
+    """Runs scored with --robustness: is each run's order against the baseline the same
+    under every option order and wording? (``evals.robustness.compare``)"""
+    from culturalign.evals.robustness.compare import ordering_verdicts
+
+    if not (base / "robustness.md").exists():
+        return
+    base_summary = read_json_object(base / "summary.json", "a run summary")
+    for lab, d in labelled:
+        if d != base and (d / "robustness.md").exists():
+            other = read_json_object(d / "summary.json", "a run summary")
+            for line in ordering_verdicts(base_summary, other, baseline, lab):
+                doc.add(Paragraph(line))
