@@ -97,3 +97,29 @@ def test_tiny_model_answers_and_judges_end_to_end(tmp_path, tiny_model_dir):
     c = summary.counts
     assert c["items"] == 2 and c["ok"] + c["invalid"] + c["skipped"] == 2
     assert (tmp_path / "run" / "judgments.jsonl").read_text().count("\n") == 2
+
+
+def test_paper_003_criteria_are_three_rubrics_over_the_same_answers(tmp_path):
+    from culturalign.evals.culturebank_quality import run_grounded_criteria
+
+    questions = load_grounded_questions(_release(tmp_path))
+    cache = CallCache(tmp_path / "calls.sqlite")
+    model = scripted_lm(lambda r: "Follow local custom.", cache, "scripted-model")
+    scores = {"usefulness": 4, "cultural awareness": 2, "coherence": 5}
+
+    def judge_reply(req):
+        text = req.messages[-1].content
+        return next(f"Rating: [[{v}]]" for k, v in scores.items() if f"only its {k}" in text)
+
+    judge = scripted_lm(judge_reply, cache, "scripted-judge")
+    out = tmp_path / "crit"
+    results = run_grounded_criteria(model, judge, questions, out, judge=JudgeConfig(retries=0))
+    assert {n: s.overall["mean"] for n, s in results.items()} == {
+        "grounded_usefulness": 4.0,
+        "grounded_awareness": 2.0,
+        "grounded_coherence": 5.0,
+    }
+    assert len(model.backend.seen) == len(ROWS)  # answered once; the other two runs hit the cache
+    table = (out / "criteria.md").read_text()
+    assert "| awareness | 2.000 | [2.00, 2.00] | 5 |" in table and "Brazilian" in table
+    assert set(json.loads((out / "criteria.json").read_text())) == set(results)

@@ -58,7 +58,10 @@ def eval_culturebank_quality(
     model: str = ModelOpt,
     judge: str = JudgeOpt,
     rubric: str = typer.Option(
-        "culturebank_quality", "--rubric", help="built-in rubric name or a rubric file (1-5, {knowledge})"
+        "culturebank_quality",
+        "--rubric",
+        help="built-in rubric name, a rubric file (1-5, {knowledge}), or 'grounded' for paper 003's "
+        "three criteria (usefulness, cultural awareness, coherence)",
     ),
     system_prompt: str | None = SystemOpt,
     temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="answer decoding (0 = greedy)"),
@@ -74,31 +77,32 @@ def eval_culturebank_quality(
     """Answer CultureBank questions and rate each answer's quality 1-5 with a judge that
     reads the knowledge behind it; mean per cultural group (paper 002 Table 5)."""
     from culturalign.cli.common import system_prompt_arg
-    from culturalign.evals.culturebank_quality import run_culturebank_quality
+    from culturalign.evals.culturebank_quality import run_culturebank_quality, run_grounded_criteria
     from culturalign.evals.grounded import load_grounded_questions
     from culturalign.judge.rubric import load_rubric
     from culturalign.records import GenerationParams
 
     limit_order_arg(limit_order)
     config = _judge_config(judge_samples, judge_retries, judge_score, judge_max_new_tokens)
-    load_rubric(rubric)  # a bad rubric fails before any model loads
+    if rubric != "grounded":
+        load_rubric(rubric)  # a bad rubric fails before any model loads
     questions = load_grounded_questions(data)
     model_lm = open_lm(model, cache)
     judge_lm = model_lm if judge == model else open_lm(judge, cache)
-    summary = run_culturebank_quality(
-        model_lm,
-        judge_lm,
-        questions,
-        out,
-        rubric=rubric,
-        params=GenerationParams(temperature=temperature, max_new_tokens=max_new_tokens),
-        judge=config,
-        limit=limit,
-        limit_order=limit_order,
-        system_prompt=system_prompt_arg(system_prompt),
-        data_path=data,
-    )
-    _report(out, summary)
+    options = {
+        "params": GenerationParams(temperature=temperature, max_new_tokens=max_new_tokens),
+        "judge": config,
+        "limit": limit,
+        "limit_order": limit_order,
+        "system_prompt": system_prompt_arg(system_prompt),
+        "data_path": data,
+    }
+    if rubric == "grounded":
+        run_grounded_criteria(model_lm, judge_lm, questions, out, **options)
+        typer.echo((out / "criteria.md").read_text(encoding="utf-8"))
+        typer.echo(f"one run per criterion under {out}; criteria.json holds the three summaries", err=True)
+        return
+    _report(out, run_culturebank_quality(model_lm, judge_lm, questions, out, rubric=rubric, **options))
 
 
 @eval_app.command("prism")

@@ -8,6 +8,10 @@ questions) or ``synth grounded`` output. The judge reads the question, the knowl
 was written from and the answer (rubric ``culturebank_quality``; any 1-5 rubric file
 with the same placeholders can replace it). CAReDiO's judge was GPT-4o; a local judge
 gives numbers of a different scale of reliability, and every output says so.
+
+``run_grounded_criteria`` rates the same answers on paper 003's three human criteria
+(§6.2: usefulness, cultural awareness, coherence, each 1-5), one rubric each; the
+answers are generated once (the call cache answers the second and third rubric).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from pathlib import Path
 
 from culturalign.evals.grounded import answer_messages
 from culturalign.evals.rubric_run import RubricTask, run_rubric_eval, with_system
+from culturalign.io import atomic_write_text, write_json
 from culturalign.judge.core import JudgeConfig
-from culturalign.judge.rubric import load_rubric
+from culturalign.judge.rubric import GROUNDED_RUBRICS, load_rubric
 from culturalign.judge.summary import RubricSummary
 from culturalign.lm.cached import LM
 from culturalign.records.generation import GenerationParams
@@ -63,6 +68,7 @@ def run_culturebank_quality(
     template_dir: str | Path | None = None,
     data_path: str | Path | None = None,
     label: str | None = None,
+    benchmark: str = BENCHMARK,
 ) -> RubricSummary:
     """Answer (cached), judge 1-5 (cached) and tabulate one model per cultural group.
 
@@ -85,7 +91,7 @@ def run_culturebank_quality(
         judge_lm,
         culturebank_tasks(chosen, system_prompt=system_prompt, template_dir=template_dir),
         out_dir,
-        benchmark=BENCHMARK,
+        benchmark=benchmark,
         kind="eval-culturebank-quality",
         rubric=judged_rubric,
         params=params,
@@ -101,3 +107,47 @@ def run_culturebank_quality(
         extra={"questions": len(questions), "knowledge_left_out": len(left_out)},
         notes=notes,
     )
+
+
+def run_grounded_criteria(
+    model_lm: LM,
+    judge_lm: LM,
+    questions: Sequence[GroundedQuestion],
+    out_dir: str | Path,
+    **options: object,
+) -> dict[str, RubricSummary]:
+    """Paper 003's three criteria, one run directory each under ``out_dir``, and
+    ``criteria.md`` / ``criteria.json`` beside them: one row per criterion (mean, 95%
+    interval, n) and one column per cultural group."""
+    out = Path(out_dir)
+    results = {
+        name: run_culturebank_quality(
+            model_lm,
+            judge_lm,
+            questions,
+            out / name,
+            rubric=name,
+            benchmark=f"Grounded {name.removeprefix('grounded_')}",
+            **options,  # type: ignore[arg-type]
+        )
+        for name in GROUNDED_RUBRICS
+    }
+    cultures = sorted({c for s in results.values() for c in s.cultures})
+    lines = [
+        "| criterion (1-5) | mean | 95% CI | n | " + " | ".join(cultures) + " |",
+        "| --- | ---: | :---: | ---: |" + " ---: |" * len(cultures),
+    ]
+    for name, s in results.items():
+        o = s.overall
+        ci = "–" if o["ci_low"] is None else f"[{o['ci_low']:.2f}, {o['ci_high']:.2f}]"
+        mean = "–" if o["mean"] is None else f"{o['mean']:.3f}"
+        per = [
+            "–" if s.cultures.get(c, {}).get("mean") is None else f"{s.cultures[c]['mean']:.3f}"
+            for c in cultures
+        ]
+        lines.append(
+            f"| {name.removeprefix('grounded_')} | {mean} | {ci} | {o['n']} | " + " | ".join(per) + " |"
+        )
+    atomic_write_text(out / "criteria.md", "\n".join(lines) + "\n")
+    write_json(out / "criteria.json", {n: s.model_dump(mode="json") for n, s in results.items()})
+    return results
