@@ -1,0 +1,78 @@
+"""`report` writes paper 002's Table 2 layout (a row per model, a column per benchmark, a
+mean column) and its per-culture tables when several benchmark runs are present. The run
+summaries are made by the benchmarks' own summarisers from hand-made item records, so
+every number below is worked out by hand."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from culturalign.evals.culturalbench import ANSWERED, summarise_variant
+from culturalign.evals.opinions import summarise_opinions
+from culturalign.report.build import build_report
+
+# country -> correct flags of CulturalBench-Hard questions, per model
+HARD = {
+    "base": {"China": [True, False], "India": [False, False]},
+    "caredio-sft": {"China": [True, True], "India": [True, False]},
+}
+# country -> opinion similarities per question, per model
+SIM = {
+    "base": {"China": [0.4, 0.6], "India": [0.5, 0.5]},
+    "caredio-sft": {"China": [0.7, 0.7], "India": [0.6, 0.8]},
+}
+
+
+def _write(d: Path, kind: str, summary: dict) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    (d / "run.json").write_text(json.dumps({"kind": kind, "notes": []}), encoding="utf-8")
+
+
+def _runs(root: Path) -> None:
+    for model in HARD:
+        recs = [
+            {"id": f"{c}{i}", "country": c, "outcome": ANSWERED, "correct": ok}
+            for c, flags in HARD[model].items()
+            for i, ok in enumerate(flags)
+        ]
+        _write(
+            root / "eval" / "culturalbench" / model / "hard",
+            "eval-culturalbench",
+            {"hard": summarise_variant(recs)},
+        )
+        steered = [
+            {"id": f"q{i}", "country": c, "similarity": v}
+            for c, vals in SIM[model].items()
+            for i, v in enumerate(vals)
+        ]
+        _write(root / "eval" / "opinions" / model / "wvs", "eval-opinions", summarise_opinions(steered, []))
+
+
+def test_table_2_layout_and_per_culture_tables(tmp_path):
+    _runs(tmp_path)
+    md_path = next(p for p in build_report([tmp_path], out=tmp_path / "report") if p.suffix == ".md")
+    md = md_path.read_text()
+    assert "## Models × benchmarks" in md
+    # Hard: base (0.5 + 0) / 2 = 0.25, aligned (1 + 0.5) / 2 = 0.75; cultureSim: 0.5/0.5 -> 0.5, 0.7/0.7 -> 0.7
+    assert "| model | CulturalBench-Hard | GlobalOpinionQA/WVS cultureSim | mean |" in md
+    assert "| base | 0.250 | 0.500 | 0.375 (of 2) |" in md
+    assert "| caredio-sft | 0.750 | 0.700 | 0.725 (of 2) |" in md
+    assert "| model | China | India | mean |" in md  # Tables 3-6: a column per culture
+    assert "| caredio-sft | 1.000 | 0.500 | 0.750 (of 2) |" in md
+    with (tmp_path / "report_figures" / "benchmarks.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["model"] for r in rows] == ["base", "caredio-sft"]
+    assert float(rows[1]["mean"]) == 0.725
+
+
+def test_one_benchmark_run_gives_no_table(tmp_path):
+    _write(
+        tmp_path / "eval" / "opinions" / "base" / "wvs",
+        "eval-opinions",
+        summarise_opinions([{"id": "q", "country": "C", "similarity": 0.5}], []),
+    )
+    md = next(p for p in build_report([tmp_path], out=tmp_path / "report") if p.suffix == ".md").read_text()
+    assert "Models × benchmarks" not in md
