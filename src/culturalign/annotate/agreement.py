@@ -12,6 +12,11 @@
 
 Agreement is undefined when there is nothing to compare or no variation at all; it is
 then reported as ``None`` with a note, never as a made-up number.
+
+Every overall figure carries a 95% percentile bootstrap interval over items (items are
+resampled with replacement, all of an item's responses together, ``BOOTSTRAP`` times
+with a fixed seed) and the number of items it rests on; below ``SMALL_N`` items the
+figure says it is too few to read, since a kappa on a dozen items can land anywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,6 +56,51 @@ class Figure:
     n_units: int
     n_annotators: int
     note: str = ""
+    n_items: int = 0
+    ci_low: float | None = None
+    ci_high: float | None = None
+    warning: str = ""
+
+    def interval_text(self) -> str:
+        if self.ci_low is None or self.ci_high is None:
+            return "–"
+        return f"[{self.ci_low:.2f}, {self.ci_high:.2f}]"
+
+
+BOOTSTRAP = 400
+SMALL_N = 30
+CI_LEVEL = 0.95
+
+
+def bootstrap_interval(
+    stat: Callable[[list[Any]], float | None],
+    groups: Sequence[Any],
+    *,
+    seed: int = 0,
+    rounds: int = BOOTSTRAP,
+) -> tuple[float | None, float | None]:
+    """Percentile interval of ``stat`` over resamples of ``groups`` (None when fewer than
+    half the resamples give a defined value, or there are fewer than two groups)."""
+    if len(groups) < 2:
+        return None, None
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(rounds):
+        picked = rng.integers(0, len(groups), len(groups))
+        v = stat([groups[i] for i in picked])
+        if v is not None:
+            values.append(v)
+    if len(values) * 2 < rounds:
+        return None, None
+    tail = (1 - CI_LEVEL) / 2 * 100
+    lo, hi = np.percentile(values, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def small_n_warning(n_items: int) -> str:
+    if n_items >= SMALL_N:
+        return ""
+    return f"only {n_items} item(s): too few to read (wanted at least {SMALL_N}); see the interval"
 
 
 @dataclass
@@ -164,25 +214,32 @@ def classification_labels(judgments: Iterable[Judgment]) -> dict[str, dict[Unit,
     return out
 
 
+def _kappa(rows: list[Mapping[str, Any]], coders: list[str]) -> float | None:
+    """Cohen's kappa for exactly two coders, else Fleiss' kappa, over label rows."""
+    if len(coders) == 2:
+        a, b = coders
+        return cohen_kappa([r[a] for r in rows], [r[b] for r in rows])
+    cats = sorted({str(v) for labels in rows for v in labels.values()})
+    counts = np.zeros((len(rows), len(cats)))
+    for i, labels in enumerate(rows):
+        for v in labels.values():
+            counts[i, cats.index(str(v))] += 1
+    return fleiss_kappa(counts)
+
+
 def categorical_figure(name: str, by_unit: Mapping[Unit, Mapping[str, Any]]) -> Figure:
     units = {u: labels for u, labels in by_unit.items() if len(labels) >= 2}
     coders = sorted({a for labels in units.values() for a in labels})
     if not units:
         return Figure(name, "kappa", None, 0, len(coders), "fewer than two labels on every item")
-    if len(coders) == 2:
-        a, b = coders
-        value = cohen_kappa([units[u][a] for u in sorted(units)], [units[u][b] for u in sorted(units)])
-        method = "Cohen's kappa"
-    else:
-        cats = sorted({str(v) for labels in units.values() for v in labels.values()})
-        counts = np.zeros((len(units), len(cats)))
-        for row, u in enumerate(sorted(units)):
-            for v in units[u].values():
-                counts[row, cats.index(str(v))] += 1
-        value = fleiss_kappa(counts)
-        method = "Fleiss' kappa"
+    rows = [units[u] for u in sorted(units)]
+    value = _kappa(rows, coders)
+    method = "Cohen's kappa" if len(coders) == 2 else "Fleiss' kappa"
     note = "" if value is not None else "no variation in the labels: kappa is undefined"
-    return Figure(name, method, value, len(units), len(coders), note)
+    lo, hi = bootstrap_interval(lambda sample: _kappa(sample, coders), rows)
+    return Figure(
+        name, method, value, len(units), len(coders), note, len(units), lo, hi, small_n_warning(len(units))
+    )
 
 
 def ordinal_table(
@@ -228,14 +285,32 @@ def compute_agreement(judgments: Sequence[Judgment]) -> Report:
         coders, columns, data = ordinal_table(judgments, task, key)
         dom = domain or list(range(1, int(np.nanmax(data)) + 1 if data.size else 2))
         value = alpha_ordinal(data, dom)
-        n_units = int(((~np.isnan(data)).sum(axis=0) >= 2).sum()) if data.size else 0
+        pairable = (~np.isnan(data)).sum(axis=0) >= 2 if data.size else np.zeros(0, dtype=bool)
+        n_units = int(pairable.sum())
         note = "" if value is not None else "nothing to compare or no variation: alpha is undefined"
-        report.overall.append(
-            Figure(name, "Krippendorff's alpha (ordinal)", value, n_units, len(coders), note)
-        )
         by_unit: dict[Unit, list[int]] = defaultdict(list)
         for c, (unit, _rid) in enumerate(columns):
             by_unit[unit].append(c)
+        groups = [cols for cols in by_unit.values() if pairable[cols].any()]
+
+        def resampled(sample: list[list[int]], data=data, dom=dom) -> float | None:
+            return alpha_ordinal(data[:, [c for cols in sample for c in cols]], dom)
+
+        lo, hi = bootstrap_interval(resampled, groups)
+        report.overall.append(
+            Figure(
+                name,
+                "Krippendorff's alpha (ordinal)",
+                value,
+                n_units,
+                len(coders),
+                note,
+                len(groups),
+                lo,
+                hi,
+                small_n_warning(len(groups)),
+            )
+        )
         for unit, cols in by_unit.items():
             report.per_item.setdefault(unit, {})[name] = alpha_ordinal(data[:, cols], dom)
     return report

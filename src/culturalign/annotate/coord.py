@@ -71,7 +71,9 @@ def _answer_cells(item: Item, viewer_id: int, answers: dict[str, dict[str, Any]]
                 cells.append("skipped")
             else:
                 value = p.get(name)
-                cells.append("–" if value is None else ("yes" if value is True else "no" if value is False else value))
+                cells.append(
+                    "–" if value is None else ("yes" if value is True else "no" if value is False else value)
+                )
         label_rows.append({"field": name, "cells": cells})
     return {"people": people, "rank_rows": rank_rows, "label_rows": label_rows}
 

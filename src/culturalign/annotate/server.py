@@ -27,6 +27,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def public_url(host: str, port: int) -> str:
+    """The address to put in sign-in links for a server listening on ``host:port``: a
+    wildcard address is no place to open, so it becomes this machine's name."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # IPv6 literal
+    return f"http://{host}:{port}"
+
+
 _LOGIN_PATH = re.compile(r"(/login/)([^/?#\s\"']+)")
 
 

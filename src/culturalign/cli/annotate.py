@@ -37,7 +37,8 @@ def _store(db: str, *, existing: bool = False):
 
     if existing and "://" not in db and not Path(db).is_file():
         raise ConfigError(
-            f"--db {db}: no such annotation database (create one with `culturalign annotate import`)"
+            f"--db {db}: no such annotation database (create one with `culturalign annotate import`, "
+            "or give `annotate serve` --create for an empty one)"
         )
     try:
         store = Store(db)
@@ -60,12 +61,24 @@ def serve_cmd(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="mark cookies Secure (when served over HTTPS, e.g. behind a proxy)"
     ),
+    create: bool = typer.Option(
+        False, "--create", help="start with an empty database when --db does not exist yet"
+    ),
+    base_url: str = typer.Option(
+        None,
+        "--base-url",
+        help="the address annotators open (behind a proxy); default http://HOST:PORT. "
+        "Sign-in links from `annotate users` use it",
+    ),
 ) -> None:
     """Serve the annotation app (server-rendered pages; no front-end build)."""
-    from culturalign.annotate.server import serve
+    from culturalign.annotate.server import public_url, serve
 
-    _store(db).dispose()  # a bad --db fails here, not inside the server's startup
-    typer.echo(f"annotation app on http://{host}:{port} (database: {db})", err=True)
+    store = _store(db, existing=not create)  # a bad --db fails here, not inside the server's startup
+    url = base_url or public_url(host, port)
+    store.set_setting("base_url", url)
+    store.dispose()
+    typer.echo(f"annotation app on {url} (listening on {host}:{port}; database: {db})", err=True)
     serve(db, host=host, port=port, max_body=max_body, secure_cookies=secure_cookies)
 
 
@@ -118,35 +131,85 @@ def import_cmd(
         typer.echo("no annotators yet: add them with `culturalign annotate users add NAME`", err=True)
 
 
+BaseUrlOpt = typer.Option(
+    None,
+    "--base-url",
+    help="where the app is served; default: what `annotate serve` last served on, else http://127.0.0.1:8080",
+)
+CulturesOpt = typer.Option(
+    None, "--cultures", help="comma-separated cultures this person judges, e.g. Japanese (default: any)"
+)
+LanguagesOpt = typer.Option(
+    None, "--languages", help="comma-separated ISO 639-1 codes this person reads, e.g. ja,en (default: any)"
+)
+
+
+def _base_url(store, given: str | None) -> str:
+    return given or store.get_setting("base_url") or "http://127.0.0.1:8080"
+
+
+def _routing_line(result) -> str:
+    moved = f", {result.moved} unstarted moved from busier annotators" if result.moved else ""
+    withdrawn = f", {result.withdrawn} withdrawn (can no longer judge them)" if result.withdrawn else ""
+    unrouted = (
+        f"; {result.unrouted} item(s) have fewer than --per-item annotators who can judge them"
+        if result.unrouted
+        else ""
+    )
+    return f"{result.added + result.moved} item(s) assigned{moved}{withdrawn}{unrouted}"
+
+
 @users_app.command("add")
 def users_add(
     name: str = typer.Argument(..., help="annotator name as shown in the app and exports"),
     db: str = DbOpt,
     admin: bool = typer.Option(False, "--admin", help="a coordinator: sees agreement, gets no items"),
-    base_url: str = typer.Option("http://127.0.0.1:8080", "--base-url", help="where the app is served"),
+    cultures: str = CulturesOpt,
+    languages: str = LanguagesOpt,
+    base_url: str = BaseUrlOpt,
     hours: float = typer.Option(168, "--hours", help="how long the sign-in link stays valid"),
 ) -> None:
     """Add an annotator and print a one-time sign-in link."""
     from culturalign.annotate.auth import issue_login_link
 
     store = _store(db)
-    person = store.add_annotator(name, role="admin" if admin else "annotator")
+    person = store.add_annotator(
+        name, role="admin" if admin else "annotator", cultures=cultures, languages=languages
+    )
     result = store.assign_report() if not admin else None
-    typer.echo(issue_login_link(store, person, base_url, hours=hours))
+    typer.echo(issue_login_link(store, person, _base_url(store, base_url), hours=hours))
     if result is None:
         typer.echo(f"added coordinator {name!r}", err=True)
     else:
-        moved = f" ({result.moved} unstarted moved from busier annotators)" if result.moved else ""
-        typer.echo(
-            f"added annotator {name!r}; {result.added + result.moved} item(s) assigned{moved}", err=True
-        )
+        typer.echo(f"added annotator {name!r}; {_routing_line(result)}", err=True)
+
+
+@users_app.command("set")
+def users_set(
+    name: str = typer.Argument(...),
+    db: str = DbOpt,
+    cultures: str = CulturesOpt,
+    languages: str = LanguagesOpt,
+) -> None:
+    """Change the cultures and languages a person judges, and re-route unstarted items."""
+    from culturalign.annotate.team import parse_list
+    from culturalign.errors import ConfigError
+
+    store = _store(db, existing=True)
+    person = store.annotator(name=name)
+    if person is None:
+        raise ConfigError(f"no annotator named {name!r}; add them with `annotate users add {name}`")
+    store.set_skills(
+        person.id, cultures=parse_list(cultures, "cultures"), languages=parse_list(languages, "languages")
+    )
+    typer.echo(f"updated {name!r}; {_routing_line(store.assign_report())}", err=True)
 
 
 @users_app.command("link")
 def users_link(
     name: str = typer.Argument(...),
     db: str = DbOpt,
-    base_url: str = typer.Option("http://127.0.0.1:8080", "--base-url"),
+    base_url: str = BaseUrlOpt,
     hours: float = typer.Option(168, "--hours"),
 ) -> None:
     """Print a new one-time sign-in link for an existing annotator."""
@@ -157,7 +220,7 @@ def users_link(
     person = store.annotator(name=name)
     if person is None:
         raise ConfigError(f"no annotator named {name!r}; add them with `annotate users add {name}`")
-    typer.echo(issue_login_link(store, person, base_url, hours=hours))
+    typer.echo(issue_login_link(store, person, _base_url(store, base_url), hours=hours))
 
 
 @users_app.command("list")
@@ -168,7 +231,21 @@ def users_list(db: str = DbOpt) -> None:
         rows = store.queue(person.id)
         total = sum(len(r.status) for r in rows)
         done = sum(1 for r in rows for s in r.status.values() if s == "done")
-        typer.echo(f"{person.name}\t{person.role}\t{done}/{total} tasks done")
+        skipped = sum(1 for r in rows for s in r.status.values() if s == "skipped")
+        skills = store.skills(person.id, as_written=True)
+        routes = "; ".join(
+            p
+            for p in (
+                skills.cultures and "cultures " + ",".join(skills.cultures),
+                skills.languages and "languages " + ",".join(skills.languages),
+            )
+            if p
+        )
+        typer.echo(
+            f"{person.name}\t{person.role}\t{done}/{total} tasks done"
+            + (f", {skipped} skipped" if skipped else "")
+            + f"\t{routes or 'any item'}"
+        )
 
 
 @annotate_app.command("export")
@@ -183,13 +260,18 @@ def export_cmd(
     from culturalign.annotate.exporter import export_rows
     from culturalign.io import atomic_write_text
 
-    rows = export_rows(_store(db, existing=True), fmt, strategy=strategy, min_margin=min_margin)
+    counts: dict[str, dict[str, int]] = {}
+    rows = export_rows(
+        _store(db, existing=True), fmt, strategy=strategy, min_margin=min_margin, counts=counts
+    )
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if out is None:
         sys.stdout.write(text)
     else:
         atomic_write_text(out, text)
     typer.echo(f"exported {len(rows)} {fmt} row(s){f' to {out}' if out else ''}", err=True)
+    for task, by in counts.items():
+        typer.echo(f"  {task}: " + ", ".join(f"{n} {how}" for how, n in by.items()), err=True)
 
 
 @annotate_app.command("agreement")
@@ -205,10 +287,17 @@ def agreement_cmd(
     from culturalign.io import write_json
 
     report = compute_agreement(_store(db, existing=True).judgments())
-    typer.echo(f"{'what':<20} {'method':<32} {'value':>7} {'compared':>9} {'annotators':>10}  note")
+    typer.echo(
+        f"{'what':<20} {'method':<32} {'value':>7} {'95% interval':>15} {'items':>6} {'compared':>9} "
+        f"{'annotators':>10}  note"
+    )
     for f in report.overall:
         value = f"{f.value:.3f}" if f.value is not None else "-"
-        typer.echo(f"{f.name:<20} {f.method:<32} {value:>7} {f.n_units:>9} {f.n_annotators:>10}  {f.note}")
+        note = "; ".join(n for n in (f.note, f.warning) if n)
+        typer.echo(
+            f"{f.name:<20} {f.method:<32} {value:>7} {f.interval_text():>15} {f.n_items:>6} {f.n_units:>9} "
+            f"{f.n_annotators:>10}  {note}"
+        )
     if items and report.per_item:
         names = [f.name for f in report.overall]
         typer.echo("\nper item: " + "\t".join(["item", "version", *names]))

@@ -208,7 +208,9 @@ def _parse_row(row: Row, path: Path, problems: Problems, dataset: str | None):
     before = len(problems.items)
     question = f.text_field(row, ("question",), problems)
     response_text = f.text_field(row, ("response",), problems)
-    category = f.category_field(row, problems)
+    # a row may leave the category empty (an annotation export of questions nobody has
+    # classified yet); a column file still needs the column (_check_columns)
+    category = f.category_field(row, problems, required=False)
     kind, named = f.associated_field(row, problems, required=False)
     scope = f.scope_field(row, problems)
     answer = f.text_field(row, ("answer",), problems, required=False)

@@ -7,6 +7,9 @@ Accepted inputs, told apart by their columns:
   preference" baseline of CARE Table 3). Prompts and answers may be strings or message
   lists; sets without a ``prompt`` column (the whole conversation in ``chosen`` and
   ``rejected``) have their shared opening split off as the prompt.
+* rated responses in CARE's shape (``question``/``response``/``rating`` rows: CARE's
+  release, or ``culturalign annotate export --format care``): best-vs-worst pairs are
+  built on the way, as ``culturalign data pairs`` builds them.
 * unpaired examples (``prompt``/``completion``/``label``) for KTO.
 * SFT examples: ``prompt``/``completion``, CARE questions with reference answers ("SFT w/
   CARE"), or a published instruction layout (Alpaca, ShareGPT, OpenOrca, UltraChat,
@@ -226,7 +229,32 @@ def _convert(path: Path, rows, want: str, fn) -> list:
 
 def data_kind(path: str | Path, split: str | None = None) -> DataKind:
     """The kind of a data file judged from its first row (an empty file is a located error)."""
-    return _kind_of(Path(path), read_rows(path, split))
+    rows = read_rows(path, split)
+    if rows and _rated_rows(rows[0][1]):
+        return "preference"  # rated responses: pairs are built on the way (load_pairs)
+    return _kind_of(Path(path), rows)
+
+
+def _rated_rows(row: dict[str, Any]) -> bool:
+    """CARE-shaped rated responses (CARE's release, ``annotate export --format care``)."""
+    keys = set(row)
+    return (
+        detect_kind(row) is None
+        and {"question", "response"} <= keys
+        and bool(keys & {"rating", "human_rating"})
+    )
+
+
+def _pairs_from_ratings(path: Path) -> list[PreferencePair]:
+    """Best-vs-worst pairs per question, CARE's strategy (paper 000 §4.1), by the same code
+    as ``culturalign data pairs``; bad rows are located errors, as there."""
+    from culturalign.datasets import load_any
+    from culturalign.datasets.pairs import make_pairs
+
+    _, records = load_any(path)
+    result = make_pairs([r for r in records if isinstance(r, CulturalQuestion)])
+    result.require_records(str(path))
+    return result.records
 
 
 def _kind_of(path: Path, rows) -> DataKind:
@@ -252,6 +280,8 @@ def _kind_of(path: Path, rows) -> DataKind:
 def load_pairs(path: str | Path, split: str | None = None) -> list[PreferencePair]:
     path = Path(path)
     rows = read_rows(path, split)
+    if rows and _rated_rows(rows[0][1]):
+        return _pairs_from_ratings(path)
     kind = _kind_of(path, rows)
     if kind != "preference":
         raise DataError(
@@ -264,6 +294,8 @@ def load_unpaired(path: str | Path, split: str | None = None) -> list[UnpairedEx
     """KTO data: unpaired rows as they are, or preference pairs split into two rows each."""
     path = Path(path)
     rows = read_rows(path, split)
+    if rows and _rated_rows(rows[0][1]):
+        return unpair(_pairs_from_ratings(path))
     kind = _kind_of(path, rows)
     if kind == "preference":
         return unpair(_convert(path, rows, "preference pair", _preference))

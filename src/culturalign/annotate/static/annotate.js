@@ -81,12 +81,16 @@
       check();
     }
 
-    function sortByRanks() {
-      var items = cards();
-      items
-        .map(function (li, i) { return { li: li, rank: Number(li.querySelector("input.rank").value) || 1e6, i: i }; })
-        .sort(function (a, b) { return a.rank - b.rank || a.i - b.i; })
-        .forEach(function (x) { list.appendChild(x.li); });
+    // Typing a rank puts that card at exactly that place and shifts the others: typing 3
+    // on the first of A, B, C gives B, C, A. (Sorting by the typed numbers, as before,
+    // left A tied with C and one place short when moving down.)
+    function placeAt(li) {
+      var typed = parseInt(li.querySelector("input.rank").value, 10);
+      var others = cards().filter(function (x) { return x !== li; });
+      if (isNaN(typed)) { renumber(); return; }
+      var place = Math.min(Math.max(typed, 1), others.length + 1);
+      if (place > others.length) list.appendChild(li);
+      else list.insertBefore(li, others[place - 1]);
       renumber();
     }
 
@@ -108,7 +112,7 @@
       syncNotAnswer(li);
       li.querySelector("button.up").addEventListener("click", function () { move(li, -1); li.focus(); });
       li.querySelector("button.down").addEventListener("click", function () { move(li, 1); li.focus(); });
-      li.querySelector("input.rank").addEventListener("change", sortByRanks);
+      li.querySelector("input.rank").addEventListener("change", function () { placeAt(li); });
       li.querySelector("select.rating").addEventListener("change", check);
       li.querySelector("input.not-answer").addEventListener("change", function () { syncNotAnswer(li); check(); });
       li.addEventListener("keydown", function (ev) {
@@ -165,6 +169,7 @@
     });
 
     form.addEventListener("submit", function (ev) {
+      if (ev.submitter && ev.submitter.value === "skip") return; // a skip carries no judgment
       var messages = problems();
       if (messages.length) {
         ev.preventDefault();
@@ -187,6 +192,14 @@
     all("input[name=culture_related]", form).forEach(function (r) { r.addEventListener("change", sync); });
     sync();
   }
+
+  // Times arrive as UTC ISO stamps; show them in the reader's own zone and words.
+  all("time.local").forEach(function (t) {
+    var when = new Date(t.getAttribute("datetime"));
+    if (isNaN(when.getTime())) return;
+    t.title = t.getAttribute("datetime");
+    t.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  });
 
   var rank = document.getElementById("rank-form");
   if (rank) initRank(rank);
