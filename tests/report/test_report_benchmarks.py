@@ -76,3 +76,23 @@ def test_one_benchmark_run_gives_no_table(tmp_path):
     )
     md = next(p for p in build_report([tmp_path], out=tmp_path / "report") if p.suffix == ".md").read_text()
     assert "Models × benchmarks" not in md
+
+
+def test_a_judge_rated_benchmark_gets_a_column_but_stays_out_of_the_mean(tmp_path):
+    from culturalign.judge.summary import RubricSummary
+
+    _runs(tmp_path)
+    for model, (china, india) in {"base": (2.0, 3.0), "caredio-sft": (4.0, 4.0)}.items():
+        summary = RubricSummary(
+            benchmark="prism",
+            label=model,
+            rubric="prism",
+            rubric_sha="x",
+            scale=(1, 5),
+            overall={"mean": (china + india) / 2, "n": 2},
+            cultures={"China": {"mean": china, "n": 1}, "India": {"mean": india, "n": 1}},
+        )
+        _write(tmp_path / "eval" / "prism" / model / "all", "eval-prism", summary.model_dump(mode="json"))
+    md = next(p for p in build_report([tmp_path], out=tmp_path / "report") if p.suffix == ".md").read_text()
+    assert "| model | CulturalBench-Hard | GlobalOpinionQA/WVS cultureSim | PRISM (judge 1-5) | mean |" in md
+    assert "| base | 0.250 | 0.500 | 2.500 | 0.375 (of 2) |" in md

@@ -101,6 +101,22 @@ def _grounded(s: dict[str, Any]) -> list[Score]:
     return [Score("CultureBank grounded entailment", _num(overall.get("mean")), per)]
 
 
+def _rubric(s: dict[str, Any]) -> list[Score]:
+    """A rubric-judged benchmark (CultureBank quality, PRISM: 002 Tables 5-6), on its own scale."""
+    if "rubric" not in s or not isinstance(s.get("overall"), dict):
+        return []
+    scale = s.get("scale") or [1, 5]
+    name = {"culturebank-quality": "CultureBank quality", "prism": "PRISM"}.get(str(s.get("benchmark")))
+    return [
+        Score(
+            f"{name or s.get('benchmark', 'rubric')} (judge {scale[0]}-{scale[1]})",
+            _num(s["overall"].get("mean")),
+            _per(s.get("cultures"), "mean"),
+            scale=f"{scale[0]}-{scale[1]}",
+        )
+    ]
+
+
 # run kind -> the benchmark scores its summary.json gives
 BENCHMARKS: dict[str, Callable[[dict[str, Any]], list[Score]]] = {
     "eval-opinions": _opinions,
@@ -109,6 +125,8 @@ BENCHMARKS: dict[str, Callable[[dict[str, Any]], list[Score]]] = {
     "eval-cali": _cali,
     "eval-blend": _blend,
     "eval-grounded": _grounded,
+    "eval-culturebank-quality": _rubric,
+    "eval-prism": _rubric,
 }
 
 
