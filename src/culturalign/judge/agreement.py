@@ -9,6 +9,10 @@ Pairs are (human rating, judge rating) for responses with both. Responses the ju
 could not rate are counted, not paired. A response whose text *is* the question's
 reference answer (the human-written row doubles as the reference when a release has
 no separate answer column) is left out: it would be compared with itself.
+
+The statistics and the histograms take any rubric's scale (``scale=(1, 5)`` for the
+1-5 rubrics); ``agreement_of`` pairs the judgments of any rubric run whose items carry
+a human rating.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from culturalign.judge.core import JudgeConfig, JudgeItem, judge_items
 from culturalign.judge.rubric import load_rubrics
 from culturalign.lm.cached import LM
 from culturalign.records import CulturalQuestion, GenerationParams
+from culturalign.records.judgment import Judgment
 from culturalign.runlog import RunLog
 
 BINS = list(range(1, 11))
@@ -54,15 +59,15 @@ class AgreementReport(BaseModel):
     histogram_png: str | None = None
 
 
-def rating_bin(rating: float) -> int:
+def rating_bin(rating: float, scale: tuple[int, int] = (1, 10)) -> int:
     """Nearest whole rating (halves round up), for histograms only."""
-    return min(10, max(1, math.floor(rating + 0.5)))
+    return min(scale[1], max(scale[0], math.floor(rating + 0.5)))
 
 
-def histogram(ratings: Sequence[float]) -> dict[int, int]:
-    counts = dict.fromkeys(BINS, 0)
+def histogram(ratings: Sequence[float], scale: tuple[int, int] = (1, 10)) -> dict[int, int]:
+    counts = dict.fromkeys(range(scale[0], scale[1] + 1), 0)
     for r in ratings:
-        counts[rating_bin(r)] += 1
+        counts[rating_bin(r, scale)] += 1
     return counts
 
 
@@ -70,12 +75,14 @@ def _finite(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def agreement(human: Sequence[float], judge: Sequence[float]) -> AgreementStats:
+def agreement(
+    human: Sequence[float], judge: Sequence[float], scale: tuple[int, int] = (1, 10)
+) -> AgreementStats:
     """Pearson, Spearman and Kendall's tau-b (scipy) between paired ratings."""
     if len(human) != len(judge):
         raise ValueError(f"{len(human)} human ratings but {len(judge)} judge ratings")
     stats = AgreementStats(
-        n_pairs=len(human), human_histogram=histogram(human), judge_histogram=histogram(judge)
+        n_pairs=len(human), human_histogram=histogram(human, scale), judge_histogram=histogram(judge, scale)
     )
     if len(human) < 2 or len(set(human)) < 2 or len(set(judge)) < 2:
         stats.note = (
@@ -91,6 +98,13 @@ def agreement(human: Sequence[float], judge: Sequence[float]) -> AgreementStats:
     stats.spearman, stats.spearman_p = _finite(s.statistic), _finite(s.pvalue)
     stats.kendall_tau, stats.kendall_p = _finite(k.statistic), _finite(k.pvalue)
     return stats
+
+
+def agreement_of(judgments: Sequence[Judgment], scale: tuple[int, int] = (1, 10)) -> AgreementStats:
+    """Agreement between the judge and the human ratings its items carried (judgments
+    with no valid rating or no human rating are not paired)."""
+    pairs = [(j.human_rating, j.rating) for j in judgments if j.valid and j.human_rating is not None]
+    return agreement([h for h, _ in pairs], [float(r or 0.0) for _, r in pairs], scale)
 
 
 def items_from_preferences(questions: Sequence[CulturalQuestion]) -> tuple[list[JudgeItem], int]:
@@ -122,7 +136,8 @@ def items_from_preferences(questions: Sequence[CulturalQuestion]) -> tuple[list[
 
 
 def plot_histograms(human: dict[int, int], judge: dict[int, int], path: Path, judge_name: str) -> Path:
-    """Side-by-side bars of the two rating distributions (CARE Figure 10) as a PNG."""
+    """Side-by-side bars of the two rating distributions (CARE Figure 10) as a PNG; the
+    bars are the histograms' own bins, so a 1-5 rubric gets five."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -130,12 +145,13 @@ def plot_histograms(human: dict[int, int], judge: dict[int, int], path: Path, ju
 
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=120)
     width = 0.4
-    ax.bar([b - width / 2 for b in BINS], [human.get(b, 0) for b in BINS], width, label="native human raters")
+    bins = sorted({int(b) for b in (*human, *judge)}) or BINS
+    ax.bar([b - width / 2 for b in bins], [human.get(b, 0) for b in bins], width, label="native human raters")
     ax.bar(
-        [b + width / 2 for b in BINS], [judge.get(b, 0) for b in BINS], width, label=f"judge: {judge_name}"
+        [b + width / 2 for b in bins], [judge.get(b, 0) for b in bins], width, label=f"judge: {judge_name}"
     )
-    ax.set_xticks(BINS)
-    ax.set_xlabel("rating (1: poor → 10: excellent)")
+    ax.set_xticks(bins)
+    ax.set_xlabel(f"rating ({bins[0]}: poor → {bins[-1]}: excellent)")
     ax.set_ylabel("responses")
     weak = judge_name.split("+")[0].split(":")[0] == "embedded"
     ax.set_title("Rating distributions: judge vs. humans" + (" (weak stand-in judge)" if weak else ""))
@@ -190,8 +206,7 @@ def run_judge_agreement(
     items, self_ref = items_from_preferences(questions)
     judgments = judge_items(judge_lm, items, rubrics, config)
     write_records(out / "judgments.jsonl", judgments)
-    pairs = [(j.human_rating, j.rating) for j in judgments if j.valid and j.human_rating is not None]
-    stats = agreement([h for h, _ in pairs], [r for _, r in pairs])
+    stats = agreement_of(judgments)
     png = plot_histograms(stats.human_histogram, stats.judge_histogram, out / "histograms.png", judge_lm.spec)
     notes = run_notes(judge_lm, rubrics.notes, judgments)
     report = AgreementReport(
