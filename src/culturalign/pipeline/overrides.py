@@ -87,25 +87,81 @@ def _step(node: Any, part: str, where: str) -> tuple[Any, Any]:
     raise ConfigError(f"--set {where}: {part!r} goes inside a value that is neither a mapping nor a list")
 
 
+def _child_schema(schema: Any, key: Any, value: Any) -> Any:
+    """The schema of ``value``, found at ``key`` inside an object of ``schema``.
+
+    A schema is a pydantic class, ``("list", ITEM_SCHEMA)``, ``"stages"`` (a list whose
+    items' class is named by their ``kind``) or None (free-form: nothing is checked).
+    """
+    import typing
+
+    from pydantic import BaseModel
+
+    from culturalign.pipeline.stage_specs import STAGE_CLASSES
+
+    if schema == "stages":
+        return STAGE_CLASSES.get(value.get("kind")) if isinstance(value, dict) else None
+    if isinstance(schema, tuple):
+        return schema[1]
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)) or key not in schema.model_fields:
+        return None
+    if key == "stages":
+        return "stages"
+    ann = schema.model_fields[key].annotation
+    for arg in (ann, *typing.get_args(ann)):
+        if typing.get_origin(arg) is list and typing.get_args(arg):
+            item = typing.get_args(arg)[0]
+            return ("list", item if isinstance(item, type) and issubclass(item, BaseModel) else None)
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def _check_key(schema: Any, key: str, path: str) -> None:
+    """A key set on a schema object must be one of its fields (a typo is caught here,
+    where the message can name the override, not later at the file's line)."""
+    import difflib
+
+    from pydantic import BaseModel
+
+    if isinstance(schema, type) and issubclass(schema, BaseModel) and key not in schema.model_fields:
+        fields = list(schema.model_fields)
+        close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(fields)}"
+        raise ConfigError(f"--set {path}: no field {key!r} there; {hint}")
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """A copy of ``data`` with each ``path.to.field=value`` applied in order."""
+    """A copy of ``data`` with each ``path.to.field=value`` applied in order. A mapping
+    missing on the way is created (``options.judge_retries`` on an entry without options);
+    a missing list is not (give it whole: ``--set 'langs=[en]'``)."""
+    from culturalign.pipeline.experiment import Experiment
+
     data = copy.deepcopy(data)
     for item in overrides:
         path, sep, text = item.partition("=")
-        parts = [p for p in path.strip().split(".")]
-        if not sep or not path.strip() or any(not p for p in parts):
+        path = path.strip()
+        parts = path.split(".")
+        if not sep or not path or any(not p for p in parts):
             raise ConfigError(f"--set {item!r}: expected path.to.field=value (e.g. stages.adapt.limit=2)")
         node: Any = data
+        schema: Any = Experiment
         for k, part in enumerate(parts):
             container, key = _step(node, part, path)
+            if isinstance(container, dict):
+                _check_key(schema, key, path)
             if k == len(parts) - 1:
                 container[key] = _parse_value(text)
                 break
             if isinstance(container, dict) and key not in container:
-                done = ".".join(parts[:k]) or "the top level"
-                known = ", ".join(map(str, container)) or "nothing set"
-                raise ConfigError(f"--set {path}: {done} has no {part!r} (set there: {known})")
+                below = _child_schema(schema, key, None)
+                if below == "stages" or isinstance(below, tuple):
+                    raise ConfigError(
+                        f"--set {path}: {'.'.join(parts[: k + 1])} is not set; give the whole list"
+                    )
+                container[key] = {}
             node = container[key]
+            schema = _child_schema(schema, key, node)
     return data
 
 
