@@ -146,13 +146,7 @@ def _paired_signal(name: str, units: dict[str, dict]) -> Signal | None:
     after = next(n for n in names if n != before)
     b, a = units[before], units[after]
     return Signal(
-        name.format(change=f"{before} → {after}"),
-        _mean_of(b),
-        _mean_of(a),
-        paired_delta(b, a),
-        len(b),
-        len(a),
-        digits=3,
+        name.format(change=f"{before} → {after}"), _mean_of(b), _mean_of(a), paired_delta(b, a), len(b), len(a), digits=3
     )
 
 
