@@ -342,3 +342,7 @@ def sizes_command(
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
     table = run_sizes(model, data, out, ks, cfg, heldout)
     _print_study(table, out)
+
+
+# the fidelity effects over seeds live in their own module (it attaches to study_app)
+from culturalign.cli import study_fidelity  # noqa: E402, F401

@@ -1,0 +1,112 @@
+"""The fidelity studies: effects over seeds checked by hand, the survey selection scores,
+and the benchmark's --quick run end to end on the tiny random model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from culturalign.records import ChoiceItem
+from culturalign.train.study_opinion import did_scores
+from culturalign.train.study_seeds import VERDICTS, effect_line, fidelity_verdict, seeded_effect
+from culturalign.train.study_selection import rank_survey_questions, survey_distinctiveness
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_fidelity.py"
+
+
+def test_seeded_effect_mean_interval_and_verdicts():
+    # two seeds, two items: differences 1, 3 and 3, 5 -> mean 3; every resample lies in [1, 5]
+    up = seeded_effect([{"a": 1.0, "b": 3.0}, {"a": 3.0, "b": 5.0}])
+    assert up["value"] == 3.0 and up["per_seed"] == [2.0, 4.0]
+    assert 1.0 <= up["ci_low"] <= 3.0 <= up["ci_high"] <= 5.0
+    assert up["verdict"] == "reproduced" and up["n_seeds"] == 2 and up["n_items"] == 2
+    down = seeded_effect([{"a": -1.0, "b": -2.0}])
+    assert down["verdict"] == "not reproduced"
+    mixed = seeded_effect([{"a": -1.0, "b": 1.0, "c": 0.5}, {"a": 1.0, "b": -1.0}])
+    assert mixed["verdict"] == "inconclusive"
+    assert mixed["n_items"] == 2 and mixed["left_out_items"] == 1  # "c" was not scored for seed 2
+    one = seeded_effect([{"a": 2.0}])
+    assert one["value"] == 2.0 and one["ci_low"] is None and one["verdict"] == "inconclusive"
+    assert "(1 seeds x 1 items) inconclusive" in effect_line("x", one)
+
+
+def test_verdict_reads_only_the_interval():
+    assert fidelity_verdict({"ci_low": 0.01, "ci_high": 0.2}) == "reproduced"
+    assert fidelity_verdict({"ci_low": -0.2, "ci_high": -0.01}) == "not reproduced"
+    assert fidelity_verdict({"ci_low": 0.0, "ci_high": 0.2}) == "inconclusive"
+    assert fidelity_verdict({"ci_low": None, "ci_high": None}) == "inconclusive"
+
+
+def test_difference_in_differences_by_hand():
+    before = {"T": {"q1": 0.5, "q2": 0.6}, "C": {"q1": 0.7, "q2": 0.7}}
+    after = {"T": {"q1": 0.6, "q2": 0.6}, "C": {"q1": 0.65, "q2": 0.8}}
+    got = did_scores(before, after, "T", "C")
+    assert got == pytest.approx({"q1": 0.1 - (-0.05), "q2": 0.0 - 0.1})
+
+
+def _opinion(qid: str, question: str, mine: list[float], other: list[float]) -> ChoiceItem:
+    return ChoiceItem(
+        id=qid,
+        question=question,
+        options=["yes", "no"],
+        target_distributions={"Nigeria": mine, "Germany": other},
+        source="wvs",
+        kind="opinion",
+    )
+
+
+def test_distinctiveness_is_the_js_distance_to_the_others():
+    same = _opinion("Q1", "q", [0.6, 0.4], [0.6, 0.4])
+    apart = _opinion("Q2", "q", [1.0, 0.0], [0.0, 1.0])
+    assert survey_distinctiveness(same, "Nigeria") == pytest.approx(0.0, abs=1e-9)
+    assert survey_distinctiveness(apart, "Nigeria") == pytest.approx(1.0)
+
+
+def test_rank_keeps_one_question_per_cluster_ranked_by_r_times_d():
+    # Q1-Q3 share a direction (one cluster of 3), Q4 stands alone
+    items = [
+        _opinion("Q1", "police", [0.9, 0.1], [0.5, 0.5]),
+        _opinion("Q2", "courts", [0.8, 0.2], [0.6, 0.4]),
+        _opinion("Q3", "press", [0.7, 0.3], [0.6, 0.4]),
+        _opinion("Q4", "religion", [1.0, 0.0], [0.0, 1.0]),
+    ]
+    vectors = {"police": [1.0, 0.0], "courts": [0.99, 0.14], "press": [0.98, 0.2], "religion": [0.0, 1.0]}
+
+    def encode(texts):
+        return np.asarray([vectors[t] for t in texts], dtype=np.float32)
+
+    ranking = rank_survey_questions(items, "Nigeria", encode, theta=0.9)
+    assert [row["r"] for row in ranking] == [3, 1] or [row["r"] for row in ranking] == [1, 3]
+    assert {row["id"] for row in ranking} == {"Q2", "Q4"}  # Q2 sits nearest the cluster's centroid
+    rows = {row["id"]: row for row in ranking}
+    assert rows["Q4"]["d"] == pytest.approx(1.0) and rows["Q4"]["s"] == pytest.approx(1.0)
+    assert rows["Q2"]["s"] == pytest.approx(3 * rows["Q2"]["d"], abs=1e-5)
+    assert [row["s"] for row in ranking] == sorted((row["s"] for row in ranking), reverse=True)
+
+
+def test_benchmark_quick_runs_every_effect(tmp_path, monkeypatch):
+    monkeypatch.setenv("CULTURALIGN_PROGRESS", "0")
+    spec = importlib.util.spec_from_file_location("bench_fidelity", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--quick", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "bench_fidelity.json").read_text())
+    assert len(result["headline"]) == 5 and result["seeds"] == [0]
+    for effect in result["headline"].values():
+        assert effect["verdict"] in VERDICTS and effect["n_seeds"] == 1 and effect["n_items"] >= 1
+    for study in ("care", "opinion", "selection"):
+        saved = json.loads((tmp_path / study / "fidelity.json").read_text())
+        assert saved["effects"] and saved["notes"]
+    # the held-out questions of the opinion study are the export's held-out side, never trained on
+    split = json.loads((tmp_path / "opinion" / "data" / "split.json").read_text())
+    scored = {
+        json.loads(line)["id"]
+        for line in (tmp_path / "opinion" / "cells" / "seed0" / "opinions" / "items.jsonl")
+        .read_text()
+        .splitlines()
+    }
+    assert scored and scored <= set(split["heldout"]) and not scored & set(split["train"])
