@@ -75,7 +75,8 @@ def cuda_available() -> bool:
 def bf16_supported() -> bool:
     import torch
 
-    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    # native bf16 only: an emulated one (pre-Ampere GPUs) is slow and not what CARE used
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
 
 
 def check_qlora() -> None:
@@ -105,9 +106,53 @@ def _dtype(name: str | None):
     return table[name]
 
 
-def load_model(spec: str, *, for_training: bool = True, qlora: Any = None) -> LoadedModel:
-    """Model + tokenizer for ``spec``; ``qlora`` (QLoraSettings) loads 4-bit weights."""
+def sharded_training() -> str | None:
+    """ "ZeRO-3" or "FSDP" when ``accelerate launch`` shards the parameters, else None.
+
+    Read from the environment accelerate sets for its processes, so it is known before
+    any model loads (rank-0-only forwards on a sharded model hang; 4-bit weights need
+    another storage type)."""
+    env = os.environ
+    if env.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true"):
+        return "FSDP"
+    deepspeed = env.get("ACCELERATE_USE_DEEPSPEED", "false").lower() in ("1", "true")
+    if deepspeed and env.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+        return "ZeRO-3"
+    return None
+
+
+def quantization_kwargs(qlora: Any, sharded: str | None) -> dict[str, Any]:
+    """``from_pretrained`` arguments for QLoRA's 4-bit base weights.
+
+    Each process normally holds its whole 4-bit model on its own GPU (``device_map``).
+    Under ZeRO-3 or FSDP the weights are sharded instead, which works only when the
+    4-bit values are stored in the compute dtype (``bnb_4bit_quant_storage``) and no
+    ``device_map`` pins them to one device."""
     import torch
+    from transformers import BitsAndBytesConfig
+
+    compute = getattr(torch, qlora.compute_dtype)
+    config: dict[str, Any] = {
+        "load_in_4bit": True,
+        "bnb_4bit_quant_type": qlora.quant_type,
+        "bnb_4bit_use_double_quant": qlora.double_quant,
+        "bnb_4bit_compute_dtype": compute,
+    }
+    if sharded:
+        config["bnb_4bit_quant_storage"] = compute
+        return {"quantization_config": BitsAndBytesConfig(**config), "dtype": compute}
+    return {
+        "quantization_config": BitsAndBytesConfig(**config),
+        "device_map": {"": int(os.environ.get("LOCAL_RANK", "0"))},
+    }
+
+
+def load_model(spec: str, *, for_training: bool = True, qlora: Any = None) -> LoadedModel:
+    """Model + tokenizer for ``spec``; ``qlora`` (QLoraSettings) loads 4-bit weights.
+
+    Under ``accelerate`` with ZeRO-3 or FSDP, call it after the training arguments are
+    built: they switch on ZeRO-3's sharded initialisation and FSDP's rank-0-only loading,
+    which ``from_pretrained`` reads when it runs."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     base, adapter, options = resolve_spec(spec)
@@ -116,15 +161,12 @@ def load_model(spec: str, *, for_training: bool = True, qlora: Any = None) -> Lo
     device = "cuda" if cuda_available() else "cpu"
     if qlora is not None and qlora.enabled:
         check_qlora()
-        from transformers import BitsAndBytesConfig
-
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type=qlora.quant_type,
-            bnb_4bit_use_double_quant=qlora.double_quant,
-            bnb_4bit_compute_dtype=getattr(torch, qlora.compute_dtype),
-        )
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
+        sharded = sharded_training()
+        kwargs |= quantization_kwargs(qlora, sharded)
+        if sharded:
+            notes.append(
+                f"QLoRA under {sharded}: 4-bit weights stored as {qlora.compute_dtype}, no device_map"
+            )
     tok_src = adapter if adapter and (Path(adapter) / "tokenizer_config.json").exists() else base
     try:
         tokenizer = AutoTokenizer.from_pretrained(tok_src)
@@ -191,10 +233,27 @@ def check_lora_targets(model: Any, targets: list[str]) -> None:
         )
 
 
+def reference_model(spec: str) -> Any:
+    """A frozen reference model loaded on its own from ``spec`` (an adapter the spec
+    names is merged, as for the policy), so TRL never reloads one from
+    ``config._name_or_path`` (the base without that adapter). A second
+    ``from_pretrained``, not a ``deepcopy``: a ZeRO-3-partitioned model cannot be
+    copied, and a fresh load is partitioned the same way as the policy."""
+    ref = load_model(spec).model
+    ref.eval()
+    for p in ref.parameters():
+        p.requires_grad_(False)
+    return ref
+
+
 def frozen_copy(model: Any) -> Any:
-    """An explicit reference model, so TRL never reloads one from ``config._name_or_path``."""
+    """A reference copied from a model that exists only in memory (the Python API with
+    a model built or changed there). Refused under ZeRO-3 or FSDP: partitioned
+    parameters cannot be deep-copied; ``reference_model`` loads one instead."""
     import copy
 
+    if (sharded := sharded_training()) is not None:
+        raise ConfigError(f"cannot copy a reference model under {sharded}; pass the model by its spec")
     ref = copy.deepcopy(model)
     ref.eval()
     for p in ref.parameters():

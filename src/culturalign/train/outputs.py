@@ -168,23 +168,50 @@ def fix_adapter_base(out_dir: Path, base_path: str) -> None:
     write_json(cfg_path, data)
 
 
-def save_model(trainer: Any, tokenizer: Any, out_dir: Path, *, merge: bool, base_path: str) -> str:
-    """Save the adapter, or merged/full weights, with the tokenizer; returns what was saved."""
+def save_model(
+    trainer: Any,
+    tokenizer: Any,
+    out_dir: Path,
+    *,
+    merge: bool,
+    base_path: str,
+    model_spec: str | None = None,
+) -> str:
+    """Save the adapter, or merged/full weights, with the tokenizer; returns what was saved.
+
+    The trainer always saves (it gathers ZeRO-3 and FSDP shards). A merge is done after
+    that, on the main process, from what is on disk: the starting model loaded again in
+    full precision and the saved adapter applied and folded in. Merging in memory would
+    act on partitioned or DTensor weights, or fold the adapter into 4-bit ones."""
     from accelerate.utils import is_peft_model
 
     model = trainer.accelerator.unwrap_model(trainer.model)
     if is_peft_model(model) and merge:
-        merged = model.merge_and_unload()
+        adapter_dir = Path(out_dir) / CHECKPOINTS / "adapter-to-merge"
+        trainer.save_model(str(adapter_dir))
+        trainer.accelerator.wait_for_everyone()
         if is_main_process():
-            merged.save_pretrained(out_dir, safe_serialization=True)
+            merge_saved_adapter(model_spec or base_path, adapter_dir, out_dir)
             tokenizer.save_pretrained(out_dir)
-        trainer.model = merged
+        trainer.accelerator.wait_for_everyone()
         return "merged weights"
     trainer.save_model(str(out_dir))
     if is_main_process():
         tokenizer.save_pretrained(out_dir)
         fix_adapter_base(out_dir, base_path)
     return "adapter" if is_peft_model(model) else "full weights"
+
+
+def merge_saved_adapter(model_spec: str, adapter_dir: Path, out_dir: Path) -> None:
+    """The starting model of ``model_spec`` (with any adapter it named already merged),
+    with the adapter saved in ``adapter_dir`` folded into its weights, saved in ``out_dir``."""
+    from culturalign.lm.backends.hf_folders import load_adapter
+    from culturalign.train.models import load_model
+
+    spec = model_spec if ":" in model_spec or model_spec == "embedded" else f"hf:{model_spec}"
+    start = load_model(spec).model
+    merged = load_adapter(start, str(adapter_dir)).merge_and_unload()
+    merged.save_pretrained(out_dir, safe_serialization=True)
 
 
 def peak_rss_mb() -> float | None:

@@ -111,7 +111,9 @@ class TrainConfig(_Strict):
     gradient_accumulation_steps: int | None = Field(
         default=None, ge=1, description="None: effective_batch_size / (per-device batch x processes)"
     )
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool | None = Field(
+        default=None, description="None: on when training on a GPU (TRL's default), off on a CPU"
+    )
     bf16: bool | None = Field(default=None, description="None: on when a CUDA device supports it")
     max_length: int = Field(default=2048, ge=16)  # CARE's max_model_len
     max_examples: int | None = Field(

@@ -138,9 +138,18 @@ def heldout_note(held: Sequence[Any], data_path: Path, cfg: TrainConfig) -> str:
     )
 
 
-def _gap(model: Any, tokenizer: Any, held: list[Any], cfg: TrainConfig) -> GapReport | None:
-    if not held or not cfg.heldout.measure or not is_main_process():
+def _gap(
+    model: Any, tokenizer: Any, held: list[Any], cfg: TrainConfig, device: Any = None
+) -> GapReport | None:
+    """The held-out gap, measured by every process on its own full copy of the model
+    (on its GPU when it has one), so no process waits on another; skipped under ZeRO-3
+    or FSDP, where no process holds the whole model (``train`` notes why)."""
+    from culturalign.train.models import sharded_training
+
+    if not held or not cfg.heldout.measure or sharded_training():
         return None
+    if device is not None and not getattr(model, "is_loaded_in_4bit", False):
+        model.to(device)  # the trainer moves it there anyway
     return preference_gap(model, tokenizer, held, max_length=cfg.max_length)
 
 
@@ -221,21 +230,34 @@ def train(
         _quiet_libraries()
     train_items, held, desc = load_training_data(method, data_path, cfg)
     from culturalign.train import data as d
-    from culturalign.train.models import load_model
-    from culturalign.train.trainers import build_trainer, plan_batches, trl_args
+    from culturalign.train.models import load_model, sharded_training
+    from culturalign.train.trainers import (
+        build_trainer,
+        file_backed,
+        plan_batches,
+        trl_args,
+        wait_for_everyone,
+    )
 
-    loaded = load_model(model_spec, qlora=cfg.qlora)
     notes = [
         f"training data: {len(train_items)} examples ({desc}) from {data_path.name}",
         heldout_note(held, data_path, cfg),
-        *loaded.notes,
     ]
-    if starts_from_adapter and cfg.lora.enabled:
-        notes.append("saving merged weights: the starting model already carried an adapter")
     plan = plan_batches(cfg, len(train_items))
     if plan.note:
         notes.append(plan.note)
         log.warning(plan.note)
+    # the training arguments before the model: building them starts the processes and
+    # switches on ZeRO-3's sharded initialisation and FSDP's rank-0-only loading, which
+    # from_pretrained reads (built after it, every process loaded all the weights)
+    args = trl_args(method, cfg, plan, out_dir / CHECKPOINTS, notes)
+    wait_for_everyone(args)  # every process has checked the folder before the main one writes
+    loaded = load_model(model_spec, qlora=cfg.qlora)
+    notes.extend(loaded.notes)
+    if starts_from_adapter and cfg.lora.enabled:
+        notes.append("saving merged weights: the starting model already carried an adapter")
+    if held and cfg.heldout.measure and (sharded := sharded_training()):
+        notes.append(f"no held-out gap: under {sharded} no process holds the whole model to measure it")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = old or Manifest(
@@ -254,19 +276,20 @@ def train(
         if held:
             write_records(out_dir / "heldout.jsonl", held)
 
-    gap_before = _gap(loaded.model, loaded.tokenizer, held, cfg)
-    args = trl_args(method, cfg, plan, out_dir / CHECKPOINTS, notes)
+    gap_before = _gap(loaded.model, loaded.tokenizer, held, cfg, args.device)
+    dataset = file_backed(d.to_dataset(train_items), out_dir / CHECKPOINTS / "train-data", args)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_TRL_NOISE, category=FutureWarning)
         trainer = build_trainer(
             method,
             model=loaded.model,
             tokenizer=loaded.tokenizer,
-            train_dataset=d.to_dataset(train_items),
+            train_dataset=dataset,
             args=args,
             cfg=cfg,
             callbacks=callbacks,
             notes=notes,
+            model_spec=model_spec,
         )
     if not progress_enabled():
         from transformers.trainer_callback import PrinterCallback
@@ -294,7 +317,12 @@ def train(
     seconds = time.time() - started
 
     saved = save_model(
-        trainer, loaded.tokenizer, out_dir, merge=cfg.merge_adapter, base_path=loaded.base_path
+        trainer,
+        loaded.tokenizer,
+        out_dir,
+        merge=cfg.merge_adapter,
+        base_path=loaded.base_path,
+        model_spec=model_spec,
     )
     notes.append(f"saved {saved}")
     gap_after = _gap(trainer.accelerator.unwrap_model(trainer.model), loaded.tokenizer, held, cfg)
