@@ -13,7 +13,7 @@ Accepted inputs, told apart by their columns:
 * unpaired examples (``prompt``/``completion``/``label``) for KTO.
 * SFT examples: ``prompt``/``completion``, CARE questions with reference answers ("SFT w/
   CARE"), or a published instruction layout (Alpaca, ShareGPT, OpenOrca, UltraChat,
-  ``messages``, plain ``text``; see ``train.sft_layouts``).
+  ``messages``, plain ``text``; see ``datasets.sft_layouts``).
 
 Files may be JSONL, JSON, Parquet or CSV, or a folder written by ``datasets``'
 ``save_to_disk``. Everything becomes our typed records (``PreferencePair``,
@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from culturalign.datasets.sft_layouts import LayoutError, sft_from_layout, sft_layout
 from culturalign.errors import ConfigError, DataError, Problems
 from culturalign.io import iter_jsonl, pydantic_problems, read_text_utf8
 from culturalign.records import (
@@ -40,7 +41,6 @@ from culturalign.records import (
     SFTExample,
     UnpairedExample,
 )
-from culturalign.train.sft_layouts import LayoutError, sft_from_layout, sft_layout
 from culturalign.train.trl_format import split_heldout, to_dataset, trl_rows
 
 DataKind = Literal["preference", "unpaired", "sft", "questions"]
@@ -238,11 +238,9 @@ def data_kind(path: str | Path, split: str | None = None) -> DataKind:
 def _rated_rows(row: dict[str, Any]) -> bool:
     """CARE-shaped rated responses (CARE's release, ``annotate export --format care``)."""
     keys = set(row)
-    return (
-        detect_kind(row) is None
-        and {"question", "response"} <= keys
-        and bool(keys & {"rating", "human_rating"})
-    )
+    # checked before detect_kind: question/response alone would read as OpenOrca SFT rows
+    rated = {"question", "response"} <= keys and bool(keys & {"rating", "human_rating"})
+    return rated and not {"chosen", "rejected"} <= keys
 
 
 def _pairs_from_ratings(path: Path) -> list[PreferencePair]:
