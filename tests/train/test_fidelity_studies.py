@@ -110,3 +110,44 @@ def test_benchmark_quick_runs_every_effect(tmp_path, monkeypatch):
         .splitlines()
     }
     assert scored and scored <= set(split["heldout"]) and not scored & set(split["train"])
+
+
+def test_study_commands_refuse_bad_input_with_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    from culturalign.paths import package_data
+
+    wvs = package_data("data", "sample", "opinions_wvs")
+    for args in (
+        ["study", "opinion", "-d", str(wvs), "--target", "XYZ", "--out", str(tmp_path / "a")],
+        [
+            "study",
+            "opinion",
+            "-d",
+            str(wvs),
+            "--target",
+            "Japan",
+            "--control",
+            "JPN",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+        [
+            "study",
+            "selection",
+            "-d",
+            str(wvs),
+            "--target",
+            "Japan",
+            "--budget",
+            "50",
+            "--out",
+            str(tmp_path / "c"),
+        ],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "culturalign", *args], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and proc.stderr.strip()
