@@ -160,3 +160,62 @@ def test_knowledge_text_round_trips_into_sft(tmp_path, tiny_spec):
     assert result.n_train == 4 and result.steps >= 1
     assert any("plain text, trained as continued pre-training" in n for n in result.notes)
     assert any(n.startswith("held out: none") for n in result.notes)
+
+
+def _cli(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "culturalign", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_layouts_are_detected_by_data_validate_and_convert(tmp_path):
+    from culturalign.datasets import detect_format
+
+    files = {
+        "alpaca.json": ALPACA,
+        "sharegpt.jsonl": SHAREGPT_FROM,
+        "orca.jsonl": OPENORCA,
+        "uc.jsonl": ULTRACHAT_200K,
+        "raw.jsonl": ULTRACHAT_RAW,
+    }
+    for name, rows in files.items():
+        path = tmp_path / name
+        if name.endswith(".json"):
+            path.write_text(json.dumps(rows))
+        else:
+            write_jsonl(path, rows)
+        assert detect_format(path) == "sft", name
+    proc = _cli("data", "validate", str(tmp_path / "orca.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok: ") and "[sft]" in proc.stdout
+    proc = _cli("data", "convert", str(tmp_path / "sharegpt.jsonl"), str(tmp_path / "ours"), "--to", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    (ex,) = d.load_sft(tmp_path / "ours" / "sharegpt.jsonl")  # our prompt/completion rows, read by train sft
+    assert ex.completion[0].content == "Yes, 15-20%."
+    bad = write_jsonl(
+        tmp_path / "bad.jsonl", [OPENORCA[0], {"id": "x", "system_prompt": "", "question": "Q"}]
+    )
+    proc = _cli("data", "validate", str(bad))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_train_sft_cli_on_alpaca_says_what_it_trained_on(tmp_path, tiny_spec):
+    data = write_jsonl(tmp_path / "alpaca.jsonl", ALPACA * 2)
+    proc = _cli(
+        "train",
+        "sft",
+        "--model",
+        tiny_spec,
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "m"),
+        "--preset",
+        "tiny-test",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "sft: " in proc.stdout and "on 4 examples" in proc.stdout
+    assert "held out: none; every item of alpaca.jsonl was trained on" in proc.stdout

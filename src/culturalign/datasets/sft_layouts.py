@@ -54,16 +54,20 @@ class LayoutError(ValueError):
 
 def sft_layout(row: dict[str, Any]) -> str | None:
     """The published layout a row is in, judged from its columns (None: not an SFT layout)."""
-    keys = set(row)
+    return layout_of_keys(set(row))
+
+
+def layout_of_keys(keys: set[str]) -> str | None:
+    """The layout from column names alone (what a file's header or first record gives)."""
     if {"instruction", "output"} <= keys:
         return "alpaca"
     if "conversations" in keys:
         return "sharegpt"
-    if {"question", "response"} <= keys and ({"system_prompt", "id"} & keys):
+    if {"system_prompt", "question", "response"} <= keys:
         return "openorca"
     if "messages" in keys and "completion" not in keys:
         return "ultrachat" if "prompt_id" in keys else "messages"
-    if "data" in keys and isinstance(row.get("data"), list):
+    if "data" in keys and "id" in keys and len(keys) <= 3:
         return "ultrachat"
     if "text" in keys and not ({"id", "culture"} <= keys) and "prompt" not in keys:
         return "text"
