@@ -11,7 +11,7 @@ STAMP := $(VENV)/.culturalign-$(shell cat pyproject.toml Makefile | sha1sum | cu
 DEV_STAMP := $(STAMP)-dev
 BENCH_STAMP := $(STAMP)-bench
 
-.PHONY: demo test install install-dev bench lint test-deps clean-venv
+.PHONY: demo test install install-dev bench gpu-check lint test-deps clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ test: install-dev
 
 bench: $(BENCH_STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) $$f || exit 1; done
+
+# CUDA at real sizes when torch sees a GPU, else the tiny CPU run; writes runs/gpu-check/gpu-check.json
+gpu-check: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) benchmarks/gpu/check.py --out runs/gpu-check $(GPU_CHECK_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check src tests benchmarks
