@@ -142,3 +142,22 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+# --- real Chromium (tests/annotate/browser.py) ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def browser(playwright, tmp_path):
+    from .browser import launch
+
+    context = launch(playwright, tmp_path / "profile", viewport={"width": 1200, "height": 900})
+    yield context
+    context.close()

@@ -4,64 +4,17 @@ export; and every XSS payload in model output stays inert text."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
-
 from culturalign.annotate import exporter
-from culturalign.annotate.auth import issue_login_link
 from culturalign.annotate.server import BackgroundServer
 
+from .browser import BROWSER_MARKS, sign_in
 from .helpers import XSS_PAYLOADS, make_store, xss_question
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
-        reason="Debian's chromium is not installed (`make browser` installs it)",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture
-def browser(playwright, tmp_path):
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"),  # a fresh --user-data-dir
-        executable_path=CHROMIUM,
-        headless=True,
-        args=FLAGS,
-        viewport={"width": 1200, "height": 900},
-    )
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
+pytestmark = BROWSER_MARKS
 
 
 def _sign_in(page, store, server, name):
-    page.goto(issue_login_link(store, store.annotator(name=name), server.url))
-    page.click("#login-button")
-    page.wait_for_url(server.url + "/")
+    sign_in(page, store, server, name)
 
 
 def _ratings_in_dom(page):
