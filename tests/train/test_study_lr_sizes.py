@@ -119,3 +119,26 @@ def test_cli_study_lr_rejects_bad_rates_before_training(tmp_path):
     )
     assert proc.returncode == 2 and "--rates '1e-7,fast': write comma-separated numbers" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "o").exists()
+
+
+def test_train_summary_says_where_heldout_items_came_from(pairs_file, tmp_path):
+    from pathlib import Path
+
+    from culturalign.train.presets import resolve_config
+    from culturalign.train.run import heldout_note, load_training_data
+
+    cfg = resolve_config({"preset": "tiny-test"})
+    train_items, held, _ = load_training_data("dpo", pairs_file, cfg)
+    note = heldout_note(held, Path(pairs_file), cfg)
+    assert note == (
+        f"held out: {len(held)} items split off pairs.jsonl by question (heldout.fraction 0.2) "
+        "and not trained on; pass --heldout FILE to train on every item"
+    )
+    assert len(train_items) + len(held) == 24
+    extra = write_jsonl(tmp_path / "extra.jsonl", make_pairs(3, start=90))
+    cfg = resolve_config({"preset": "tiny-test", "heldout": {"file": str(extra)}})
+    train_items, held, _ = load_training_data("dpo", pairs_file, cfg)
+    assert len(train_items) == 24 and len(held) == 3
+    assert heldout_note(held, Path(pairs_file), cfg).startswith(f"held out: 3 items from {extra} (--heldout)")
+    off = resolve_config({"preset": "tiny-test", "heldout": {"measure": False}})
+    assert "heldout.measure is off" in heldout_note([], Path(pairs_file), off)
