@@ -381,3 +381,42 @@ def test_real_blend_multiple_choice_with_a_tiny_model(shared_data, tiny_model_di
         [sys.executable, "-m", "culturalign", *args], capture_output=True, text=True, env=env, timeout=120
     )
     assert proc.returncode == 2 and "short-answer" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_judge_stability_by_hand():
+    from culturalign.evals.robustness.judge import judge_stability, judge_stability_note
+
+    def judged(*ratings):
+        return {"samples": [{"sample": k, "rating": r} for k, r in enumerate(ratings)]}
+
+    s = judge_stability([judged(7, 7, 8), judged(3, 6, 5), judged(9), judged(None, 4, 4)])
+    assert s["responses"] == 3 and s["single_sample"] == 1
+    assert s["mean_spread"] == pytest.approx((1 + 3 + 0) / 3) and s["max_spread"] == 3
+    assert s["moved_by_2_or_more"] == pytest.approx(1 / 3)
+    assert "33% of responses moved by 2 points" in judge_stability_note(s)
+    assert judge_stability_note(judge_stability([judged(5)])) is None
+
+
+def test_judge_samples_put_the_judges_own_spread_in_the_run_notes():
+    """A scripted judge whose k = 3 samples disagree by 4 points on one of two answers:
+    the CARE run notes (summary.json, table.md, report) say so."""
+    from _care_scripted import scripted_lm
+
+    from culturalign.evals.care import run_notes
+    from culturalign.judge.core import JudgeConfig, JudgeItem, judge_items
+
+    ratings = {("q0", 0): 5, ("q0", 1): 5, ("q0", 2): 6, ("q1", 0): 3, ("q1", 1): 7, ("q1", 2): 5}
+
+    def script(req):
+        q = "q0" if "Question 0" in req.messages[-1].content else "q1"
+        return f"Rating: [[{ratings[(q, req.sample_index)]}]]"
+
+    items = [
+        JudgeItem(item_id=f"q{i}", question=f"Question {i}?", reference="Ref.", response="An answer.",
+                  category="opinion", culture="Chinese")
+        for i in range(2)
+    ]  # fmt: skip
+    lm = scripted_lm(script, None)
+    judgments = judge_items(lm, items, config=JudgeConfig(samples=3, retries=0))
+    notes = run_notes(lm, (), judgments)
+    assert any("differ by 2.50 on average (at most 4); 50% of responses moved by 2" in n for n in notes)

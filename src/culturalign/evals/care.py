@@ -57,6 +57,10 @@ def run_notes(judge_lm: LM, extra: Sequence[str] = (), judgments: Sequence[Judgm
             "runs scored the same way."
         )
     notes.extend(sorted({j.score_note for j in judgments if j.score_note}))
+    from culturalign.evals.robustness.judge import judge_stability, judge_stability_note
+
+    if stability := judge_stability_note(judge_stability(judgments)):  # --judge-samples k > 1
+        notes.append(stability)
     return notes
 
 
