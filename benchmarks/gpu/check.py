@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import copy
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -58,6 +59,7 @@ TINY = {
 }
 TINY_HEADS = {"num_attention_heads": 4, "num_key_value_heads": 2}
 FP32_TOLERANCE = 1e-2
+TRAINING_NEEDS = ("trl", "datasets", "yaml", "matplotlib")  # beyond torch, transformers, peft
 
 
 def load_tokenizer(path: str | None) -> Any:
@@ -200,13 +202,19 @@ def check_size(name: str, spec: tuple, tok: Any, args: argparse.Namespace, work:
         clock = lap(res, "section_fp32_checks_s", clock)
     del backend, model
     train_check.free(dev)
-    res.update(train_check.training(folder, work, dev, args.train_steps, args.train_batch))
+    missing = [m for m in TRAINING_NEEDS if importlib.util.find_spec(m) is None]
+    if missing:  # a bare GPU machine: keep the inference figures, say what was not run
+        res["training"] = f"skipped: {', '.join(missing)} not installed"
+        return res, checks
+    # --bf16 on a CPU trains in bf16 too, as "auto" does on a GPU
+    train_dtype = "bfloat16" if args.bf16 and not dev.startswith("cuda") else None
+    res.update(train_check.training(folder, work, dev, args.train_steps, args.train_batch, train_dtype))
     clock = lap(res, "section_training_s", clock)
     moved = res.get("dpo_full_layer_weights_changed")
     if moved is not None:
         checks["full_dpo_changes_weights_at_lr_5e-7"] = {"ok": moved >= 0.5, "value": moved, "limit": 0.5}
     if name == next(iter(args.sizes)):
-        checks["dpo_adapter_loads"] = train_check.adapter_loads(folder, work, dev)
+        checks["dpo_adapter_loads"] = train_check.adapter_loads(folder, work, dev, train_dtype)
         lap(res, "section_adapter_s", clock)
     return res, checks
 

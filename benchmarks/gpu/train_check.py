@@ -37,7 +37,15 @@ def write_pairs(path: Path, n: int) -> Path:
 
 
 def dpo_run(
-    model_dir: Path, data: Path, out: Path, *, lora: bool, checkpointing: bool, steps: int, batch: int
+    model_dir: Path,
+    data: Path,
+    out: Path,
+    *,
+    lora: bool,
+    checkpointing: bool,
+    steps: int,
+    batch: int,
+    dtype: str | None = None,
 ) -> Any:
     from culturalign.train.run import train
 
@@ -54,11 +62,17 @@ def dpo_run(
         "heldout": {"measure": False},
         "lora": {"enabled": lora},
     }
-    return train("dpo", f"hf:{model_dir}", data, out, config=config, lora=lora)
+    spec = f"hf:{model_dir}" + (f"+dtype={dtype}" if dtype else "")
+    return train("dpo", spec, data, out, config=config, lora=lora)
 
 
-def training(model_dir: Path, work: Path, device: str, steps: int, batch: int) -> dict[str, float]:
-    """steps/s and peak GPU memory for each (LoRA or full) x (checkpointing or not)."""
+def training(
+    model_dir: Path, work: Path, device: str, steps: int, batch: int, dtype: str | None = None
+) -> dict[str, float]:
+    """steps/s and peak GPU memory for each (LoRA or full) x (checkpointing or not).
+
+    ``dtype`` is passed in the model spec (``+dtype=``); None leaves it to ``train``
+    ("auto": bf16 on a GPU, fp32 on a CPU)."""
     import torch
 
     data = write_pairs(work / "pairs.jsonl", steps * batch)
@@ -69,7 +83,14 @@ def training(model_dir: Path, work: Path, device: str, steps: int, batch: int) -
         if device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         result = dpo_run(
-            model_dir, data, work / name, lora=kind == "lora", checkpointing=ckpt, steps=steps, batch=batch
+            model_dir,
+            data,
+            work / name,
+            lora=kind == "lora",
+            checkpointing=ckpt,
+            steps=steps,
+            batch=batch,
+            dtype=dtype,
         )
         if result.steps != steps:
             raise RuntimeError(f"{name} ran {result.steps} steps, not {steps}")
@@ -109,15 +130,19 @@ def _weights(folder: Path) -> dict[str, Any]:
     return out
 
 
-def adapter_loads(model_dir: Path, work: Path, device: str) -> dict[str, Any]:
+def adapter_loads(model_dir: Path, work: Path, device: str, dtype: str | None = None) -> dict[str, Any]:
     """A 2-step DPO+LoRA run; its folder must load as ``hf:DIR+device=DEVICE``, on that
     device, with the adapter applied, and answer a generation and a scoring request."""
     from culturalign.lm import load_lm
 
     data = write_pairs(work / "pairs2.jsonl", 4)
     out = work / "adapter-2step"
-    dpo_run(model_dir, data, out, lora=True, checkpointing=False, steps=2, batch=2)
+    dpo_run(model_dir, data, out, lora=True, checkpointing=False, steps=2, batch=2, dtype=dtype)
     free(device)
+    lora_b = {k: v for k, v in _weights(out).items() if "lora_B" in k}
+    moved = sum(int((v != 0).sum()) for v in lora_b.values()) / max(
+        sum(v.numel() for v in lora_b.values()), 1
+    )
     lm = load_lm(f"hf:{out}+device={device}", cache=None)
     backend = lm.backend
     # the backend's own result: a random model's reply may be blank, which the LM layer
@@ -134,9 +159,11 @@ def adapter_loads(model_dir: Path, work: Path, device: str) -> dict[str, Any]:
         and reply.completion_tokens > 0
         and scored[0].error is None
         and len(scored[0].logprobs) == len(OPTIONS)
+        and moved > 0.5  # LoRA's B matrices start at zero: two steps must move them
     )
     detail = {
         "adapter_config": (out / "adapter_config.json").exists(),
+        "lora_b_nonzero": round(moved, 4),
         "model_class": type(backend.model).__name__,
         "param_device": str(params.device),
         "reply_error": reply.error,
