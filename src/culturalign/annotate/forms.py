@@ -191,7 +191,8 @@ def with_comment(parsed: Parsed, form: Mapping[str, str]) -> Parsed:
     comment, errors = read_comment(form)
     parsed.errors.extend(errors)
     if parsed.ok:
-        parsed.payload["comment"] = comment
+        if comment:  # absent when blank: payloads without a comment stay as they were
+            parsed.payload["comment"] = comment
     else:
         parsed.payload = {}
     return parsed

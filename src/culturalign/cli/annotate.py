@@ -149,8 +149,8 @@ def _base_url(store, given: str | None) -> str:
 
 
 def _routing_line(result) -> str:
-    moved = f", {result.moved} unstarted moved from busier annotators" if result.moved else ""
-    withdrawn = f", {result.withdrawn} withdrawn (can no longer judge them)" if result.withdrawn else ""
+    moved = f" ({result.moved} unstarted moved from busier annotators)" if result.moved else ""
+    withdrawn = f"; {result.withdrawn} withdrawn (can no longer judge them)" if result.withdrawn else ""
     unrouted = (
         f"; {result.unrouted} item(s) have fewer than --per-item annotators who can judge them"
         if result.unrouted
