@@ -152,3 +152,32 @@ def test_merge_happens_from_disk_after_the_adapter_is_saved(tiny_spec, pairs_fil
     assert merged_from == [tiny_spec]
     assert (out / "model.safetensors").is_file() and not (out / "adapter_config.json").exists()
     assert run.heldout_gap(out, out / "heldout.jsonl") == pytest.approx(res.gap_after.gap, rel=1e-4, abs=1e-3)
+
+
+def test_under_fsdp_precompute_gets_an_explicit_reference(tiny_spec, pairs_file, tmp_path, monkeypatch):
+    """TRL reloads a reference from the base path under FSDP even to precompute; ours
+    hands it the starting model loaded from the spec instead."""
+    import torch
+
+    from culturalign.train import data as d
+
+    cfg = resolve_config({"preset": "tiny-test", "dpo": {"precompute_ref_log_probs": True}})
+    args = trainers.trl_args("dpo", cfg, trainers.plan_batches(cfg, 8, 1), tmp_path / "ck", [])
+    loaded = models.load_model(tiny_spec)
+    kw = {
+        "model": loaded.model,
+        "tokenizer": loaded.tokenizer,
+        "train_dataset": d.to_dataset(d.load_pairs(pairs_file)),
+        "args": args,
+        "cfg": cfg,
+        "model_spec": tiny_spec,
+    }
+    notes: list[str] = []
+    assert trainers.build_trainer("dpo", notes=notes, **kw).ref_model is None  # plain precompute
+    monkeypatch.setattr(models, "sharded_training", lambda: "FSDP")
+    notes = []
+    ref = trainers.build_trainer("dpo", notes=notes, **kw).ref_model
+    assert ref is not None and any("loaded again" in n for n in notes)
+    start = dict(models.load_model(tiny_spec).model.named_parameters())
+    for name, p in ref.named_parameters():
+        assert torch.equal(p.cpu(), start[name]) and not p.requires_grad, name
