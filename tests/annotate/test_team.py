@@ -310,3 +310,29 @@ def test_export_pairs_equal_data_pairs_on_the_care_export_ties_included(tmp_path
     item = next(i for i in store.items() if i.key == "zh-norms-1")
     zh = next(p for p in ours if p["question_id"] == "zh-norms-1")
     assert zh["chosen"][0]["content"] == item.responses[0]["text"]  # the tie goes to rank 1
+
+
+def test_rank_adjudication_replaces_the_averaged_ratings(tmp_path):
+    store = make_store(tmp_path)
+    _submit_rank(store, "alice", "ar-commonsense-1", [9, 2], "n-alice-rank-0010")
+    _submit_rank(store, "bob", "ar-commonsense-1", [4, 3], "n-bob-rank-000011")
+    assert [r["rating"] for r in exporter.export_rows(store, "care")] == [6.5, 2.5]
+    item = next(i for i in store.items() if i.key == "ar-commonsense-1")
+    with TestClient(create_app(store)) as boss:
+        login(boss, store, "boss")
+        page = boss.get(f"/coord/items/{item.id}/rank/adjudicate")
+        assert page.status_code == 200 and "Save the decision" in page.text
+        form = hidden_fields(page.text)
+        by_producer = {r["producer"]: r["rid"] for r in item.responses}
+        a, b = by_producer["model-a"], by_producer["model-b"]
+        bad = {**form, f"rank_{a}": "1", f"rank_{b}": "2", f"rating_{a}": "3", f"rating_{b}": "8"}
+        refused = boss.post(f"/coord/items/{item.id}/rank/adjudicate", data=bad)
+        assert refused.status_code == 422 and "rated lower" in refused.text  # the same checks as annotators
+        good = {**bad, f"rating_{a}": "8", f"rating_{b}": "2"}
+        done = boss.post(f"/coord/items/{item.id}/rank/adjudicate", data=good, follow_redirects=False)
+        assert done.status_code == 303
+        assert "decided by boss" in boss.get(f"/coord/items/{item.id}").text
+    counts: dict = {}
+    rows = exporter.export_rows(store, "care", counts=counts)
+    assert [(r["rating"], r["rank"]) for r in rows] == [(8.0, 1), (2.0, 2)]
+    assert counts["rank"] == {"adjudicated": 1}
