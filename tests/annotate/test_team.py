@@ -336,3 +336,24 @@ def test_rank_adjudication_replaces_the_averaged_ratings(tmp_path):
     rows = exporter.export_rows(store, "care", counts=counts)
     assert [(r["rating"], r["rank"]) for r in rows] == [(8.0, 1), (2.0, 2)]
     assert counts["rank"] == {"adjudicated": 1}
+
+
+def test_care_export_as_a_datasets_folder_trains_like_the_jsonl(tmp_path):
+    from culturalign.train.data import load_pairs
+
+    store = make_store(tmp_path)
+    _submit_rank(store, "alice", "zh-norms-1", [9, 4, None], "n-alice-rank-0020")
+    _submit_rank(store, "bob", "en-general-1", [8, 1], "n-bob-rank-000021")
+    db = str(tmp_path / "annotations.sqlite")
+    folder, jsonl = tmp_path / "care-hf", tmp_path / "care.jsonl"
+    done = runner.invoke(cli_app, ["annotate", "export", "--db", db, "--to", "hf", "-o", str(folder)])
+    assert done.exit_code == 0, done.output
+    assert runner.invoke(cli_app, ["annotate", "export", "--db", db, "-o", str(jsonl)]).exit_code == 0
+    from datasets import load_from_disk
+
+    assert load_from_disk(str(folder))[0]["rating"] in ("9.0", "8.0")  # text, as on the hub
+    as_folder = [(p.question_id, p.chosen_rating, p.rejected_rating) for p in load_pairs(folder)]
+    as_file = [(p.question_id, p.chosen_rating, p.rejected_rating) for p in load_pairs(jsonl)]
+    assert as_folder == as_file == [("zh-norms-1", 9.0, 4.0), ("en-general-1", 8.0, 1.0)]
+    no_out = runner.invoke(cli_app, ["annotate", "export", "--db", db, "--to", "hf"])
+    assert isinstance(no_out.exception, ConfigError) and "--out" in str(no_out.exception)

@@ -7,6 +7,8 @@
   (paper 000 §4.1): the ``care`` rows read back by the ``care-prefs`` reader and paired
   by ``culturalign data pairs``' code, so both commands give the same pairs on the same
   data, ties included.
+* any of them as a ``datasets`` ``save_to_disk`` folder (``save_dataset_folder``, CLI
+  ``--to hf``), which ``culturalign data`` and ``culturalign train`` read like the file.
 * ``jsonl``: one record per item with every annotator's current judgments (rank and
   rate, classification, rubric), skips and comments, how each task was resolved, and
   the full history of edits.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from culturalign.annotate import vocab
@@ -223,8 +226,6 @@ def pair_rows(
     """Preference pairs exactly as ``culturalign data pairs`` makes them from the ``care``
     export (best-worst by default): the rows go through the same reader and pairing code,
     so a tie in rating falls, in both, to the response with the better merged rank."""
-    from pathlib import Path
-
     from culturalign.datasets.care_prefs import rows_to_questions
     from culturalign.datasets.pairs import make_pairs
     from culturalign.datasets.rows import Row
@@ -300,3 +301,22 @@ def export_rows(
     from culturalign.errors import ConfigError
 
     raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def save_dataset_folder(rows: list[dict[str, Any]], out: Path, fmt: str) -> None:
+    """Write rows as a ``datasets`` ``save_to_disk`` folder (what ``load_from_disk``,
+    ``culturalign data`` and ``culturalign train`` read). In ``care`` rows the rating
+    becomes text, as in CARE's hub release: one column cannot hold both 8.5 and
+    "not an answer". ``jsonl`` records nest freely, so each is kept as one JSON string."""
+    import json
+
+    from culturalign.errors import ConfigError
+    from datasets import Dataset
+
+    if not rows:
+        raise ConfigError(f"nothing to export as a datasets folder to {out}: no {fmt} rows")
+    if fmt == "care":
+        rows = [{**r, "rating": str(r["rating"])} for r in rows]
+    elif fmt == "jsonl":
+        rows = [{"item": r["item"], "record": json.dumps(r, ensure_ascii=False)} for r in rows]
+    Dataset.from_list(rows).save_to_disk(str(out))

@@ -255,20 +255,31 @@ def export_cmd(
     out: Path = typer.Option(None, "--out", "-o", help="output file (default: standard output)"),
     strategy: str = typer.Option("best-worst", "--strategy", help="pairs only: best-worst (CARE) or all"),
     min_margin: float = typer.Option(0.0, "--min-margin", help="pairs only: smallest rating gap for a pair"),
+    to: str = typer.Option(
+        "jsonl",
+        "--to",
+        help="jsonl (a file, or standard output) or hf (a datasets save_to_disk folder at --out)",
+    ),
 ) -> None:
     """Export annotations: CARE release rows, best-vs-worst preference pairs, or everything."""
-    from culturalign.annotate.exporter import export_rows
+    from culturalign.annotate.exporter import export_rows, save_dataset_folder
+    from culturalign.errors import ConfigError
     from culturalign.io import atomic_write_text
 
+    if to not in ("jsonl", "hf"):
+        raise ConfigError(f"--to must be jsonl or hf, not {to!r}")
+    if to == "hf" and out is None:
+        raise ConfigError("--to hf writes a folder: give it with --out")
     counts: dict[str, dict[str, int]] = {}
     rows = export_rows(
         _store(db, existing=True), fmt, strategy=strategy, min_margin=min_margin, counts=counts
     )
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    if out is None:
-        sys.stdout.write(text)
+    if to == "hf":
+        save_dataset_folder(rows, out, fmt)
+    elif out is None:
+        sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     else:
-        atomic_write_text(out, text)
+        atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     typer.echo(f"exported {len(rows)} {fmt} row(s){f' to {out}' if out else ''}", err=True)
     for task, by in counts.items():
         typer.echo(f"  {task}: " + ", ".join(f"{n} {how}" for how, n in by.items()), err=True)
