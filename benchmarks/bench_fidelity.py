@@ -78,6 +78,15 @@ QUICK = {
 }
 
 
+DESCRIPTIONS = {
+    "effect1_care_dpo_heldout_gap": "change in the held-out preference gap (nats), DPO on 100% vs vanilla",
+    "effect1_care_dpo_reference_choice": "change in judge-free CARE reference-choice accuracy, questions not trained on",
+    "effect2_care_gap_100pct_minus_25pct": "held-out gap after 100% of the pairs minus after 25% (nats)",
+    "effect3_opinion_target_minus_control": "held-out similarity change for the target minus for the control country",
+    "effect4_selection_s_minus_random": "held-out similarity for the target, s = r*d picks minus random picks",
+}
+
+
 def _config(overrides: dict[str, Any]) -> Any:
     from culturalign.train.presets import deep_merge, preset, validate_config
 
@@ -149,13 +158,14 @@ def run(quick: bool, seeds: list[int], out: Path) -> dict[str, Any]:
     )
     timings["selection (effect 4)"] = time.time() - started
     headline = {
-        "1a CARE DPO: held-out preference gap change (nats)": care["effects"][EFFECT_GAP],
-        "1b CARE DPO: judge-free reference choice change": care["effects"][EFFECT_CHOICE],
-        "2 CARE Fig.4: gap at 100% minus gap at 25% (nats)": care["effects"][EFFECT_SCALING],
-        "3 opinion SFT: target minus control similarity change": opinion["effects"][OPINION],
-        "4 CAReDiO: s=r*d picks minus random picks, held-out similarity": selection["effects"][SELECTION],
+        "effect1_care_dpo_heldout_gap": care["effects"][EFFECT_GAP],
+        "effect1_care_dpo_reference_choice": care["effects"][EFFECT_CHOICE],
+        "effect2_care_gap_100pct_minus_25pct": care["effects"][EFFECT_SCALING],
+        "effect3_opinion_target_minus_control": opinion["effects"][OPINION],
+        "effect4_selection_s_minus_random": selection["effects"][SELECTION],
     }
     return {
+        "descriptions": DESCRIPTIONS,
         "quick": quick,
         "model": model,
         "seeds": seeds,

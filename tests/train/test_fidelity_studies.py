@@ -88,7 +88,7 @@ def test_rank_keeps_one_question_per_cluster_ranked_by_r_times_d():
     assert [row["s"] for row in ranking] == sorted((row["s"] for row in ranking), reverse=True)
 
 
-def test_benchmark_quick_runs_every_effect(tmp_path, monkeypatch):
+def test_benchmark_quick_runs_every_effect(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CULTURALIGN_PROGRESS", "0")
     spec = importlib.util.spec_from_file_location("bench_fidelity", BENCH)
     bench = importlib.util.module_from_spec(spec)
@@ -96,6 +96,11 @@ def test_benchmark_quick_runs_every_effect(tmp_path, monkeypatch):
     assert bench.main(["--quick", "--out", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "bench_fidelity.json").read_text())
     assert len(result["headline"]) == 5 and result["seeds"] == [0]
+    assert set(result["headline"]) == set(result["descriptions"])
+    printed = capsys.readouterr().out.splitlines()
+    for name in result["headline"]:
+        line = next(x for x in printed if x.startswith(name + ": "))
+        assert line.rsplit(" ", 1)[-1] in ("reproduced", "inconclusive") or line.endswith("not reproduced")
     for effect in result["headline"].values():
         assert effect["verdict"] in VERDICTS and effect["n_seeds"] == 1 and effect["n_items"] >= 1
     for study in ("care", "opinion", "selection"):
