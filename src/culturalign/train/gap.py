@@ -61,6 +61,9 @@ def gap_change(before: GapReport, after: GapReport) -> dict[str, Any] | None:
     return paired_delta(dict(enumerate(before.diffs)), dict(enumerate(after.diffs)))
 
 
+LOGITS_BUDGET = 2**28  # logits per forward pass in the gap (1 GiB in float32)
+
+
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -95,8 +98,15 @@ def answer_logprobs(
     *,
     batch_size: int = 8,
     max_length: int = 2048,
+    max_logits: int = LOGITS_BUDGET,
 ) -> list[tuple[float, int]]:
-    """(summed log-prob, token count) of each answer given its prompt."""
+    """(summed log-prob, token count) of each answer given its prompt.
+
+    A batch holds at most ``batch_size`` sequences and at most ``max_logits`` logits
+    (rows x length x vocabulary): the model returns one per position and vocabulary
+    entry, so eight 2048-token sequences of a 150k-token vocabulary would need 5 GB in
+    bf16 for the logits alone; long sequences go in smaller batches instead.
+    """
     import torch
 
     seqs = []
@@ -111,9 +121,14 @@ def answer_logprobs(
     model.eval()
     results: list[tuple[float, int]] = [(0.0, 0)] * len(seqs)
     order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i][0]))
+    vocab = int(getattr(getattr(model, "config", None), "vocab_size", None) or len(tokenizer))
+    start = 0
     try:
-        for start in range(0, len(order), batch_size):
-            part = order[start : start + batch_size]
+        while start < len(order):
+            # the longest sequence comes first in each batch and sets its width
+            fits = max(1, max_logits // max(1, len(seqs[order[start]][0]) * vocab))
+            part = order[start : start + min(batch_size, fits)]
+            start += len(part)
             width = max(len(seqs[i][0]) for i in part)
             ids = torch.full((len(part), width), pad, dtype=torch.long)
             mask = torch.zeros((len(part), width), dtype=torch.long)
@@ -122,15 +137,18 @@ def answer_logprobs(
                 ids[row, : len(s)] = torch.tensor(s)
                 mask[row, : len(s)] = 1
             with torch.inference_mode():
-                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
-            logp = torch.log_softmax(logits, dim=-1)
-            for row, i in enumerate(part):
-                s, n_ans = seqs[i]
-                if n_ans <= 0:
-                    continue
-                pos = torch.arange(len(s) - n_ans - 1, len(s) - 1, device=logp.device)
-                toks = torch.tensor(s[len(s) - n_ans :], device=logp.device)
-                results[i] = (float(logp[row, pos, toks].sum()), n_ans)
+                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+                for row, i in enumerate(part):
+                    s, n_ans = seqs[i]
+                    if n_ans <= 0:
+                        continue
+                    # float32 and the softmax on the answer's positions only: over the whole
+                    # [batch, length, vocabulary] block they cost gigabytes at long answers
+                    first = len(s) - n_ans - 1
+                    logp = torch.log_softmax(logits[row, first : len(s) - 1].float(), dim=-1)
+                    toks = torch.tensor(s[len(s) - n_ans :], device=logp.device)
+                    results[i] = (float(logp[torch.arange(n_ans, device=logp.device), toks].sum()), n_ans)
+            del logits
     finally:
         if was_training:
             model.train()
