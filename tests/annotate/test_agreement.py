@@ -169,3 +169,19 @@ def test_compute_agreement_three_annotators_uses_fleiss_and_skips_unrelated():
     counts = np.array([[1, 2], [2, 0]])  # columns: literacy, opinion
     assert fig["category"].value == pytest.approx(fleiss_kappa(counts))
     assert fig["culture_related"].n_units == 2
+
+
+def test_bootstrap_alpha_from_summed_coincidences_equals_krippendorff():
+    """The bootstrap sums per-item coincidence matrices; on the full data that must be
+    the library's alpha exactly, missing values included."""
+    from culturalign.annotate.agreement import alpha_from_coincidences, alpha_ordinal, coincidences
+
+    rng = np.random.default_rng(7)
+    domain = list(range(1, 11))
+    for _ in range(25):
+        data = rng.integers(1, 11, size=(3, 30)).astype(float)
+        data[rng.random(data.shape) < 0.25] = np.nan
+        per_item = [coincidences(data[:, i : i + 3], domain) for i in range(0, 30, 3)]
+        assert alpha_from_coincidences(np.sum(per_item, axis=0)) == pytest.approx(
+            alpha_ordinal(data, domain), abs=1e-9
+        )
