@@ -156,3 +156,25 @@ def test_study_commands_refuse_bad_input_with_exit_2(tmp_path):
         )
         assert proc.returncode == 2, (args, proc.stderr)
         assert "Traceback" not in proc.stderr and proc.stderr.strip()
+
+
+def test_reference_choice_questions_leave_out_what_training_saw():
+    from culturalign.paths import package_data
+    from culturalign.records import CulturalQuestion
+    from culturalign.train.study_care_effect import load_preference_pairs, unseen_questions
+
+    pairs = load_preference_pairs(package_data("data", "sample", "care_prefs.jsonl"))
+    # 47 questions; 3 give no best-vs-worst pair (their responses are not far enough apart)
+    assert len(pairs) == 44 and all(p.chosen_rating > p.rejected_rating for p in pairs)
+    trained_text = pairs[0].prompt[-1].content
+    fresh = CulturalQuestion(
+        id="new", text="A question nobody trained on?", culture="Chinese", language="en", reference_answer="x"
+    )
+    clash = CulturalQuestion(
+        id="other-id", text=trained_text, culture="Chinese", language="en", reference_answer="y"
+    )
+    same_id = CulturalQuestion(
+        id=pairs[1].question_id, text="Reworded?", culture="Chinese", language="en", reference_answer="z"
+    )
+    kept, left_out = unseen_questions([fresh, clash, same_id], pairs)
+    assert [q.id for q in kept] == ["new"] and left_out == 2
