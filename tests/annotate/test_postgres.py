@@ -44,3 +44,24 @@ def test_concurrent_edits_on_postgres(tmp_path, postgres_url):
 
 def test_load_on_postgres(tmp_path, postgres_url):
     run_load(tmp_path, database=postgres_url)
+
+
+def test_routing_skills_and_adjudication_on_postgres(tmp_path, postgres_url):
+    from culturalign.annotate import exporter
+
+    store = make_store(tmp_path, database=postgres_url, people=())
+    store.add_annotator("li", cultures="Chinese", languages="zh,en")
+    store.add_annotator("amal", cultures="Arab", languages=["ar"])
+    store.assign()
+    keys = {p: {r.item.key for r in store.queue(store.annotator(name=p).id)} for p in ("li", "amal")}
+    assert keys == {"li": {"zh-norms-1", "en-general-1"}, "amal": {"ar-commonsense-1"}}
+    item = next(i for i in store.items() if i.key == "ar-commonsense-1")
+    boss = store.annotator(name="boss")
+    decision = {"culture_related": False}
+    amal = store.annotator(name="amal")
+    store.submit(amal.id, item.id, 1, "classify", {"culture_related": True}, secrets.token_urlsafe(16))
+    store.adjudicate(item.id, 1, "classify", boss.id, decision, "not culture-related after all")
+    [record] = [r for r in exporter.export_rows(store, "jsonl") if r["item"] == "ar-commonsense-1"]
+    assert record["resolution"] == {"classify": "adjudicated"}
+    assert record["merged"]["labels"]["culture_related"] is False
+    store.dispose()

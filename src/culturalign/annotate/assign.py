@@ -53,7 +53,7 @@ def assign_items(conn: Connection, per_item: int, stamp: str) -> AssignResult:
     }
     held: dict[int, set[int]] = {p: set() for p in people}  # annotator -> items
     holders: dict[int, set[int]] = {}  # item -> annotators (anyone, coordinators included)
-    for r in conn.execute(select(a.c.annotator_id, a.c.item_id)):
+    for r in list(conn.execute(select(a.c.annotator_id, a.c.item_id))):  # rows may be deleted below
         if (
             r.annotator_id in held
             and not can(r.annotator_id, r.item_id)
