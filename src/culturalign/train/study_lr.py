@@ -71,6 +71,8 @@ def run_lr(
         raise ConfigError("--rates: give at least one learning rate")
     study = _Study("lr", model, Path(data), Path(out), cfg, Path(heldout) if heldout else None)
     base_cfg = study.cfg
+    # the shared note names the config's rate, which no cell of this study uses
+    study.notes[1] = study.notes[1].replace(f"lr {cfg.train.learning_rate:g}", "lr: each row's")
     rows, names = [], []
     for rate in sorted(set(rates)):
         name = f"lr-{rate:g}"

@@ -93,6 +93,8 @@ class StudyTable(BaseModel):
                 v = row.get(c)
                 if self.study == "algorithms" and c in metric_cols and row.get("delta/" + c) is not None:
                     cells.append(change_text(self.change(row, c), row["delta/" + c]))
+                elif isinstance(v, float) and c == self.key and self.study == "lr":
+                    cells.append(f"{v:g}")  # 1e-07, not 0.000
                 elif isinstance(v, float):
                     cells.append(f"{v:.3f}")
                 else:
