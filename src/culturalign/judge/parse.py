@@ -76,7 +76,7 @@ _PARTS = {
 
 
 #: the rating labels as a regex alternation, for code that must find the rating line
-#: (``judge_expected`` cuts the commentary there)
+#: (``judge.expected`` cuts the commentary there)
 RATING_LABELS = _PARTS["<STRONG>"]
 
 
