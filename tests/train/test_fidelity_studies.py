@@ -178,3 +178,26 @@ def test_reference_choice_questions_leave_out_what_training_saw():
     )
     kept, left_out = unseen_questions([fresh, clash, same_id], pairs)
     assert [q.id for q in kept] == ["new"] and left_out == 2
+
+
+def test_study_opinion_command_end_to_end(tiny_model_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from culturalign.paths import package_data
+
+    out = tmp_path / "study"
+    args = [
+        "study", "opinion", "--model", f"hf:{tiny_model_dir}", "-d", str(package_data("data", "sample", "opinions_wvs")),
+        "--target", "Japan", "--control", "DEU", "--seeds", "1", "--answers-per-question", "2",
+        "--preset", "tiny-test", "--set", "max_steps=1", "--set", "max_length=512", "--out", str(out),
+    ]  # fmt: skip
+    env = {**__import__("os").environ, "CULTURALIGN_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "culturalign", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("opinion_target_minus_control: ")
+    saved = json.loads((out / "fidelity.json").read_text())
+    assert saved["effects"]["opinion_target_minus_control"]["n_seeds"] == 1
+    assert (out / "fidelity.md").read_text().startswith("# Opinion alignment toward Japan")
