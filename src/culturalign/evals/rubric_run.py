@@ -23,7 +23,7 @@ from typing import Any
 
 from culturalign.judge.core import JudgeConfig, JudgeItem, judge_items
 from culturalign.judge.rubric import Rubric, RubricSet
-from culturalign.judge.summary import RubricSummary, summarize_rubric, write_rubric_outputs
+from culturalign.judge.summary import RubricSummary, judge_notes, summarize_rubric, write_rubric_outputs
 from culturalign.lm.cached import LM
 from culturalign.records.generation import ChatMessage, GenerationParams, ModelResponse
 from culturalign.runlog import RunLog
@@ -41,14 +41,6 @@ class RubricTask:
     messages: Sequence[ChatMessage]
     culture: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
-
-
-def embedded_judge_note(judge_lm: LM) -> list[str]:
-    if judge_lm.spec.strip().split("+")[0].split(":")[0] == "embedded":
-        from culturalign.models.embedded import EMBEDDED_JUDGE_WARNING
-
-        return [EMBEDDED_JUDGE_WARNING]
-    return []
 
 
 def with_system(system_prompt: str | None, messages: list[ChatMessage]) -> list[ChatMessage]:
@@ -131,14 +123,7 @@ def run_rubric_eval(
         for t, a in zip(tasks, answers, strict=True)
     ]
     judgments = judge_items(judge_lm, items, RubricSet.single(rubric), judge)
-    all_notes = [*embedded_judge_note(judge_lm), *notes]
-    if any(j.score_method == "expected" for j in judgments):
-        low, high = rubric.scale
-        all_notes.append(
-            f"Ratings are expected ratings (the mean of the judge's probabilities over {low}-{high} "
-            "after its commentary), not the numbers it wrote; compare only runs scored the same way."
-        )
-    all_notes.extend(sorted({j.score_note for j in judgments if j.score_note}))
+    all_notes = judge_notes(judge_lm.spec, judgments, rubric.scale, notes)
     summary = summarize_rubric(
         judgments,
         rubric,

@@ -180,7 +180,7 @@ def run_judge_agreement(
     """Judge human-rated responses and compare; writes judgments.jsonl, agreement.json,
     histograms.png and run.json to ``out_dir``. ``limit`` counts questions (a sample
     stratified by culture × category unless ``limit_order`` is ``file``)."""
-    from culturalign.evals.care import run_notes
+    from culturalign.judge.summary import judge_notes
     from culturalign.sampling import limit_fields, sample_limit
 
     questions = sample_limit(questions, limit, order=limit_order)
@@ -208,7 +208,7 @@ def run_judge_agreement(
     write_records(out / "judgments.jsonl", judgments)
     stats = agreement_of(judgments)
     png = plot_histograms(stats.human_histogram, stats.judge_histogram, out / "histograms.png", judge_lm.spec)
-    notes = run_notes(judge_lm, rubrics.notes, judgments)
+    notes = judge_notes(judge_lm.spec, judgments, extra=rubrics.notes)
     report = AgreementReport(
         judge=judge_lm.spec,
         stats=stats,

@@ -43,6 +43,29 @@ class RubricSummary(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+def judge_notes(
+    judge_spec: str,
+    judgments: Sequence[Judgment],
+    scale: tuple[int, int] = (1, 10),
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """Caveats every output of a judged run carries: the weak stand-in judge first, then
+    ``extra``, then how the ratings were read when they are not the numbers written."""
+    notes: list[str] = []
+    if judge_spec.strip().split("+")[0].split(":")[0] == "embedded":
+        from culturalign.models.embedded import EMBEDDED_JUDGE_WARNING
+
+        notes.append(EMBEDDED_JUDGE_WARNING)
+    notes.extend(extra)
+    if any(j.score_method == "expected" for j in judgments):
+        notes.append(
+            f"Ratings are expected ratings (the mean of the judge's probabilities over {scale[0]}-{scale[1]} "
+            "after its commentary), not the numbers it wrote; compare only runs scored the same way."
+        )
+    notes.extend(sorted({j.score_note for j in judgments if j.score_note}))
+    return notes
+
+
 def summarize_rubric(
     judgments: Sequence[Judgment],
     rubric: Rubric,
