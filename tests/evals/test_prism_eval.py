@@ -45,9 +45,11 @@ def test_opening_prompt_falls_back_to_the_first_user_turn(tmp_path):
     f = tmp_path / "conversations.jsonl"
     row = json.loads(CONVS.read_text().splitlines()[0])
     del row["opening_prompt"]
+    row["conversation_type"] = "Values_Guided"
     f.write_text(json.dumps(row) + "\n")
     (c,) = load_conversations(f)
     assert c.opening_prompt == "Is it okay to cut family off if they hurt you?"
+    assert c.conversation_type == "values guided"
 
 
 def test_every_bad_row_is_located(tmp_path):

@@ -239,6 +239,8 @@ def load_conversations(
         if not isinstance(user, str | int) or isinstance(user, bool) or not str(user).strip():
             problems.add(line, "user_id", "required: the participant's id")
         kind = row.get("conversation_type")
+        if isinstance(kind, str):  # "Values_Guided" is the same type as "values guided"
+            kind = " ".join(kind.replace("_", " ").replace("-", " ").lower().split())
         if kind is not None and kind not in CONVERSATION_TYPES:
             problems.add(
                 line, "conversation_type", f"must be one of {', '.join(CONVERSATION_TYPES)}; got {kind!r}"
