@@ -26,6 +26,10 @@ def caredio_overrides(model) -> list[str]:
         f"{s}.adapt.generation.max_new_tokens=16", f"{s}.respond.generation.max_new_tokens=12",
         f"{s}.sft.config.preset=tiny-test", f"{s}.dpo.config.preset=tiny-test",
         f"{s}.opinions.limit=2", f"{s}.culturalbench.limit=2",
+        f"{s}.culturebank.limit=2", f"{s}.culturebank.generation.max_new_tokens=6",
+        f"{s}.culturebank.judge_generation.max_new_tokens=8", f"{s}.culturebank.options.judge_retries=0",
+        f"{s}.prism.limit=2", f"{s}.prism.generation.max_new_tokens=6",
+        f"{s}.prism.judge_generation.max_new_tokens=8", f"{s}.prism.options.judge_retries=0",
     )  # fmt: skip
 
 
@@ -71,6 +75,9 @@ def test_caredio_runs_every_stage_kind(tiny_model_dir, tmp_path):
     assert info["select:select"]["picks"] == 4  # budget 2 for each of the 2 target cultures
     assert info["export:sft-data"]["rows"] == 4 and info["export:dpo-data"]["rows"] > 0
     assert {"train:sft", "train:dpo", "eval:culturalbench:dpo:vanilla-native", "report"} <= info.keys()
+    for bench in ("culturebank", "prism"):  # judged 1-5, one run per model
+        for model in ("base", "sft", "dpo"):
+            assert info[f"eval:{bench}:{model}:vanilla-native"]["items"] == 2
     assert (out / "train" / "dpo" / "adapter_config.json").exists()
     assert (out / "stages" / "select" / "picks.jsonl").exists() and (out / "report.html").exists()
     assert "--set stages.sft.config.preset=tiny-test" in (out / "experiment.yaml").read_text()
@@ -143,7 +150,7 @@ def test_caredio_resumes_after_a_kill(tiny_model_dir, tmp_path):
     assert "report" in json.loads((out / "stages.json").read_text())
     third = run(["-m", "culturalign", "run"])
     text = third.stdout.replace("\n", " ")
-    assert third.returncode == 0 and "0 stages ran, 15 skipped" in text and "0 model calls" in text
+    assert third.returncode == 0 and "0 stages ran, 21 skipped" in text and "0 model calls" in text
 
 
 def test_a_changed_builtin_prompt_reruns_only_the_stages_that_send_it(tiny_model_dir, tmp_path, monkeypatch):

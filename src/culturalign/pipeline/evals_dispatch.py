@@ -93,12 +93,24 @@ def _grounded(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: P
     return {"label": model}
 
 
+JUDGE_OPTIONS = ("judge_samples", "judge_retries", "judge_score")
+
+
 def _judge_config(e: Any):
-    """The rubric judge's settings: its defaults under the evaluation's ``judge_generation``."""
+    """The rubric judge's settings: ``judge_generation`` over its defaults, and the
+    ``judge_samples``/``judge_retries``/``judge_score`` options as on the command line."""
     from culturalign.judge.core import JUDGE_PARAMS, JudgeConfig
 
+    o = e.options
     params = JUDGE_PARAMS.model_copy(update=dict(e.judge_generation)) if e.judge_generation else None
-    return JudgeConfig.build(params=params)
+    return JudgeConfig.build(
+        o.get("judge_samples", 1), o.get("judge_retries", 2), params, o.get("judge_score", "parsed")
+    )
+
+
+def _rest(e: Any, *taken: str) -> dict[str, Any]:
+    """The options left for the evaluation function once the judge's are taken."""
+    return {k: v for k, v in e.options.items() if k not in (*JUDGE_OPTIONS, *taken)}
 
 
 def _rubric_metrics(s: Any, model: str) -> dict:
@@ -123,7 +135,7 @@ def _culturebank_quality(
         limit_order=e.limit_order,
         data_path=data,
         label=model,
-        **e.options,
+        **_rest(e),
     )
     return _rubric_metrics(s, model)
 
@@ -134,9 +146,9 @@ def _prism(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path
     from culturalign.datasets.prism import load_conversations
     from culturalign.evals.prism import run_prism
 
-    options = dict(e.options)
-    survey = options.pop("survey", None)
-    culture_from = options.pop("culture_from", "birth")
+    options = _rest(e, "survey", "culture_from")
+    survey = next(iter(_prism_survey(ctx, e)), None)  # sample:, a path next to the experiment, ...
+    culture_from = e.options.get("culture_from", "birth")
     s = run_prism(
         ctx.lm(ctx.model_spec(model)),
         ctx.lm(judge_spec(ctx, e)),
@@ -177,10 +189,17 @@ def _choice(target: str) -> Callable[..., dict]:
     return run
 
 
+def _prism_survey(ctx: RunContext, e: Any) -> list[Path]:
+    survey = e.options.get("survey")
+    return [ctx.resolve(survey)] if survey else []
+
+
 @dataclass(frozen=True)
 class EvalEntry:
     run: Callable[..., dict]
     judged: bool = False
+    # files besides `data` that the evaluation reads (hashed into its fingerprint)
+    inputs: Callable[..., list[Path]] | None = None
 
 
 EVALS: dict[str, EvalEntry] = {
@@ -188,7 +207,7 @@ EVALS: dict[str, EvalEntry] = {
     "care-choice": EvalEntry(_care_choice),
     "grounded": EvalEntry(_grounded, judged=True),
     "culturebank-quality": EvalEntry(_culturebank_quality, judged=True),
-    "prism": EvalEntry(_prism, judged=True),
+    "prism": EvalEntry(_prism, judged=True, inputs=_prism_survey),
     "opinions": EvalEntry(_choice("culturalign.evals.opinions:run_opinions")),
     "culturalbench": EvalEntry(_choice("culturalign.evals.culturalbench:run_culturalbench")),
     "cali": EvalEntry(_choice("culturalign.evals.cali:run_cali")),

@@ -108,7 +108,7 @@ def eval_stage(ctx: RunContext, node: Node, model: str, mode: str, lang: str) ->
         f"{node.key}:{model}:{mode}-{lang}",
         run,
         cfg,
-        [data, *ctx.model_inputs(model)],
+        [data, *(entry.inputs(ctx, e) if entry.inputs else []), *ctx.model_inputs(model)],
         out / "summary.json",
         assets=f"eval:{e.eval}",
     )
