@@ -148,3 +148,13 @@ def test_judge_filter_and_unreadable_ratings_are_counted(tmp_path):
     assert summary.counts == {"items": 2, "ok": 0, "invalid": 2, "skipped": 0}
     assert summary.overall["mean"] is None
     assert any("left out of every mean" in n for n in summary.notes)
+
+
+def test_the_packaged_sample_is_in_the_published_layout():
+    from culturalign.paths import package_data
+
+    sample = package_data("data", "sample")
+    convs = load_conversations(sample / "prism_conversations.jsonl", sample / "prism_survey.jsonl")
+    assert convs and all(c.opening_prompt and c.culture for c in convs)
+    kept, counts = filter_cultural(convs, "keywords")
+    assert 0 < len(kept) == counts["kept"] < counts["read"]
