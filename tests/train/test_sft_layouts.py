@@ -219,3 +219,16 @@ def test_train_sft_cli_on_alpaca_says_what_it_trained_on(tmp_path, tiny_spec):
     assert proc.returncode == 0, proc.stderr
     assert "sft: " in proc.stdout and "on 4 examples" in proc.stdout
     assert "held out: none; every item of alpaca.jsonl was trained on" in proc.stdout
+
+
+def test_a_plain_text_file_is_one_text_row_per_paragraph(tmp_path):
+    path = tmp_path / "knowledge.txt"
+    path.write_text("In Japan, people bow\nwhen they greet.\n\n\nIn Brazil, friends kiss on the cheek.\n")
+    rows = d.read_rows(path)
+    assert rows == [
+        (1, {"text": "In Japan, people bow when they greet."}),
+        (5, {"text": "In Brazil, friends kiss on the cheek."}),
+    ]
+    loaded = d.load_sft(path)
+    assert [type(t) for t in loaded] == [KnowledgeText, KnowledgeText]
+    assert d.trl_rows(loaded)[1] == {"text": "In Brazil, friends kiss on the cheek."}

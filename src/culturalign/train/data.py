@@ -23,7 +23,6 @@ before the rows reach TRL.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +31,7 @@ from pydantic import ValidationError
 
 from culturalign.datasets.sft_layouts import LayoutError, sft_from_layout, sft_layout
 from culturalign.errors import ConfigError, DataError, Problems
-from culturalign.io import iter_jsonl, pydantic_problems, read_text_utf8
+from culturalign.io import pydantic_problems
 from culturalign.records import (
     ChatMessage,
     CulturalQuestion,
@@ -41,87 +40,11 @@ from culturalign.records import (
     SFTExample,
     UnpairedExample,
 )
+from culturalign.train.data_files import one_problem as _one
+from culturalign.train.data_files import read_rows
 from culturalign.train.trl_format import split_heldout, to_dataset, trl_rows
 
 DataKind = Literal["preference", "unpaired", "sft", "questions"]
-_SPLITS = ("train", "train_prefs", "train_sft")
-
-
-# -- reading rows ------------------------------------------------------------------------
-
-
-def read_rows(path: str | Path, split: str | None = None) -> list[tuple[str | int, dict[str, Any]]]:
-    """(location, row) for every row of a data file or ``save_to_disk`` folder."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: data file not found")
-    if path.is_dir():
-        return _read_dataset_dir(path, split)
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        return list(iter_jsonl(path))
-    if suffix == ".json":
-        text = read_text_utf8(path)
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(_one(path, exc.lineno, f"invalid JSON: {exc.msg}")) from None
-        if isinstance(obj, dict):
-            obj = obj.get(split or "train", obj.get("data"))
-        if not isinstance(obj, list):
-            raise DataError(_one(path, None, "expected a list of objects (or JSONL)"))
-        problems = Problems(path)
-        for i, row in enumerate(obj):
-            if not isinstance(row, dict):
-                problems.add(f"item {i}", None, f"expected a JSON object, found {type(row).__name__}")
-        problems.raise_if_any()
-        return [(f"item {i}", row) for i, row in enumerate(obj)]
-    if suffix in (".parquet", ".csv"):
-        return _read_table(path, suffix)
-    raise ConfigError(f"{path}: unsupported data file type {suffix!r}; use .jsonl, .json, .parquet or .csv")
-
-
-def _read_table(path: Path, suffix: str) -> list[tuple[str | int, dict[str, Any]]]:
-    from datasets import Dataset
-
-    if suffix == ".csv":
-        read_text_utf8(path)  # a bad byte is reported with its line, not as a datasets failure
-        with path.open(encoding="utf-8-sig") as fh:
-            if sum(1 for line in fh if line.strip()) <= 1:
-                return []  # a header and no rows (datasets refuses to build an empty split)
-    try:
-        ds = Dataset.from_parquet(str(path)) if suffix == ".parquet" else Dataset.from_csv(str(path))
-    except Exception as exc:  # pyarrow and datasets raise many types for a file they cannot parse
-        cause = exc.__cause__ or exc
-        raise DataError(
-            _one(path, None, f"cannot read as {suffix[1:]}: {type(cause).__name__}: {cause}")
-        ) from None
-    return [(f"row {i + 1}", dict(row)) for i, row in enumerate(ds)]
-
-
-def _one(path: Path, where: Any, msg: str) -> list:
-    p = Problems(path)
-    p.add(where, None, msg)
-    return p.items
-
-
-def _read_dataset_dir(path: Path, split: str | None) -> list[tuple[str | int, dict[str, Any]]]:
-    from datasets import Dataset, DatasetDict, load_from_disk
-
-    try:
-        ds = load_from_disk(str(path))
-    except (FileNotFoundError, ValueError) as exc:
-        files = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".json", ".parquet"))
-        if files:
-            return [row for f in files for row in read_rows(f, split)]
-        raise ConfigError(f"{path}: not a dataset folder or a folder of data files ({exc})") from None
-    if isinstance(ds, DatasetDict):
-        name = split or next((s for s in _SPLITS if s in ds), None)
-        if name is None or name not in ds:
-            raise ConfigError(f"{path}: choose a split with `split` (found {', '.join(ds)})")
-        ds = ds[name]
-    assert isinstance(ds, Dataset)
-    return [(f"row {i + 1}", dict(row)) for i, row in enumerate(ds)]
 
 
 def detect_kind(row: dict[str, Any]) -> DataKind | None:
@@ -410,4 +333,13 @@ def _published_questions(path: Path) -> list[CulturalQuestion] | None:
 
 
 # the held-out split and TRL's rows live in trl_format; named here for the callers
-__all__ = ["load_pairs", "load_sft", "load_unpaired", "split_heldout", "to_dataset", "trl_rows", "unpair"]
+__all__ = [
+    "load_pairs",
+    "load_sft",
+    "load_unpaired",
+    "read_rows",
+    "split_heldout",
+    "to_dataset",
+    "trl_rows",
+    "unpair",
+]
