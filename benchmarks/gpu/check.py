@@ -15,7 +15,17 @@ versions, to ``OUT/gpu-check.json``. The checks: the same 8 prompts give the sam
 text in one batch as one at a time (fp32, where that must hold; bf16 is reported); the
 shared-prefix scoring path on the device in fp32 matches a plain per-option loop on the
 CPU in fp32 within 1e-2; a 2-step DPO+LoRA run writes an adapter that
-``hf:DIR+device=DEVICE`` loads. Any failed check makes the exit code 1.
+``hf:DIR+device=DEVICE`` loads; full DPO at CARE's learning rate (5e-7) changes the
+layers' weights. Any failed check makes the exit code 1.
+
+On a GPU machine that cannot download anything (torch, transformers, accelerate and
+peft installed): ``src/`` travels with the working tree, the tokenizer is exported here
+with ``--export-tokenizer runs/gpu-carry/tokenizer`` and carried, and there
+
+    PYTHONPATH=src python benchmarks/gpu/check.py --tokenizer runs/gpu-carry/tokenizer
+
+The training part needs trl, datasets, pyyaml and matplotlib as well; where they are
+missing it is skipped and the JSON file says so (the inference figures still come back).
 """
 
 from __future__ import annotations
@@ -247,6 +257,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--tiny", action="store_true", help="two-layer models: seconds on a CPU")
     ap.add_argument("--bf16", action="store_true", help="bf16 on a CPU too (CUDA always uses bf16)")
     ap.add_argument("--tokenizer", help="a tokenizer folder (default: the embedded SmolLM2 one)")
+    ap.add_argument("--export-tokenizer", type=Path, metavar="DIR", help="save our tokenizer to DIR and stop")
     ap.add_argument("--out", type=Path, default=Path("runs/gpu-check"), help="folder for gpu-check.json")
     ap.add_argument("--work", type=Path, help="folder for the built models (default: a temporary one)")
     ap.add_argument("--only", help="comma-separated size names (default: all)")
@@ -289,13 +300,17 @@ def main(argv: list[str] | None = None) -> int:
     # the libraries' deprecation notices (TRL calls old transformers names) are not findings
     warnings.filterwarnings("ignore", category=FutureWarning)
 
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
+    if args.device.startswith("cuda") and not torch.cuda.is_available() and not args.export_tokenizer:
         print(
             "error: --device cuda, but torch sees no CUDA device (use --device cpu --tiny)", file=sys.stderr
         )
         return 2
     started = time.perf_counter()
     tok = load_tokenizer(args.tokenizer)
+    if args.export_tokenizer:  # to carry to a GPU machine that cannot build it
+        tok.save_pretrained(args.export_tokenizer)
+        print(f"written: {args.export_tokenizer}")
+        return 0
     meta: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "device": torch.cuda.get_device_name(torch.device(args.device))
