@@ -225,6 +225,8 @@ def test_error_pages_speak_plainly(tmp_path):
         assert '<h1 id="error-heading">There is nothing here</h1>' in missing.text
         assert "<h1>404</h1>" not in missing.text and "No such task in your queue." in missing.text
         assert '<h1 id="error-heading">There is nothing here</h1>' in c.get("/no/such/page").text
+        malformed = c.get("/items/not-a-number/rank")
+        assert malformed.status_code == 404 and "There is nothing here" in malformed.text
 
 
 def test_task_page_shows_culture_language_position_guidelines_and_next(tmp_path):

@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -129,6 +130,11 @@ def install(app: FastAPI) -> None:
         return render(
             request, "error.html", code, heading=heading, message=message, code=code, session=session
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_address(request: Request, exc: RequestValidationError):
+        # /items/abc/rank: a malformed address is a missing page, not a JSON report
+        return await _http_error(request, StarletteHTTPException(404, "Not Found"))
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:
