@@ -420,3 +420,20 @@ def test_judge_samples_put_the_judges_own_spread_in_the_run_notes():
     judgments = judge_items(lm, items, config=JudgeConfig(samples=3, retries=0))
     notes = run_notes(lm, (), judgments)
     assert any("differ by 2.50 on average (at most 4); 50% of responses moved by 2" in n for n in notes)
+
+
+def test_report_sentences_survive_a_malformed_robustness_block():
+    from culturalign.evals.robustness.compare import ordering_verdicts, stability_lines
+
+    bad = {
+        "robustness": {
+            "score": "accuracy",
+            "variants": [1, {"wording": "w"}, None],
+            "spread": 3,
+            "flags": [4],
+        }
+    }
+    assert stability_lines(bad) == ["accuracy under None option orders × 0 wordings: NOT STABLE; range –––"
+                                    " (std –), argmax agreement –."]  # fmt: skip
+    assert ordering_verdicts(bad, bad, "a", "b") == []
+    assert stability_lines({"robustness": "yes"}) == [] and stability_lines({}) == []

@@ -25,14 +25,14 @@ def score_blocks(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def stability_lines(summary: Mapping[str, Any]) -> list[str]:
     out = []
     for name, b in score_blocks(summary).items():
-        sp, ag = b.get("spread") or {}, b.get("agreement") or {}
+        sp, ag = _dict(b.get("spread")), _dict(b.get("agreement"))
         verdict = "stable" if b.get("stable") else "NOT STABLE"
         line = (
-            f"{name} under {b.get('orders')} option orders × {len(b.get('wordings') or [])} wordings: "
+            f"{name} under {b.get('orders')} option orders × {len(_list(b.get('wordings')))} wordings: "
             f"{verdict}; range {_f(sp.get('min'))}–{_f(sp.get('max'))} (std {_f(sp.get('std'))}), "
             f"argmax agreement {_pct(ag.get('overall'))}."
         )
-        flags = b.get("flags") or []
+        flags = [str(f) for f in b.get("flags") or [] if isinstance(f, str)]
         out.append(line + ("" if not flags else " " + "; ".join(flags) + "."))
     return out
 
@@ -45,9 +45,8 @@ def ordering_verdicts(
     a_blocks, b_blocks = score_blocks(base), score_blocks(other)
     out = []
     for name in sorted(set(a_blocks) & set(b_blocks)):
-        a = {(v["wording"], v["order"]): v["score"] for v in a_blocks[name]["variants"]}
-        b = {(v["wording"], v["order"]): v["score"] for v in b_blocks[name]["variants"]}
-        common = [k for k in a if k in b and a[k] is not None and b[k] is not None]
+        a, b = _scores(a_blocks[name]), _scores(b_blocks[name])
+        common = [k for k in a if k in b]
         if not common:
             continue
         signs = [(b[k] > a[k]) - (b[k] < a[k]) for k in common]
@@ -65,6 +64,23 @@ def ordering_verdicts(
                 f"{base_label} under all {len(common)} variants."
             )
     return out
+
+
+def _scores(b: Mapping[str, Any]) -> dict[tuple[Any, Any], float]:
+    """``{(wording, order): score}``, skipping entries a hand-edited summary left malformed."""
+    out = {}
+    for v in b.get("variants") if isinstance(b.get("variants"), list) else []:
+        if isinstance(v, dict) and isinstance(v.get("score"), int | float):
+            out[(str(v.get("wording")), str(v.get("order")))] = float(v["score"])
+    return out
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
 
 
 def _f(v: Any) -> str:
