@@ -126,7 +126,9 @@ def install(app: FastAPI) -> None:
         message = str(exc.detail)
         if message in ("Not Found", "Method Not Allowed"):  # the framework's own words
             message = "The address may be mistyped, or the page has moved. Go back to your queue."
-        session = auth.find_session(_store(request), request.cookies.get(SESSION_COOKIE))
+        session = await run_in_threadpool(
+            auth.find_session, _store(request), request.cookies.get(SESSION_COOKIE)
+        )
         return render(
             request, "error.html", code, heading=heading, message=message, code=code, session=session
         )
