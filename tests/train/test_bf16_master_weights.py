@@ -6,11 +6,12 @@ and at CARE's 5e-7 that is far below the last bf16 digit of a typical weight (2^
 it), so nearly every update rounds away and the model does not train. Mixed precision
 keeps float32 master weights and computes in bf16. ``+dtype=bfloat16`` reproduces the
 GPU's loading on a CPU.
+
+Full fine-tuning therefore loads float32 master weights (``load_model(master_fp32=True)``).
 """
 
 from __future__ import annotations
 
-import pytest
 from train_helpers import make_pairs, write_jsonl
 
 
@@ -23,11 +24,6 @@ def _layer_weights(folder):
     return {k: v for k, v in out.items() if ".layers." in k}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, fix owed in train/models.py or train/run.py: full fine-tuning updates bf16 "
-    "weights directly (no float32 master copy); see the H8 report",
-)
 def test_full_dpo_from_bf16_weights_keeps_small_updates(tiny_model_dir, tmp_path):
     import torch
 

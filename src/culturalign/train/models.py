@@ -147,17 +147,32 @@ def quantization_kwargs(qlora: Any, sharded: str | None) -> dict[str, Any]:
     }
 
 
-def load_model(spec: str, *, for_training: bool = True, qlora: Any = None) -> LoadedModel:
+def load_model(
+    spec: str, *, for_training: bool = True, qlora: Any = None, master_fp32: bool = False
+) -> LoadedModel:
     """Model + tokenizer for ``spec``; ``qlora`` (QLoraSettings) loads 4-bit weights.
+
+    ``master_fp32`` (full fine-tuning) loads float32 weights where bf16/fp16 was asked
+    for or picked by "auto": the trainer then computes in bf16 (mixed precision) but
+    keeps its updates in float32. Updated in bf16 directly, a weight moves only by steps
+    of 2^-8 of itself, so at CARE's learning rate (5e-7) about 99% of the updates round
+    away (``benchmarks/gpu/check.py`` measures it; ``tests/train/test_bf16_master_weights.py``).
 
     Under ``accelerate`` with ZeRO-3 or FSDP, call it after the training arguments are
     built: they switch on ZeRO-3's sharded initialisation and FSDP's rank-0-only loading,
     which ``from_pretrained`` reads when it runs."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     base, adapter, options = resolve_spec(spec)
     notes: list[str] = []
     kwargs: dict[str, Any] = {"dtype": _dtype(options.get("dtype"))}
+    if master_fp32 and kwargs["dtype"] != torch.float32 and not (qlora is not None and qlora.enabled):
+        notes.append(
+            f"full fine-tuning: float32 master weights (computed in {str(kwargs['dtype']).removeprefix('torch.')} "
+            "when bf16 is on); updates made in bf16 itself would mostly round away"
+        )
+        kwargs["dtype"] = torch.float32
     device = "cuda" if cuda_available() else "cpu"
     if qlora is not None and qlora.enabled:
         check_qlora()

@@ -252,7 +252,7 @@ def train(
     # from_pretrained reads (built after it, every process loaded all the weights)
     args = trl_args(method, cfg, plan, out_dir / CHECKPOINTS, notes)
     wait_for_everyone(args)  # every process has checked the folder before the main one writes
-    loaded = load_model(model_spec, qlora=cfg.qlora)
+    loaded = load_model(model_spec, qlora=cfg.qlora, master_fp32=not cfg.lora.enabled)
     notes.extend(loaded.notes)
     if starts_from_adapter and cfg.lora.enabled:
         notes.append("saving merged weights: the starting model already carried an adapter")
