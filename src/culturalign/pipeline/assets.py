@@ -12,7 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from culturalign.io import fingerprint_file, stable_hash
 from culturalign.paths import package_data
+
+
+def path_fingerprint(path: Path) -> str:
+    """Bytes of a file, or of every file in a folder (sorted, with relative names)."""
+    path = Path(path)
+    if path.is_file():
+        return fingerprint_file(path)
+    if path.is_dir():
+        parts = []
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and "checkpoint-" not in str(p.relative_to(path)) and p.name != "run.json":
+                parts.append((str(p.relative_to(path)), fingerprint_file(p)))
+        return stable_hash(parts)
+    return "missing"
 
 
 def rubric_dir() -> Path:
@@ -66,9 +81,6 @@ STAGE_ASSETS: dict[str, tuple[str, ...]] = {
 
 def asset_hashes(kind: str) -> dict[str, str]:
     """Asset group → content hash of its files, for a stage of ``kind``."""
-    from culturalign.io import stable_hash
-    from culturalign.pipeline.stages import path_fingerprint
-
     out = {}
     for group in STAGE_ASSETS.get(kind, ()):
         out[group] = stable_hash([path_fingerprint(p) for p in ASSETS[group]()])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from culturalign.pipeline.checks import QUESTION_EVALS
 from culturalign.pipeline.stage_specs import (
@@ -28,8 +28,18 @@ from culturalign.pipeline.stage_specs import (
 )
 from culturalign.yamlconf import LocatedValueError
 
-if TYPE_CHECKING:
-    from culturalign.pipeline.experiment import Experiment
+
+class Experiment(Protocol):
+    """What the graph reads of ``experiment.Experiment`` (a protocol, so that the
+    experiment can run ``plan`` in its validator without the two importing each other)."""
+
+    data: Any
+    models: dict[str, str]
+    train: list[Any]
+    evaluations: list[Any]
+    stages: list[Any]
+    report: Any
+
 
 INPUT_FIELDS = ("data", "general", "framework", "validation")  # fields that may hold stage:NAME
 MODEL_FIELDS = ("model", "checker", "base")  # fields that name a model

@@ -15,21 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from culturalign.io import fingerprint_file, stable_hash, write_json
-
-
-def path_fingerprint(path: Path) -> str:
-    """Bytes of a file, or of every file in a folder (sorted, with relative names)."""
-    path = Path(path)
-    if path.is_file():
-        return fingerprint_file(path)
-    if path.is_dir():
-        parts = []
-        for p in sorted(path.rglob("*")):
-            if p.is_file() and "checkpoint-" not in str(p.relative_to(path)) and p.name != "run.json":
-                parts.append((str(p.relative_to(path)), fingerprint_file(p)))
-        return stable_hash(parts)
-    return "missing"
+from culturalign.io import stable_hash, write_json
+from culturalign.pipeline.assets import asset_hashes, path_fingerprint
 
 
 @dataclass
@@ -44,14 +31,13 @@ class Stage:
     def fingerprint(self) -> str:
         """Config, input bytes, the culturalign version and the hashes of the built-in
         templates/rubrics the stage uses: an upgrade that rewrites a prompt re-runs it."""
-        from culturalign import __version__
-        from culturalign.pipeline.assets import asset_hashes
+        import culturalign
 
         return stable_hash(
             {
                 "config": self.config,
                 "inputs": {str(p): path_fingerprint(p) for p in self.inputs},
-                "culturalign": __version__,
+                "culturalign": culturalign.__version__,
                 "assets": asset_hashes(self.assets) if self.assets else {},
             }
         )
