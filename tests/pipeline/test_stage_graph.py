@@ -115,6 +115,13 @@ def test_graph_errors_are_located(tmp_path, edit, line, fragment):
     assert f"{p}:{line}:" in msg and fragment in msg, msg
 
 
+def test_the_report_is_set_in_one_place(tmp_path):
+    p = _write(tmp_path, GRAPH + "  - {name: r, kind: report, baseline: base}\nreport: {baseline: base}\n")
+    with pytest.raises(DataError) as err:
+        load_experiment(p)
+    assert f"{p}:25: report: the report is set twice: here and in report stage 'r'" in str(err.value)
+
+
 def test_an_evaluation_of_several_models_is_referenced_per_model(tmp_path):
     text = GRAPH + "  - name: rows\n    kind: export\n    format: dpo\n    data: stage:after\n"
     with pytest.raises(DataError) as err:

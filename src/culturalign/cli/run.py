@@ -19,7 +19,9 @@ def run(
     experiment: str = typer.Argument(
         None, help="experiment YAML file, or the name of a shipped one (see --list)"
     ),
-    out: Path = typer.Option(None, "--out", "-o", help="run directory (default runs/<experiment name>)"),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="run directory (default runs/NAME, NAME the experiment's name)"
+    ),
     overrides: list[str] = typer.Option(
         [], "--set", help="override a field: path.to.field=value (YAML value; list items by index or name)"
     ),

@@ -4,6 +4,12 @@ An experiment holds only what differs from the defaults (nanoGPT's lesson). Path
 be relative to the experiment file, or ``sample:NAME`` for the sample data shipped
 inside the package. Model names map to specs; every ``train`` entry adds a model of
 its own name, so evaluations can list ``[base, dpo]``.
+
+``stages:`` adds stages of any kind (``stage_specs``: synth, select, export, train,
+evaluate, report, split, pairs) that read files, samples or each other's outputs
+(``data: stage:NAME``); the ``data``/``train``/``evaluations``/``report`` sections are
+sugar for the same stages (``graph.nodes``). The validator plans the graph, so a cycle,
+an unknown reference or model, and bad decoding settings fail when the file loads.
 """
 
 from __future__ import annotations

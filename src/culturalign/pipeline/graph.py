@@ -39,6 +39,7 @@ class Experiment(Protocol):
     evaluations: list[Any]
     stages: list[Any]
     report: Any
+    model_fields_set: set[str]
 
 
 INPUT_FIELDS = ("data", "general", "framework", "validation")  # fields that may hold stage:NAME
@@ -128,6 +129,10 @@ def nodes(exp: Experiment) -> list[Node]:
         else:
             key, folder = f"{s.kind}:{s.name}", f"stages/{s.name}"
         out.append(Node(s.name, s, key, folder, loc))
+    if report is not None and "report" in exp.model_fields_set:
+        raise LocatedValueError(
+            ("report",), f"the report is set twice: here and in report stage {report.name!r}; keep one"
+        )
     if report is None:
         spec = ReportStage(kind="report", name="report", **exp.report.model_dump())
         report = Node("report", spec, "report", ".", ("report",))
