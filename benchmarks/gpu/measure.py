@@ -49,6 +49,18 @@ def timed(device: str, fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, out
 
 
+def peak_gb(device: str, fn: Callable[[], Any]) -> tuple[float | None, Any]:
+    """The GPU allocator's peak while ``fn`` runs (None on a CPU: no per-call peak there)."""
+    import torch
+
+    if not device.startswith("cuda"):
+        return None, fn()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    out = fn()
+    return torch.cuda.max_memory_allocated() / 2**30, out
+
+
 def prompt(i: int) -> tuple[Any, ...]:
     from culturalign.records import ChatMessage
 
@@ -80,7 +92,12 @@ def generation_throughput(backend: Any, batches: list[int], max_new: int) -> dic
     collect(backend.generate, gen_requests(1, 2))  # kernels and caches warm
     for b in batches:
         backend.chunk_size = b
-        secs, res = timed(backend.device, lambda b=b: collect(backend.generate, gen_requests(b, max_new)))
+        peak, (secs, res) = peak_gb(
+            backend.device,
+            lambda b=b: timed(backend.device, lambda: collect(backend.generate, gen_requests(b, max_new))),
+        )
+        if peak is not None:
+            out[f"gen_peak_gpu_gb_b{b}"] = peak
         bad = [r.error for r in res if r.error]
         if bad:
             raise RuntimeError(f"generation at batch {b} failed: {bad[0]}")
@@ -155,15 +172,23 @@ def scoring(
 
     reqs = score_requests(n_items)
     prefix_logprobs(backend, reqs[:2], batch)  # warm-up
-    secs, prefix = timed(backend.device, lambda: prefix_logprobs(backend, reqs, batch))
+    peak_prefix, (secs, prefix) = peak_gb(
+        backend.device, lambda: timed(backend.device, lambda: prefix_logprobs(backend, reqs, batch))
+    )
 
     def full() -> None:
         backend.chunk_size = batch
         score_continuations(backend, reqs, lambda i, r: None, strategy="full")
 
-    full_secs, _ = timed(backend.device, full)
+    peak_full, (full_secs, _) = peak_gb(backend.device, lambda: timed(backend.device, full))
     loop_secs, loop = timed(backend.device, lambda: loop_logprobs(backend, reqs[:n_loop]))
+    peaks = (
+        {}
+        if peak_prefix is None
+        else {"score_peak_gpu_gb_prefix": peak_prefix, "score_peak_gpu_gb_full": peak_full}
+    )
     return {
+        **peaks,
         "score_items_per_s_prefix": n_items / secs,
         "score_items_per_s_full": n_items / full_secs,
         "score_items_per_s_loop": n_loop / loop_secs,
