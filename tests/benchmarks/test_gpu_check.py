@@ -15,10 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 CHECK = REPO / "benchmarks" / "gpu" / "check.py"
 
 
+@pytest.mark.slow
 def test_gpu_check_runs_on_cpu_at_tiny_size(tiny_model_dir, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CULTURALIGN_PROGRESS": "0"}
     cmd = [sys.executable, str(CHECK), "--device", "cpu", "--tiny", "--only", "qwen2-tiny"]

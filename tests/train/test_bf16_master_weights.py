@@ -12,6 +12,7 @@ Full fine-tuning therefore loads float32 master weights (``load_model(master_fp3
 
 from __future__ import annotations
 
+import pytest
 from train_helpers import make_pairs, write_jsonl
 
 
@@ -24,6 +25,7 @@ def _layer_weights(folder):
     return {k: v for k, v in out.items() if ".layers." in k}
 
 
+@pytest.mark.slow
 def test_full_dpo_from_bf16_weights_keeps_small_updates(tiny_model_dir, tmp_path):
     import torch
 
