@@ -63,7 +63,8 @@ def unseen_questions(
     questions: Sequence[Any], trained: Sequence[PreferencePair], limit: int | None = None
 ) -> tuple[list[CulturalQuestion], int]:
     """Questions with a reference answer whose id and text (either language) are not a
-    training prompt; the seeded first ``limit`` of them. Returns (questions, left out)."""
+    training prompt; a seeded sample of ``limit`` of them. Returns (questions, how many
+    were left out because training saw them)."""
     seen_ids = {p.question_id for p in trained}
     seen_text = {_prompt_text(p) for p in trained}
     qs = [q for q in questions if isinstance(q, CulturalQuestion)]
@@ -74,9 +75,10 @@ def unseen_questions(
         and (q.text or "").strip() not in seen_text
         and (q.text_en or "").strip() not in seen_text
     ]
+    seen = len(qs) - len(keep)
     if limit is not None and len(keep) > limit:
         keep = sorted(random.Random(0).sample(keep, limit), key=lambda q: q.id)
-    return keep, len(qs) - len(keep)
+    return keep, seen
 
 
 def run_care_effect(
@@ -150,7 +152,9 @@ def run_care_effect(
     notes = [
         f"{method.upper()} on {len(pool)} training pairs (25% arm: {n_small}); {len(held)} held-out pairs "
         f"from other questions (split seed {split_seed})",
-        f"reference choice on {len(questions)} questions not trained on ({left_out} left out), lang {lang}",
+        f"reference choice on {len(questions)} questions not trained on"
+        + (f" (a seeded sample of {eval_limit})" if eval_limit else "")
+        + f"; {left_out} left out because training saw them; lang {lang}",
         f"seeds {', '.join(map(str, seeds))}: each reshuffles the pairs and seeds LoRA init and data order",
         f"training: preset {cfg.preset}, lr {cfg.learning_rate:g}, epochs {cfg.epochs:g}, max_steps "
         f"{cfg.max_steps}, batch {cfg.effective_batch_size}, max_length {cfg.max_length}"
