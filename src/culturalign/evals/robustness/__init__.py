@@ -47,8 +47,8 @@ def write_outputs(
             f"over wordings {_f(b['range_by_factor']['wording'])}.\n\n"
             f"argmax agreement: {_pct(ag['overall'])} of an item's variants pick its most common "
             f"option (orders {_pct(ag['order'])}, wordings {_pct(ag['wording'])}); all variants agree "
-            f"on {_pct(ag['all_agree'])} of items; first shown option picked {_pct(ag['first_position'])} "
-            f"of the time (chance {_pct(ag['first_position_chance'])}).\n"
+            f"on {_pct(ag['all_agree'])} of items; the first option shown is picked {_pct(ag['first_position'])} "
+            f"of the time, the last {_pct(ag.get('last_position'))} (chance {_pct(ag['first_position_chance'])}).\n"
         )
         if "country_rank_tau" in b:
             t = b["country_rank_tau"]
@@ -69,7 +69,8 @@ def write_outputs(
 
 def stability_text(b: dict[str, Any]) -> str:
     """``stable`` or ``NOT STABLE (n flags)``, for titles and report cells."""
-    return "stable" if b.get("stable") else f"NOT STABLE ({len(b.get('flags') or [])} flags)"
+    n = len(b.get("flags") or [])
+    return "stable" if b.get("stable") else f"NOT STABLE ({n} flag{'' if n == 1 else 's'})"
 
 
 def headline_note(name: str, b: dict[str, Any]) -> str:

@@ -30,7 +30,8 @@ from culturalign.lm.cached import LM
 # below this share of variants agreeing with an item's most common answer, on average,
 # the answer is said to depend on the option order (or the wording)
 AGREEMENT_MIN = 0.8
-# the first shown option picked this much more often than chance is a position bias
+# the first (or last) shown option picked this much more or less often than chance
+# (1 / number of options) is a position bias
 POSITION_EXCESS = 0.2
 
 
@@ -146,7 +147,8 @@ def agreement(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ``overall`` (all variants), ``order`` (orders of one wording) and ``wording``
     (wordings of one order), each the mean over units of the share of variants agreeing
     with the unit's most common pick; ``all_agree`` is the share of units whose variants
-    all agree; ``first_position`` the share of picks that were the first shown option."""
+    all agree; ``first_position`` / ``last_position`` the share of picks that were the
+    first / last option shown (chance is ``first_position_chance`` for both)."""
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         if r.get("choice") is not None:
@@ -170,6 +172,9 @@ def agreement(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "wording": _mean(by_wording),
         "all_agree": _mean([1.0 if u else 0.0 for u in unanimous]),
         "first_position": _mean([1.0 if r["shown_choice"] == 0 else 0.0 for r in answered]),
+        "last_position": _mean(
+            [1.0 if r["shown_choice"] == len(r["permutation"]) - 1 else 0.0 for r in answered]
+        ),
         "first_position_chance": _mean([1 / len(r["permutation"]) for r in answered]),
     }
 
@@ -225,11 +230,13 @@ def flags(
             f"{what}: option-order effect: on average only {agree['order']:.0%} of an item's option "
             f"orders pick the same option (threshold {AGREEMENT_MIN:.0%})"
         )
-    first, chance = agree.get("first_position"), agree.get("first_position_chance")
-    if first is not None and chance is not None and first - chance > POSITION_EXCESS:
-        out.append(
-            f"{what}: position bias: {first:.0%} of picks are the first option shown, chance is {chance:.0%}"
-        )
+    chance = agree.get("first_position_chance")
+    for place in ("first", "last"):
+        share = agree.get(f"{place}_position")
+        if share is not None and chance is not None and abs(share - chance) > POSITION_EXCESS:
+            out.append(
+                f"{what}: position bias: {share:.0%} of picks are the {place} option shown, chance is {chance:.0%}"
+            )
     if agree.get("wording") is not None and agree["wording"] < AGREEMENT_MIN:
         out.append(
             f"{what}: wording effect: on average only {agree['wording']:.0%} of an item's wordings pick "
