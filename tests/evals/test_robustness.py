@@ -1,7 +1,8 @@
 """--robustness K: option orders × wordings. Hand-made models whose behaviour is known
 (one always says "(A)", one always picks the same option text) show what the figures must
-say; the call cache makes a larger K pay only for new variants; a tiny model runs the
-commands end to end, on the real WVS, CALI and BLEnD-shaped files when they are present."""
+say; the call cache makes a larger K pay only for new variants; the report marks what is
+stable and which comparisons flip; the judge's own spread reaches the CARE notes. The
+tiny-model and real-data runs are in test_robustness_real.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import math
 import re
 
 import pytest
-from typer.testing import CliRunner
 
 from culturalign.datasets import cali as cali_loader
 from culturalign.datasets import culturalbench as cb_loader
@@ -240,35 +240,6 @@ def test_text_mode_refuses_robustness(tmp_path):
         run_mcq(LM(ByPrompt(always_a), None, "a"), _mcq_items(), tmp_path, mode="text", robustness=2)
 
 
-def test_cli_robustness_with_a_tiny_model(tiny_model_dir, tmp_path):
-    from culturalign.cli import app
-
-    out = tmp_path / "mcq"
-    res = CliRunner().invoke(
-        app,
-        ["eval", "mcq", "-d", str(SAMPLE / "choice_include.csv"), "-o", str(out), "-m", f"hf:{tiny_model_dir}",
-         "--limit", "3", "--robustness", "2"],
-    )  # fmt: skip
-    assert res.exit_code == 0, res.output
-    summary = json.loads((out / "summary.json").read_text())
-    assert len(summary["robustness"]["variants"]) == 6
-    assert "robustness.md" in res.output
-
-
-def test_real_wvs_and_cali_with_a_tiny_model(shared_data, tiny_model_dir, tmp_path):
-    from culturalign.datasets.wvs import country_name
-    from culturalign.evals.choice_data import cali_items, opinion_items
-    from culturalign.lm import load_lm
-
-    lm = load_lm(f"hf:{tiny_model_dir}", cache=None)
-    s = run_opinions(lm, opinion_items(shared_data / "wvs"), tmp_path / "wvs", limit=2, robustness=2,
-                     countries=[country_name(c) for c in ("USA", "CHN", "DEU")])  # fmt: skip
-    rb = s["robustness"]
-    assert len(rb["variants"]) == 6 and rb["country_rank_tau"]["pairs"] == 15
-    c = run_cali(lm, cali_items(shared_data / "cali" / "data.tsv"), tmp_path / "cali", limit=3, robustness=2)
-    assert c["robustness"]["per_culture"]
-
-
 def test_report_marks_stability_and_a_comparison_that_flips(tmp_path):
     """Two models with the same headline accuracy on the file's order: one reads the
     options, one always says "(A)". The report says which is stable, and that their
@@ -290,97 +261,6 @@ def test_report_marks_stability_and_a_comparison_that_flips(tmp_path):
     assert "Stability (always-a): accuracy under 3 option orders × 3 wordings: NOT STABLE" in md
     assert "Stability (reader): accuracy under 3 option orders × 3 wordings: stable" in md
     assert "always-a vs reader on accuracy: NOT ROBUST" in md
-
-
-def write_blend_mc_csv(blend_dir, path, per_region: int = 3) -> int:
-    """A BLEnD multiple-choice CSV built from the real annotations, the way the authors'
-    generator does it: the region's most common answer against other regions' most
-    common answers to the same question (only those the region's annotators never gave).
-    The right option's place comes from a hash of the row id, so it is not always A."""
-    import csv
-    import hashlib
-
-    regions = {f.name.removesuffix("_data.json"): json.loads(f.read_text()) for f in sorted((blend_dir / "annotations").glob("*_data.json"))}  # fmt: skip
-
-    def top(entry) -> str | None:
-        anns = sorted(entry.get("annotations") or [], key=lambda a: -a["count"])
-        return anns[0]["en_answers"][0] if anns and anns[0].get("en_answers") else None
-
-    rows = []
-    for region, data in regions.items():
-        made = 0
-        for qid, entry in data.items():
-            right = top(entry)
-            given = {a.lower() for ann in entry.get("annotations") or [] for a in ann.get("en_answers") or []}
-            others = []
-            for other, odata in regions.items():
-                t = top(odata.get(qid) or {}) if other != region else None
-                if t and t.lower() not in given and t not in [o for o, _ in others]:
-                    others.append((t, other))
-            if right is None or len(others) < 3 or made >= per_region:
-                continue
-            made += 1
-            options = [(o, c) for o, c in others[:3]]
-            at = hashlib.sha256(f"{qid}_{region}".encode()).digest()[0] % 4
-            options.insert(at, (right, region))
-            letters = "ABCD"
-            lines = "\n".join(f"{k}. {o}" for k, (o, _) in zip(letters, options, strict=True))
-            prompt = (
-                f"{entry['en_question']} Without any explanation, choose only one from the given alphabet "
-                f"choices (e.g., A, B, C).\n\n{lines}\n\nAnswer:"
-            )
-            rows.append(
-                {
-                    "MCQID": f"{qid}_{region}",
-                    "ID": qid,
-                    "country": region,
-                    "prompt": prompt,
-                    "choices": json.dumps(dict(zip(letters, [o for o, _ in options], strict=True))),
-                    "choice_countries": json.dumps(dict(zip(letters, [c for _, c in options], strict=True))),
-                    "answer_idx": letters[at],
-                }
-            )
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
-
-
-def test_real_blend_multiple_choice_with_a_tiny_model(shared_data, tiny_model_dir, tmp_path):
-    from culturalign.cli import app
-
-    n = write_blend_mc_csv(shared_data / "blend", tmp_path / "blend_mc.csv", per_region=1)
-    assert n == 8  # one question per region
-    out = tmp_path / "blend"
-    res = CliRunner().invoke(
-        app,
-        ["eval", "blend", "-d", str(tmp_path / "blend_mc.csv"), "-o", str(out), "-m", f"hf:{tiny_model_dir}",
-         "--robustness", "2"],
-    )  # fmt: skip
-    assert res.exit_code == 0, res.output
-    rb = json.loads((out / "summary.json").read_text())["robustness"]
-    assert rb["spread"]["n"] == 6 and rb["agreement"]["units"] == 8
-    # a short-answer folder has no options to reorder: a clear error, exit 2, no traceback
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "CULTURALIGN_CACHE": str(tmp_path / "c.sqlite")}
-    args = [
-        "eval",
-        "blend",
-        "-d",
-        str(shared_data / "blend"),
-        "-o",
-        str(tmp_path / "sa"),
-        "--robustness",
-        "2",
-    ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "culturalign", *args], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert proc.returncode == 2 and "short-answer" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_judge_stability_by_hand():
