@@ -19,7 +19,7 @@ from culturalign.evals.culturalbench import run_culturalbench
 from culturalign.evals.mcq import run_mcq
 from culturalign.evals.opinions import run_opinions
 from culturalign.evals.robustness.core import agreement, permutations, spread
-from culturalign.evals.robustness.opinions import extrapolability, half_of, steerability
+from culturalign.evals.robustness.opinions import extrapolability, steerability
 from culturalign.lm.base import Backend, LabelScoreResult
 from culturalign.lm.cache import CallCache
 from culturalign.lm.cached import LM
@@ -212,12 +212,24 @@ def test_steerability_and_extrapolability_by_hand():
     assert st["per_country"]["X"]["mean"] == pytest.approx((0.2 - 0.1) / 2)
     assert st["per_country"]["X"]["moved_closer"] == 0.5
     assert st["per_country"]["Y"]["mean"] == pytest.approx(-0.2)
-    # closeness that keeps its order across halves correlates perfectly
-    ids = [f"q{i}" for i in range(40)]
-    assert {half_of(i) for i in ids} == {"a", "b"}
-    rows = [{"id": i, "similarity_by_country": {"X": 0.9, "Y": 0.7, "Z": 0.5, "W": 0.2}} for i in ids]
-    ex = extrapolability(rows)
-    assert ex["spearman"] == pytest.approx(1.0) and ex["closest_a"] == ex["closest_b"] == "X"
+    # closeness that keeps its order across the halves correlates perfectly; one that
+    # reverses on the held-out questions correlates at -1
+    qs = [
+        ChoiceItem(id=f"q{i}", question="?", options=["a", "b"], target_distributions={"X": [1, 0]})
+        for i in range(10)
+    ]
+    from culturalign.datasets.survey_export import split_questions
+
+    held = {q.id for q in split_questions(qs, 0.5, 0)[1]}
+    same = {"X": 0.9, "Y": 0.7, "Z": 0.5, "W": 0.2}
+    rows = [{"id": q.id, "similarity_by_country": same} for q in qs]
+    ex = extrapolability(rows, qs)
+    assert ex["questions"] == {"training": 5, "held_out": 5}
+    assert ex["spearman"] == pytest.approx(1.0) and ex["closest_training"] == ex["closest_held_out"] == "X"
+    flipped = {"X": 0.2, "Y": 0.5, "Z": 0.7, "W": 0.9}
+    rows = [{"id": q.id, "similarity_by_country": flipped if q.id in held else same} for q in qs]
+    assert extrapolability(rows, qs)["spearman"] == pytest.approx(-1.0)
+    assert extrapolability(rows[:1], qs[:1])["spearman"] is None
 
 
 def test_culturalbench_easy_and_cali_robustness(tmp_path):

@@ -286,7 +286,7 @@ def run_opinions(
         from culturalign.evals.robustness.opinions import extrapolability, steerability
 
         summary["steerability"] = steerability(steered, plain)
-        summary["extrapolability"] = extrapolability(plain)
+        summary["extrapolability"] = extrapolability(plain, questions)
     methods: dict[str, int] = {}
     for r in [*steered, *plain]:
         methods[r["method"]] = methods.get(r["method"], 0) + 1

@@ -7,15 +7,14 @@ Khan et al. (2025) that need no extra calls: steerability and extrapolability.
 * ``steerability``: per country, how much naming the country moves the model's answer
   toward that country's shares: similarity when steered minus similarity when not, per
   question, averaged with a bootstrap interval over questions.
-* ``extrapolability``: questions split in two halves by a hash of their id; does the
-  model's closeness to each country on one half predict it on the other (Spearman and
-  Kendall correlation across countries)? If it does not, "the model is closest to X" is
+* ``extrapolability``: questions split as the opinion study splits them (training and
+  held-out halves); does the model's closeness to each country on one half predict it on
+  the other (Spearman and Kendall correlation across countries)? If it does not, "the model is closest to X" is
   a fact about the questions asked, not about the model.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -194,30 +193,39 @@ def steerability(steered: Sequence[dict[str, Any]], unsteered: Sequence[dict[str
     return {"per_country": per_country, "overall": mean_interval(every) if every else None}
 
 
-def half_of(item_id: str, seed: int = 0) -> str:
-    """``a`` or ``b`` from a hash of the id: the same split on every machine."""
-    return "a" if hashlib.sha256(f"{seed}:{item_id}".encode()).digest()[0] < 128 else "b"
-
-
-def extrapolability(unsteered: Sequence[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
-    """Does closeness to each country on half ``a`` of the questions predict it on half
-    ``b``? Spearman's rho and Kendall's tau across countries (None below 3 countries)."""
+def extrapolability(
+    unsteered: Sequence[dict[str, Any]],
+    questions: Sequence[Any],
+    seed: int = 0,
+    heldout_fraction: float = 0.5,
+) -> dict[str, Any]:
+    """Does closeness to each country on the training questions predict it on the held-out
+    ones? The split is the opinion study's (``survey_export.split_questions``: ids sorted,
+    shuffled by ``seed``, half held out). Spearman's rho and Kendall's tau across
+    countries (None below 3 countries or 2 questions)."""
     from scipy.stats import kendalltau, spearmanr
 
+    from culturalign.datasets.survey_export import split_questions
+
+    out: dict[str, Any] = {"seed": seed, "heldout_fraction": heldout_fraction}
+    if len({q.id for q in questions}) < 2:
+        out.update(spearman=None, kendall=None, note="fewer than 2 questions: nothing to hold out")
+        return out
+    held = {q.id for q in split_questions(questions, heldout_fraction, seed)[1]}
     halves: dict[str, dict[str, list[float]]] = {"a": {}, "b": {}}
-    questions = {"a": 0, "b": 0}
+    counts = {"a": 0, "b": 0}
     for r in unsteered:
         sims = r.get("similarity_by_country")
         if not sims:
             continue
-        h = half_of(r["id"], seed)
-        questions[h] += 1
+        h = "b" if r["id"] in held else "a"
+        counts[h] += 1
         for c, s in sims.items():
             halves[h].setdefault(c, []).append(s)
     mean_a = {c: sum(v) / len(v) for c, v in halves["a"].items()}
     mean_b = {c: sum(v) / len(v) for c, v in halves["b"].items()}
     common = sorted(set(mean_a) & set(mean_b))
-    out: dict[str, Any] = {"questions": questions, "countries": len(common), "seed": seed}
+    out.update(questions={"training": counts["a"], "held_out": counts["b"]}, countries=len(common))
     if len(common) < 3:
         out.update(spearman=None, kendall=None, note="fewer than 3 countries scored on both halves")
         return out
@@ -227,7 +235,7 @@ def extrapolability(unsteered: Sequence[dict[str, Any]], seed: int = 0) -> dict[
         spearman=None if rho.statistic != rho.statistic else float(rho.statistic),
         spearman_p=None if rho.pvalue != rho.pvalue else float(rho.pvalue),
         kendall=None if tau.statistic != tau.statistic else float(tau.statistic),
-        closest_a=max(common, key=lambda c: mean_a[c]),
-        closest_b=max(common, key=lambda c: mean_b[c]),
+        closest_training=max(common, key=lambda c: mean_a[c]),
+        closest_held_out=max(common, key=lambda c: mean_b[c]),
     )
     return out
