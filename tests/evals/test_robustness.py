@@ -191,6 +191,9 @@ def test_opinions_robustness_ranks_steerability_and_extrapolability(tmp_path):
     for c in ("Aland", "Borea", "Cresta", "Dunmor"):
         assert s["steerability"]["per_country"][c]["mean"] == pytest.approx(0.0, abs=1e-12)
     assert s["extrapolability"]["countries"] == 4
+    table = (tmp_path / "table.md").read_text()
+    assert "Steering gain: naming the country changes the similarity to its shares by +0.0000" in table
+    assert "Extrapolability: closeness to each country on 3 training questions against 3 held-out" in table
     flagged = run_opinions(
         LM(ByPrompt(always_a), None, "always-a"), _opinion_items(), tmp_path / "a", robustness=3
     )

@@ -266,7 +266,9 @@ def run_opinions(
         summary = summarise_opinions(steered, plain, closest, similarity)
         robust_notes: list[str] = []
         if robustness:
-            robust_notes = _robustness(
+            from culturalign.evals.robustness.opinions import attach_robustness
+
+            robust_notes = attach_robustness(
                 lm,
                 prompts,
                 units,
@@ -282,6 +284,8 @@ def run_opinions(
     except BaseException:
         run.abort()
         raise
+    from culturalign.evals.robustness.opinions import check_lines
+
     if plain:
         from culturalign.evals.robustness.opinions import extrapolability, steerability
 
@@ -297,6 +301,7 @@ def run_opinions(
         *_table(summary),
         prompts=prompts.shas,
         notes=method_notes(methods) + robust_notes,
+        footnotes=check_lines(summary),
         title=(
             f"Opinion distributions: cultureSim as {summary['similarity_label']}: "
             f"{_pct(summary['culture_sim'])} {_ci(summary['culture_sim_interval'])}, "
@@ -310,28 +315,6 @@ def run_opinions(
             )
         ),
     )
-
-
-def _robustness(
-    lm: LM,
-    prompts: ChoicePrompts,
-    units: Sequence[tuple[ChoiceItem, str]],
-    questions: Sequence[ChoiceItem],
-    k: int,
-    summary: dict[str, Any],
-    out_dir: str | Path,
-    **options: Any,
-) -> list[str]:
-    """The robustness block (into the summary), its files, and its notes."""
-    from culturalign.evals.robustness import headline_note, write_outputs
-    from culturalign.evals.robustness.opinions import opinion_robustness
-
-    rb, records = opinion_robustness(
-        lm, prompts, units, questions, k, interval=summary["culture_sim_interval"], **options
-    )
-    write_outputs(out_dir, records, {"cultureSim": rb})
-    summary["robustness"] = rb
-    return [headline_note("cultureSim", rb), *rb["flags"]]
 
 
 def _pct(v: float | None) -> str:

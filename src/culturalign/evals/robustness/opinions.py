@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from culturalign.evals.choice_prompts import ChoicePrompts
@@ -239,3 +240,52 @@ def extrapolability(
         closest_held_out=max(common, key=lambda c: mean_b[c]),
     )
     return out
+
+
+def attach_robustness(
+    lm: LM,
+    prompts: ChoicePrompts,
+    units: Sequence[tuple[Any, str]],
+    questions: Sequence[Any],
+    k: int,
+    summary: dict[str, Any],
+    out_dir: str | Path,
+    **options: Any,
+) -> list[str]:
+    """The robustness block (into the summary), its files, and its notes."""
+    from culturalign.evals.robustness import headline_note, write_outputs
+
+    rb, records = opinion_robustness(
+        lm, prompts, units, questions, k, interval=summary["culture_sim_interval"], **options
+    )
+    write_outputs(out_dir, records, {"cultureSim": rb})
+    summary["robustness"] = rb
+    return [headline_note("cultureSim", rb), *rb["flags"]]
+
+
+def check_lines(summary: dict[str, Any]) -> list[str]:
+    """Steerability and extrapolability in words, under the table."""
+    out = []
+    st = (summary.get("steerability") or {}).get("overall")
+    if st and st.get("mean") is not None:
+        out.append(
+            f"Steering gain: naming the country changes the similarity to its shares by "
+            f"{st['mean']:+.4f} on average {_ci_plain(st)} over {st['n']} question × country pairs "
+            "(per country in the last two columns)."
+        )
+    ex = summary.get("extrapolability") or {}
+    if ex.get("spearman") is not None:
+        q = ex["questions"]
+        out.append(
+            f"Extrapolability: closeness to each country on {q['training']} training questions against "
+            f"{q['held_out']} held-out ones (the opinion study's split, seed {ex['seed']}): Spearman "
+            f"{ex['spearman']:.2f}, Kendall {ex['kendall']:.2f} over {ex['countries']} countries; closest "
+            f"country {ex['closest_training']} / {ex['closest_held_out']}."
+        )
+    return out
+
+
+def _ci_plain(stats: dict[str, Any]) -> str:
+    if stats.get("ci_low") is None:
+        return "(no interval)"
+    return f"[{stats['ci_low']:+.4f}, {stats['ci_high']:+.4f}]"
