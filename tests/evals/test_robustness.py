@@ -279,7 +279,7 @@ def test_report_marks_stability_and_a_comparison_that_flips(tmp_path):
 
 
 def test_judge_stability_by_hand():
-    from culturalign.evals.robustness.judge import judge_stability, judge_stability_note
+    from culturalign.judge.stability import judge_stability, judge_stability_note
 
     def judged(*ratings):
         return {"samples": [{"sample": k, "rating": r} for k, r in enumerate(ratings)]}

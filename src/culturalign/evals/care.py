@@ -37,31 +37,11 @@ from culturalign.records.judgment import Judgment
 from culturalign.runlog import RunLog
 
 
-def judge_is_embedded(judge_lm: LM) -> bool:
-    return judge_lm.spec.strip().split("+")[0].split(":")[0] == "embedded"
-
-
 def run_notes(judge_lm: LM, extra: Sequence[str] = (), judgments: Sequence[Judgment] = ()) -> list[str]:
-    """Caveats every output of the run must carry (the weak stand-in judge first), and
-    how the ratings were read when it is not CARE's way."""
-    notes: list[str] = []
-    if judge_is_embedded(judge_lm):
-        from culturalign.models.embedded import EMBEDDED_JUDGE_WARNING
+    """Caveats every output of the run must carry: the rubric judge's notes on CARE's 1-10 scale."""
+    from culturalign.judge.summary import judge_notes
 
-        notes.append(EMBEDDED_JUDGE_WARNING)
-    notes.extend(extra)
-    if any(j.score_method == "expected" for j in judgments):
-        notes.append(
-            "Ratings are expected ratings (the mean of the judge's probabilities over 1-10 after "
-            "its commentary), not the numbers it wrote as in CARE; compare them only with "
-            "runs scored the same way."
-        )
-    notes.extend(sorted({j.score_note for j in judgments if j.score_note}))
-    from culturalign.evals.robustness.judge import judge_stability, judge_stability_note
-
-    if stability := judge_stability_note(judge_stability(judgments)):  # --judge-samples k > 1
-        notes.append(stability)
-    return notes
+    return judge_notes(judge_lm.spec, judgments, (1, 10), extra)
 
 
 def write_care_outputs(

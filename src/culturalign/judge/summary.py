@@ -63,6 +63,10 @@ def judge_notes(
             "after its commentary), not the numbers it wrote; compare only runs scored the same way."
         )
     notes.extend(sorted({j.score_note for j in judgments if j.score_note}))
+    from culturalign.judge.stability import judge_stability, judge_stability_note
+
+    if stability := judge_stability_note(judge_stability(judgments)):  # --judge-samples k > 1
+        notes.append(stability)
     return notes
 
 
