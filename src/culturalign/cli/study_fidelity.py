@@ -69,6 +69,9 @@ def care_effect_command(
     ),
     eval_limit: int | None = EvalLimitOpt,
     lang: str = typer.Option("en", "--lang", help="reference-choice language: en or native"),
+    equal_steps: bool = typer.Option(
+        False, "--equal-steps", help="train the small share for more epochs, as many steps as 100%"
+    ),
     split_seed: int = SplitSeedOpt,
     preset: str = PresetOpt,
     sets: list[str] | None = SetOpt,
@@ -91,6 +94,7 @@ def care_effect_command(
         max_train_pairs=max_train_pairs,
         eval_limit=eval_limit,
         lang=lang,
+        equal_steps=equal_steps,
     )
     _print(result, out)
 

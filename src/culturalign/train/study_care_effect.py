@@ -96,8 +96,13 @@ def run_care_effect(
     max_train_pairs: int | None = None,
     eval_limit: int | None = None,
     lang: str = "en",
+    equal_steps: bool = False,
 ) -> dict[str, Any]:
-    """Effects 1 and 2 (see the module docstring); writes ``OUT/fidelity.json``."""
+    """Effects 1 and 2 (see the module docstring); writes ``OUT/fidelity.json``.
+
+    At equal epochs (CARE's setting) the small share also gets fewer optimizer steps.
+    ``equal_steps=True`` trains it for proportionally more epochs instead, so the two
+    arms differ only in how many distinct pairs they saw."""
     from culturalign.datasets import load_any
     from culturalign.train.data import split_heldout
 
@@ -130,11 +135,15 @@ def run_care_effect(
     for seed in seeds:
         order = list(pool)
         random.Random(seed).shuffle(order)
-        for name, part in (("100pct", order), (f"{round(100 * small_fraction):03d}pct", order[:n_small])):
+        small = f"{round(100 * small_fraction):03d}pct" + ("-equal-steps" if equal_steps else "")
+        for name, part in (("100pct", order), (small, order[:n_small])):
             data = data_dir / f"seed{seed}-{name}.jsonl"
             write_records(data, part)
             cell = out / "cells" / f"seed{seed}-{name}"
-            spec = train_cell(method, model, data, cell / "model", cfg, seed)
+            cell_cfg = cfg
+            if name != "100pct" and equal_steps:
+                cell_cfg = cfg.model_copy(update={"epochs": cfg.epochs * len(order) / n_small})
+            spec = train_cell(method, model, data, cell / "model", cell_cfg, seed)
             gaps = gap_scores(spec, held, _mk(cell / "gap"))
             if name == "100pct":
                 gap_full.append(gaps)
@@ -160,6 +169,10 @@ def run_care_effect(
         f"{cfg.max_steps}, batch {cfg.effective_batch_size}, max_length {cfg.max_length}"
         + (", LoRA" if cfg.lora.enabled else ""),
     ]
+    if equal_steps:
+        notes.append(
+            "the small share trained for proportionally more epochs: as many optimizer steps as 100%"
+        )
     write_effects(out, f"CARE training effects over seeds ({model})", effects, notes)
     return {"effects": effects, "notes": notes}
 
