@@ -5,7 +5,9 @@
 
 1. CARE (paper 000 §4): DPO + LoRA on CARE-shaped pairs raises the held-out preference
    gap and the judge-free CARE reference choice on questions not trained on.
-2. CARE Fig. 4: 100% of the pairs gives a larger held-out gap than 25%.
+2. CARE Fig. 4: 100% of the pairs gives a larger held-out gap than 25%. At equal epochs
+   the 25% arm also takes a quarter of the optimizer steps, so a control line trains it
+   for as many steps as 100% (``effect2_control_equal_steps``): more *data*, not more steps.
 3. Opinion alignment (002 §4.1, 003 §5.2): SFT on one country's WVS answers (drawn by its
    shares) raises held-out similarity for that country more than for a control country.
 4. CAReDiO selection (002 §3.3): at an equal budget, s = r·d picks beat random picks on
@@ -82,6 +84,7 @@ DESCRIPTIONS = {
     "effect1_care_dpo_heldout_gap": "change in the held-out preference gap (nats), DPO on 100% vs vanilla",
     "effect1_care_dpo_reference_choice": "change in judge-free CARE reference-choice accuracy, questions not trained on",
     "effect2_care_gap_100pct_minus_25pct": "held-out gap after 100% of the pairs minus after 25% (nats)",
+    "effect2_control_equal_steps": "the same with the 25% arm trained for as many optimizer steps as 100%",
     "effect3_opinion_target_minus_control": "held-out similarity change for the target minus for the control country",
     "effect4_selection_s_minus_random": "held-out similarity for the target, s = r*d picks minus random picks",
 }
@@ -113,7 +116,13 @@ def _data(quick: bool) -> dict[str, Path]:
 
 def run(quick: bool, seeds: list[int], out: Path) -> dict[str, Any]:
     """Run the three studies (four effects); returns the JSON the benchmark writes."""
-    from culturalign.train.study_care_effect import EFFECT_CHOICE, EFFECT_GAP, EFFECT_SCALING, run_care_effect
+    from culturalign.train.study_care_effect import (
+        EFFECT_CHOICE,
+        EFFECT_GAP,
+        EFFECT_SCALING,
+        EFFECT_SCALING_EQUAL_STEPS,
+        run_care_effect,
+    )
     from culturalign.train.study_opinion import EFFECT as OPINION
     from culturalign.train.study_opinion import run_opinion_effect
     from culturalign.train.study_selection import EFFECT as SELECTION
@@ -131,7 +140,14 @@ def run(quick: bool, seeds: list[int], out: Path) -> dict[str, Any]:
 
     started = time.time()
     care = run_care_effect(
-        model, data["pairs"], data["questions"], out / "care", care_cfg, seeds=seeds, **sizes["care"]
+        model,
+        data["pairs"],
+        data["questions"],
+        out / "care",
+        care_cfg,
+        seeds=seeds,
+        equal_steps=True,
+        **sizes["care"],
     )
     timings["care (effects 1 and 2)"] = time.time() - started
     started = time.time()
@@ -161,6 +177,7 @@ def run(quick: bool, seeds: list[int], out: Path) -> dict[str, Any]:
         "effect1_care_dpo_heldout_gap": care["effects"][EFFECT_GAP],
         "effect1_care_dpo_reference_choice": care["effects"][EFFECT_CHOICE],
         "effect2_care_gap_100pct_minus_25pct": care["effects"][EFFECT_SCALING],
+        "effect2_control_equal_steps": care["effects"][EFFECT_SCALING_EQUAL_STEPS],
         "effect3_opinion_target_minus_control": opinion["effects"][OPINION],
         "effect4_selection_s_minus_random": selection["effects"][SELECTION],
     }

@@ -95,7 +95,7 @@ def test_benchmark_quick_runs_every_effect(tmp_path, monkeypatch, capsys):
     spec.loader.exec_module(bench)
     assert bench.main(["--quick", "--out", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "bench_fidelity.json").read_text())
-    assert len(result["headline"]) == 5 and result["seeds"] == [0]
+    assert len(result["headline"]) == 6 and result["seeds"] == [0]
     assert set(result["headline"]) == set(result["descriptions"])
     printed = capsys.readouterr().out.splitlines()
     for name in result["headline"]:

@@ -70,7 +70,7 @@ def care_effect_command(
     eval_limit: int | None = EvalLimitOpt,
     lang: str = typer.Option("en", "--lang", help="reference-choice language: en or native"),
     equal_steps: bool = typer.Option(
-        False, "--equal-steps", help="train the small share for more epochs, as many steps as 100%"
+        False, "--equal-steps", help="add a control arm: the small share for as many steps as 100%"
     ),
     split_seed: int = SplitSeedOpt,
     preset: str = PresetOpt,

@@ -37,6 +37,7 @@ from culturalign.train.study_seeds import (
 EFFECT_GAP = "care_dpo_heldout_gap"
 EFFECT_CHOICE = "care_dpo_reference_choice"
 EFFECT_SCALING = "care_scaling_gap_100_vs_25"
+EFFECT_SCALING_EQUAL_STEPS = "care_scaling_gap_100_vs_25_equal_steps"
 
 
 def load_preference_pairs(path: str | Path, lang: str = "native") -> list[PreferencePair]:
@@ -101,8 +102,9 @@ def run_care_effect(
     """Effects 1 and 2 (see the module docstring); writes ``OUT/fidelity.json``.
 
     At equal epochs (CARE's setting) the small share also gets fewer optimizer steps.
-    ``equal_steps=True`` trains it for proportionally more epochs instead, so the two
-    arms differ only in how many distinct pairs they saw."""
+    ``equal_steps=True`` adds a control arm: the small share trained for proportionally
+    more epochs, as many steps as 100%, so that comparison differs only in how many
+    distinct pairs the model saw."""
     from culturalign.datasets import load_any
     from culturalign.train.data import split_heldout
 
@@ -131,30 +133,35 @@ def run_care_effect(
     vanilla = out / "cells" / "vanilla"
     base_gap = gap_scores(model, held, _mk(vanilla / "gap"))
     base_choice = care_choice_scores(model, questions, vanilla / "care-choice", lang=lang)
-    gap_full, gap_small, choice_full = [], [], []
+    gap_full, gap_small, gap_small_eq, choice_full = [], [], [], []
+    small = f"{round(100 * small_fraction):03d}pct"
     for seed in seeds:
         order = list(pool)
         random.Random(seed).shuffle(order)
-        small = f"{round(100 * small_fraction):03d}pct" + ("-equal-steps" if equal_steps else "")
-        for name, part in (("100pct", order), (small, order[:n_small])):
+        arms = [("100pct", order, cfg), (small, order[:n_small], cfg)]
+        if equal_steps:  # a control arm: the small share for as many optimizer steps as 100%
+            longer = cfg.model_copy(update={"epochs": cfg.epochs * len(order) / n_small})
+            arms.append((f"{small}-equal-steps", order[:n_small], longer))
+        for name, part, cell_cfg in arms:
             data = data_dir / f"seed{seed}-{name}.jsonl"
             write_records(data, part)
             cell = out / "cells" / f"seed{seed}-{name}"
-            cell_cfg = cfg
-            if name != "100pct" and equal_steps:
-                cell_cfg = cfg.model_copy(update={"epochs": cfg.epochs * len(order) / n_small})
             spec = train_cell(method, model, data, cell / "model", cell_cfg, seed)
             gaps = gap_scores(spec, held, _mk(cell / "gap"))
             if name == "100pct":
                 gap_full.append(gaps)
                 choice_full.append(care_choice_scores(spec, questions, cell / "care-choice", lang=lang))
             else:
-                gap_small.append(gaps)
+                (gap_small_eq if name.endswith("equal-steps") else gap_small).append(gaps)
     effects = {
         EFFECT_GAP: seeded_effect([differences(g, base_gap) for g in gap_full]),
         EFFECT_CHOICE: seeded_effect([differences(c, base_choice) for c in choice_full]),
         EFFECT_SCALING: seeded_effect([differences(a, b) for a, b in zip(gap_full, gap_small, strict=True)]),
     }
+    if equal_steps:
+        effects[EFFECT_SCALING_EQUAL_STEPS] = seeded_effect(
+            [differences(a, b) for a, b in zip(gap_full, gap_small_eq, strict=True)]
+        )
     effects[EFFECT_GAP]["vanilla"] = _mean(base_gap)
     effects[EFFECT_CHOICE]["vanilla"] = _mean(base_choice)
     effects[EFFECT_CHOICE]["chance"] = round(1 / (1 + 3), 4)
@@ -171,7 +178,8 @@ def run_care_effect(
     ]
     if equal_steps:
         notes.append(
-            "the small share trained for proportionally more epochs: as many optimizer steps as 100%"
+            "equal-steps control: the small share also trained for proportionally more epochs, as many "
+            "optimizer steps as 100%"
         )
     write_effects(out, f"CARE training effects over seeds ({model})", effects, notes)
     return {"effects": effects, "notes": notes}
