@@ -122,7 +122,7 @@ def train_cell(method: str, model: str, data: Path, out_dir: Path, cfg: TrainCon
     cell_cfg.seed = seed
     cell_cfg.heldout.measure = False
     cell_cfg.heldout.file = None
-    set_seed(seed)  # TRL wraps the model in its adapter before the Trainer seeds itself
+    set_seed(seed)  # TRL seeds again before adding the adapter; this covers the steps before it
     result = train(method, model, data, out_dir, config=cell_cfg, resume=True)
     log.info("trained %s in %.0f s (%d steps)", out_dir.name, result.seconds, result.steps)
     return f"hf:{out_dir}"
