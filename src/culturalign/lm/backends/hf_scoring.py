@@ -165,7 +165,9 @@ def _score_with_shared_prefix(backend: HFBackend, batch: list[_Prepared]) -> lis
         except TypeError:  # a model without ``logits_to_keep``
             out = backend.model(**inputs)
     first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # [batch, vocab]
-    cache = out.past_key_values
+    # transformers 5.24 renamed ``past_key_values`` to ``cache`` (the old name warns on every call)
+    cache_name = "cache" if "cache" in out else "past_key_values"
+    cache = out.get(cache_name)
     if cache is None or not hasattr(cache, "reorder_cache"):
         raise AttributeError("the model returned no reorderable key/value cache")
 
@@ -195,8 +197,8 @@ def _score_with_shared_prefix(backend: HFBackend, batch: list[_Prepared]) -> lis
             input_ids=cont_ids.to(device),
             attention_mask=torch.cat([ctx_mask, cont_mask], dim=1).to(device),
             position_ids=cont_positions.to(device),
-            past_key_values=cache,
             use_cache=True,
+            **{cache_name: cache},
         )
     logp = torch.log_softmax(out2.logits.float(), dim=-1)  # [pairs, rest, vocab]
     for r, (row, k) in enumerate(pairs):
