@@ -108,7 +108,7 @@ def load_study_config(
 # -- the grid machinery ----------------------------------------------------------------------
 
 
-class _Study:
+class Study:
     """Shared held-out split, per-cell training and evaluation, skipping finished cells."""
 
     def __init__(
@@ -256,7 +256,7 @@ class _Study:
             title=title,
             key=key,
             rows=rows,
-            metrics=metrics if metrics is not None else self.metric_names(rows, _BOOKKEEPING),
+            metrics=metrics if metrics is not None else self.metric_names(rows, BOOKKEEPING),
             evaluation=self.cfg.eval.name,
             notes=self.notes,
             reference=labels[list(cells).index(reference)] if reference in cells else None,
@@ -276,7 +276,7 @@ def _problem(path: Path, msg: str):
     return Problem(str(path), None, None, msg)
 
 
-_BOOKKEEPING = {"pairs", "train_seconds", "steps", "fraction", "native_pairs", "foreign_pairs"}
+BOOKKEEPING = {"pairs", "train_seconds", "steps", "fraction", "native_pairs", "foreign_pairs"}
 
 
 def run_scaling(
@@ -296,7 +296,7 @@ def run_scaling(
         raise ConfigError(
             f"--fractions: shares must lie in [0, 1]; got {', '.join(map(str, fractions)) or 'none'}"
         )
-    study = _Study("scaling", model, Path(data), Path(out), cfg, _path(heldout))
+    study = Study("scaling", model, Path(data), Path(out), cfg, _path(heldout))
     order = list(study.pool)
     random.Random(cfg.seed).shuffle(order)
     rows, names = [], []
@@ -327,7 +327,7 @@ def run_mixing(
     heldout: str | Path | None = None,
 ) -> StudyTable:
     """CARE §4.5 / Fig. 6: native, foreign and mixed pairs in equal counts."""
-    study = _Study("mixing", model, Path(data), Path(out), cfg, _path(heldout))
+    study = Study("mixing", model, Path(data), Path(out), cfg, _path(heldout))
     native = [p for p in study.pool if _culture_of(p) == "native"]
     foreign = [p for p in study.pool if _culture_of(p) == "foreign"]
     unknown = sum(_culture_of(p) is None for p in study.pairs)
@@ -381,12 +381,12 @@ def run_algorithms(
         raise ConfigError(
             f"--methods: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHODS)}"
         )
-    study = _Study("algorithms", model, Path(data), Path(out), cfg, _path(heldout))
+    study = Study("algorithms", model, Path(data), Path(out), cfg, _path(heldout))
     base = study.cell("vanilla", None)
     rows = [{"method": "vanilla", **base}]
     for method in methods:
         rows.append({"method": method, **study.cell(method, study.pool, method=method)})
-    metrics = study.metric_names(rows, _BOOKKEEPING)
+    metrics = study.metric_names(rows, BOOKKEEPING)
     for row in rows[1:]:
         for m in metrics:
             if isinstance(row.get(m), float) and isinstance(base.get(m), float):

@@ -5,7 +5,7 @@ training pool and is scored on the same held-out pairs (the study's evaluation, 
 default the chosen-vs-rejected gap on them); the best rate is then trained once more on
 every pair, training pool and held-out pairs together, since the held-out share has done
 its job once the rate is chosen. The held-out pairs come from ``--heldout FILE`` or are
-split off up front, as in the other studies (``studies._Study``), and the notes say
+split off up front, as in the other studies (``studies.Study``), and the notes say
 which.
 
 Cells are the other studies' cells (``OUT/cells/lr-RATE``), so a rerun skips finished
@@ -21,7 +21,7 @@ from typing import Any
 from culturalign.errors import ConfigError
 from culturalign.io import write_json, write_records
 from culturalign.train.presets import CARE_LEARNING_RATES
-from culturalign.train.studies import _BOOKKEEPING, StudyConfig, _Study
+from culturalign.train.studies import BOOKKEEPING, Study, StudyConfig
 from culturalign.train.study_report import StudyTable
 
 # metrics where lower is better; every other metric is taken as higher-is-better
@@ -69,7 +69,7 @@ def run_lr(
 
     if not rates:
         raise ConfigError("--rates: give at least one learning rate")
-    study = _Study("lr", model, Path(data), Path(out), cfg, Path(heldout) if heldout else None)
+    study = Study("lr", model, Path(data), Path(out), cfg, Path(heldout) if heldout else None)
     base_cfg = study.cfg
     # the shared note names the config's rate, which no cell of this study uses
     study.notes[1] = study.notes[1].replace(f"lr {cfg.train.learning_rate:g}", "lr: each row's")
@@ -82,7 +82,7 @@ def run_lr(
         rows.append({"learning rate": rate, **study.cell(name, study.pool)})
         names.append(name)
     study.cfg = base_cfg
-    metrics = study.metric_names(rows, _BOOKKEEPING | {"learning rate"})
+    metrics = study.metric_names(rows, BOOKKEEPING | {"learning rate"})
     metric = select_by or (metrics[0] if metrics else "gap")
     if metric not in metrics:
         raise ConfigError(f"--select-by {metric!r}: the evaluation gave {', '.join(metrics) or 'no metric'}")
@@ -103,7 +103,7 @@ def run_lr(
     return study.finish(title, "learning rate", rows, metrics, cells=names, reference=None)
 
 
-def _train_final(study: _Study, train, rate: float) -> dict[str, Any]:
+def _train_final(study: Study, train, rate: float) -> dict[str, Any]:
     """The chosen rate on every pair; no held-out gap is left to measure, and none is claimed."""
     everything = list(study.pool) + [p for p in study.held if p not in study.pool]
     path = study.out / "data" / "all.jsonl"

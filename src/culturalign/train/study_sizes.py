@@ -19,7 +19,7 @@ from pathlib import Path
 
 from culturalign.errors import ConfigError
 from culturalign.records import PreferencePair
-from culturalign.train.studies import StudyConfig, _Study
+from culturalign.train.studies import Study, StudyConfig
 from culturalign.train.study_report import StudyTable
 
 DEFAULT_SIZES = (0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000)
@@ -68,7 +68,7 @@ def run_sizes(
     """Train on the top k samples per culture for every k in ``sizes`` and evaluate each."""
     if not sizes or any(k < 0 for k in sizes):
         raise ConfigError("--sizes: give counts of samples per culture, 0 or more")
-    study = _Study("sizes", model, Path(data), Path(out), cfg, Path(heldout) if heldout else None)
+    study = Study("sizes", model, Path(data), Path(out), cfg, Path(heldout) if heldout else None)
     ranks = ranked_ids(study.pool)
     most = max(len(ids) for ids in ranks.values())
     sft = cfg.method == "sft"
