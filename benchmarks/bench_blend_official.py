@@ -38,9 +38,9 @@ from pathlib import Path
 from string import punctuation
 
 from culturalign.datasets import blend as blend_data
-from culturalign.evals.blend import answer_sets, question_units, score_reply
-from culturalign.evals.blend_match import AnswerMatcher, fold
-from culturalign.evals.choice_prompts import LANGUAGE_NAMES, ChoicePrompts
+from culturalign.evals.blend.match import AnswerMatcher, fold
+from culturalign.evals.blend.run import answer_sets, question_units, score_reply
+from culturalign.evals.choice.prompts import LANGUAGE_NAMES, ChoicePrompts
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = (REPO / ".." / "shared" / "data" / "blend").resolve()

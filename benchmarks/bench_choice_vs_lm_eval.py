@@ -55,7 +55,7 @@ def build_items(n: int, min_options: int = 4) -> list[dict]:
     """Opinion prompts over real WVS questions with at least ``min_options`` options (the
     four-option shape of CulturalBench, INCLUDE, MMLU), one per (question, country)."""
     from culturalign.datasets import wvs
-    from culturalign.evals.choice_prompts import ChoicePrompts, option_block
+    from culturalign.evals.choice.prompts import ChoicePrompts, option_block
     from culturalign.paths import package_data
 
     folder = REPO.parent / "shared" / "data" / "wvs"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from culturalign.cli import main
-from culturalign.evals.choice_run import ChoiceRun
+from culturalign.evals.choice.run import ChoiceRun
 from culturalign.io import JsonlAppender
 
 

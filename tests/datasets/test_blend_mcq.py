@@ -15,7 +15,7 @@ import pytest
 from culturalign.datasets import detect_format
 from culturalign.datasets.blend_mcq import load, question_of
 from culturalign.errors import DataError
-from culturalign.evals.mcq import run_mcq
+from culturalign.evals.choice.mcq import run_mcq
 from culturalign.lm.base import Backend, LabelScoreResult
 from culturalign.lm.cached import LM
 

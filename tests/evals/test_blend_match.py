@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from culturalign.evals.blend_match import AnswerMatcher, fold, strip_prompt, words
+from culturalign.evals.blend.match import AnswerMatcher, fold, strip_prompt, words
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_strip_prompt_removes_echoes_and_labels():
 
 
 def test_cases_the_old_substring_matcher_handled_still_match():
-    from culturalign.evals.blend_match import AnswerMatcher
+    from culturalign.evals.blend.match import AnswerMatcher
 
     m = AnswerMatcher()
     assert m.first_match("I think it's a Sunday roast.", ["sunday roast"], "en") == "sunday roast"

@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 
 from culturalign.datasets import blend as blend_data
-from culturalign.evals.blend import question_units, run_blend, score_reply
-from culturalign.evals.blend_match import AnswerMatcher
-from culturalign.evals.choice_prompts import ChoicePrompts
+from culturalign.evals.blend.match import AnswerMatcher
+from culturalign.evals.blend.run import question_units, run_blend, score_reply
+from culturalign.evals.choice.prompts import ChoicePrompts
 from culturalign.lm.base import Backend
 from culturalign.lm.cached import LM
 from culturalign.paths import package_data

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from culturalign.evals.care_choice import MissingTranslation, build_items, item_scores, run_care_choice
+from culturalign.evals.care.choice import MissingTranslation, build_items, item_scores, run_care_choice
 from culturalign.lm.base import Backend, OnDone, ScoreRequest, ScoreResult
 from culturalign.lm.cached import LM
 from culturalign.records import CulturalQuestion

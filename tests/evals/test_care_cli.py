@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from culturalign.evals.care import write_care_outputs
-from culturalign.evals.care_stats import summarize
+from culturalign.evals.care.judged import write_care_outputs
+from culturalign.evals.care.stats import summarize
 from culturalign.io import read_records
 from culturalign.records.judgment import Judgment
 

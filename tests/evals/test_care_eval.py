@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from culturalign.datasets import load_any
-from culturalign.evals.care import run_care_eval
-from culturalign.evals.care_stats import CareSummary
+from culturalign.evals.care.judged import run_care_eval
+from culturalign.evals.care.stats import CareSummary
 from culturalign.io import read_records
 from culturalign.lm import load_lm
 from culturalign.lm.cache import CallCache

@@ -7,8 +7,8 @@ import csv
 import io
 import json
 
-from culturalign.evals.care_stats import CareSummary, summarize
-from culturalign.evals.care_tables import (
+from culturalign.evals.care.stats import CareSummary, summarize
+from culturalign.evals.care.tables import (
     CareRun,
     category_table,
     delta_table,

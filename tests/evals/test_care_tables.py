@@ -8,8 +8,8 @@ import io
 import numpy as np
 import pytest
 
-from culturalign.evals.care_stats import bootstrap_ci, summarize
-from culturalign.evals.care_tables import (
+from culturalign.evals.care.stats import bootstrap_ci, summarize
+from culturalign.evals.care.tables import (
     CareRun,
     category_table,
     delta_table,

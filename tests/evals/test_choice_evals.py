@@ -14,11 +14,11 @@ from culturalign.datasets import cali as cali_loader
 from culturalign.datasets import culturalbench as cb_loader
 from culturalign.datasets import globalopinion
 from culturalign.datasets import mcq as mcq_loader
-from culturalign.evals.blend import run_blend
-from culturalign.evals.cali import predict, run_cali, split_of, tune_threshold
-from culturalign.evals.culturalbench import hard_question_correct, run_culturalbench
-from culturalign.evals.mcq import run_mcq
-from culturalign.evals.opinions import run_opinions
+from culturalign.evals.blend.run import run_blend
+from culturalign.evals.choice.cali import predict, run_cali, split_of, tune_threshold
+from culturalign.evals.choice.culturalbench import hard_question_correct, run_culturalbench
+from culturalign.evals.choice.mcq import run_mcq
+from culturalign.evals.choice.opinions import run_opinions
 from culturalign.lm.base import Backend, LabelScoreResult, NotSupported
 from culturalign.lm.cached import LM
 from culturalign.paths import package_data

@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from culturalign.evals.cali import NLI_LABELS, f1_intervals, f1_of_codes, metrics_for
-from culturalign.evals.choice_run import interval_text
+from culturalign.evals.choice.cali import NLI_LABELS, f1_intervals, f1_of_codes, metrics_for
+from culturalign.evals.choice.mcq import accuracy_block, summarise_mcq
+from culturalign.evals.choice.run import interval_text
 from culturalign.evals.headline import headline_units
-from culturalign.evals.mcq import accuracy_block, summarise_mcq
 from culturalign.evals.metrics import f1_scores
 from culturalign.train.study_changes import change_text, paired_changes
 

@@ -17,7 +17,7 @@ SAMPLE = package_data("data", "sample")
 @pytest.mark.serve
 def test_mcq_over_a_server_without_logprobs_falls_back_to_generate_parse(served_spec, tmp_path):
     from culturalign.datasets import mcq
-    from culturalign.evals.mcq import run_mcq
+    from culturalign.evals.choice.mcq import run_mcq
     from culturalign.lm import load_lm
 
     items = mcq.load(SAMPLE / "choice_mcq.jsonl")[:2]

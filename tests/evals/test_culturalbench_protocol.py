@@ -11,8 +11,8 @@ import math
 
 import pytest
 
-from culturalign.evals.choice_scoring import OptionScores
-from culturalign.evals.culturalbench import ANSWERED, ERROR, INVALID, outcome, run_culturalbench
+from culturalign.evals.choice.culturalbench import ANSWERED, ERROR, INVALID, outcome, run_culturalbench
+from culturalign.evals.choice.scoring import OptionScores
 from culturalign.lm.base import Backend, LabelScoreResult, NotSupported
 from culturalign.lm.cached import LM
 from culturalign.records import ChoiceItem, Completion

@@ -9,8 +9,8 @@ import json
 import pytest
 from _care_scripted import scripted_lm
 
-from culturalign.evals.culturebank_quality import run_culturebank_quality
-from culturalign.evals.grounded import load_grounded_questions
+from culturalign.evals.open_ended.culturebank_quality import run_culturebank_quality
+from culturalign.evals.open_ended.grounded import load_grounded_questions
 from culturalign.judge.core import JudgeConfig
 from culturalign.lm.cache import CallCache
 from culturalign.records.generation import GenerationParams
@@ -100,7 +100,7 @@ def test_tiny_model_answers_and_judges_end_to_end(tmp_path, tiny_model_dir):
 
 
 def test_paper_003_criteria_are_three_rubrics_over_the_same_answers(tmp_path):
-    from culturalign.evals.culturebank_quality import run_grounded_criteria
+    from culturalign.evals.open_ended.culturebank_quality import run_grounded_criteria
 
     questions = load_grounded_questions(_release(tmp_path))
     cache = CallCache(tmp_path / "calls.sqlite")

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from culturalign.errors import ConfigError
+from culturalign.evals.choice.opinions import run_opinions, summarise_opinions
 from culturalign.evals.metrics import js_divergence, jsd_similarity, opinion_similarity
-from culturalign.evals.opinions import run_opinions, summarise_opinions
 from culturalign.lm.base import Backend, LabelScoreResult
 from culturalign.lm.cached import LM
 from culturalign.paths import package_data

@@ -13,7 +13,7 @@ import pytest
 from _care_scripted import ScriptedBackend, scripted_lm
 
 from culturalign.errors import ConfigError
-from culturalign.evals.care import run_care_eval
+from culturalign.evals.care.judged import run_care_eval
 from culturalign.generate import generate_file
 from culturalign.io import read_records
 from culturalign.lm.cache import CallCache

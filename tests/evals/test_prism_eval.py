@@ -12,7 +12,7 @@ from _care_scripted import scripted_lm
 
 from culturalign.datasets.prism import cultural_topics, load_conversations, load_survey
 from culturalign.errors import DataError
-from culturalign.evals.prism import filter_cultural, run_prism
+from culturalign.evals.open_ended.prism import filter_cultural, run_prism
 from culturalign.io import read_records
 from culturalign.judge.core import JudgeConfig
 from culturalign.lm.cache import CallCache

@@ -14,10 +14,10 @@ import pytest
 
 from culturalign.datasets import cali as cali_loader
 from culturalign.datasets import culturalbench as cb_loader
-from culturalign.evals.cali import run_cali
-from culturalign.evals.culturalbench import run_culturalbench
-from culturalign.evals.mcq import run_mcq
-from culturalign.evals.opinions import run_opinions
+from culturalign.evals.choice.cali import run_cali
+from culturalign.evals.choice.culturalbench import run_culturalbench
+from culturalign.evals.choice.mcq import run_mcq
+from culturalign.evals.choice.opinions import run_opinions
 from culturalign.evals.robustness.core import agreement, permutations, spread
 from culturalign.evals.robustness.opinions import extrapolability, steerability
 from culturalign.lm.base import Backend, LabelScoreResult
@@ -297,7 +297,7 @@ def test_judge_samples_put_the_judges_own_spread_in_the_run_notes():
     the CARE run notes (summary.json, table.md, report) say so."""
     from _care_scripted import scripted_lm
 
-    from culturalign.evals.care import run_notes
+    from culturalign.evals.care.judged import run_notes
     from culturalign.judge.core import JudgeConfig, JudgeItem, judge_items
 
     ratings = {("q0", 0): 5, ("q0", 1): 5, ("q0", 2): 6, ("q1", 0): 3, ("q1", 1): 7, ("q1", 2): 5}

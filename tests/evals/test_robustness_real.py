@@ -7,8 +7,8 @@ import json
 
 from typer.testing import CliRunner
 
-from culturalign.evals.cali import run_cali
-from culturalign.evals.opinions import run_opinions
+from culturalign.evals.choice.cali import run_cali
+from culturalign.evals.choice.opinions import run_opinions
 from culturalign.paths import package_data
 
 SAMPLE = package_data("data", "sample")
@@ -31,7 +31,7 @@ def test_cli_robustness_with_a_tiny_model(tiny_model_dir, tmp_path):
 
 def test_real_wvs_and_cali_with_a_tiny_model(shared_data, tiny_model_dir, tmp_path):
     from culturalign.datasets.wvs import country_name
-    from culturalign.evals.choice_data import cali_items, opinion_items
+    from culturalign.evals.choice.data import cali_items, opinion_items
     from culturalign.lm import load_lm
 
     lm = load_lm(f"hf:{tiny_model_dir}", cache=None)

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from culturalign.errors import DataError
-from culturalign.evals.grounded import load_grounded_questions, run_grounded_eval
-from culturalign.evals.grounded_stats import stats, summarize
+from culturalign.evals.open_ended.grounded import load_grounded_questions, run_grounded_eval
+from culturalign.evals.open_ended.grounded_stats import stats, summarize
 from culturalign.io import read_records
 from culturalign.lm import load_lm
 from culturalign.models.embedded import EMBEDDED_JUDGE_WARNING

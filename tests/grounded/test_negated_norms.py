@@ -12,7 +12,7 @@ import pytest
 
 from culturalign.datasets import culturebank
 from culturalign.errors import DataError
-from culturalign.evals.grounded import load_grounded_questions, run_grounded_eval
+from culturalign.evals.open_ended.grounded import load_grounded_questions, run_grounded_eval
 from culturalign.io import read_records
 from culturalign.records.knowledge import (
     GroundedQuestion,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from culturalign.evals.care_stats import summarize
+from culturalign.evals.care.stats import summarize
 from culturalign.records.judgment import Judgment
 
 # item -> (culture, category, rating before, rating after)

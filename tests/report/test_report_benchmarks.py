@@ -9,8 +9,8 @@ import csv
 import json
 from pathlib import Path
 
-from culturalign.evals.culturalbench import ANSWERED, summarise_variant
-from culturalign.evals.opinions import summarise_opinions
+from culturalign.evals.choice.culturalbench import ANSWERED, summarise_variant
+from culturalign.evals.choice.opinions import summarise_opinions
 from culturalign.report.build import build_report
 
 # country -> correct flags of CulturalBench-Hard questions, per model

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from culturalign.evals.care_stats import summarize
+from culturalign.evals.care.stats import summarize
 from culturalign.records.judgment import Judgment
 from culturalign.train.study_changes import change_sentences, paired_changes
 from culturalign.train.study_evals import metric_units

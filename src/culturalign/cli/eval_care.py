@@ -121,8 +121,8 @@ def care(
     """Answer each question with --model, rate each answer 1-10 against the reference with
     --judge, and write responses, judgments, summary.json and the CARE table to --out."""
     from culturalign.errors import ConfigError
-    from culturalign.evals.care import run_care_eval
-    from culturalign.evals.care_tables import category_table, delta_table, load_run, to_rich
+    from culturalign.evals.care.judged import run_care_eval
+    from culturalign.evals.care.tables import category_table, delta_table, load_run, to_rich
     from culturalign.records import GenerationParams
 
     if lang not in ("native", "en"):
@@ -179,7 +179,7 @@ def care_table(
     """CARE's tables across runs: by category (Tables 1, 4), differences from a baseline
     (Table 2), by geographic scope (Table 8) or by prompting mode (Table 3)."""
     from culturalign.errors import ConfigError
-    from culturalign.evals.care_tables import (
+    from culturalign.evals.care.tables import (
         category_table,
         delta_table,
         load_run,
@@ -300,8 +300,8 @@ def judge_command(
     """Rate any responses 1-10 against reference answers with CARE's rubrics, so any text
     source (another system, retrieved web passages) is scored like a model."""
     from culturalign.errors import ConfigError
-    from culturalign.evals.care import judge_responses_stage
-    from culturalign.evals.care_tables import CareRun, category_table, to_rich
+    from culturalign.evals.care.judged import judge_responses_stage
+    from culturalign.evals.care.tables import CareRun, category_table, to_rich
     from culturalign.judge.inputs import read_judge_inputs
     from culturalign.judge.rubric import load_rubrics
 

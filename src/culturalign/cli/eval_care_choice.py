@@ -1,5 +1,5 @@
 """``eval care-choice``: CARE scored without a judge, as multiple choice over human
-reference answers (``culturalign.evals.care_choice``)."""
+reference answers (``culturalign.evals.care.choice``)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def care_choice(
     chance is 1/(K+1). No judge calls."""
     from culturalign.cli.eval_care import _questions
     from culturalign.errors import ConfigError
-    from culturalign.evals.care_choice import run_care_choice
+    from culturalign.evals.care.choice import run_care_choice
 
     if lang not in ("native", "en"):
         raise ConfigError(f"--lang must be native or en, not {lang!r}")

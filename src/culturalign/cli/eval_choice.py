@@ -77,9 +77,9 @@ def opinions(
     distribution and each country's survey shares; cultureSim with its interval, the spread
     across countries, and the countries the unsteered model is closest to."""
     from culturalign.datasets.wvs import country_name
-    from culturalign.evals.choice_data import opinion_items
+    from culturalign.evals.choice.data import opinion_items
+    from culturalign.evals.choice.opinions import run_opinions
     from culturalign.evals.metrics import check_similarity_measure
-    from culturalign.evals.opinions import run_opinions
 
     check_similarity_measure(similarity)  # a typo fails before the data and model load
     items = opinion_items(data, fmt)
@@ -116,8 +116,8 @@ def culturalbench(
 ) -> None:
     """Easy: accuracy over four lettered options. Hard: every option judged true or
     false; a question is right only when all its judgements are."""
-    from culturalign.evals.choice_data import culturalbench_items
-    from culturalign.evals.culturalbench import run_culturalbench
+    from culturalign.evals.choice.culturalbench import run_culturalbench
+    from culturalign.evals.choice.data import culturalbench_items
 
     items = culturalbench_items(data, fmt)  # bad data fails before the model loads
     summary = run_culturalbench(
@@ -159,8 +159,8 @@ def cali(
 ) -> None:
     """Macro-F1 and entailment F1 per culture: the model, given a persona of each
     culture, against the majority label of that culture's annotators."""
-    from culturalign.evals.cali import DEFAULT_CULTURES, run_cali
-    from culturalign.evals.choice_data import cali_items
+    from culturalign.evals.choice.cali import DEFAULT_CULTURES, run_cali
+    from culturalign.evals.choice.data import cali_items
 
     items = cali_items(data, fmt)
     summary = run_cali(
@@ -202,12 +202,12 @@ def blend(
     """Short answers in the local language and in English, scored by BLEnD's rules (SEM-B
     and SEM-W per region and language, with intervals and the questions left out); a
     multiple-choice CSV is scored by letter probabilities, accuracy per country."""
-    from culturalign.evals.blend import LANGUAGES, run_blend
-    from culturalign.evals.choice_data import blend_items
+    from culturalign.evals.blend.run import LANGUAGES, run_blend
+    from culturalign.evals.choice.data import blend_items
 
     if fmt == "blend-mcq" or (fmt is None and _is_blend_mcq(data)):
         from culturalign.datasets.blend_mcq import load as load_blend_mcq
-        from culturalign.evals.mcq import run_mcq
+        from culturalign.evals.choice.mcq import run_mcq
 
         choice_items = load_blend_mcq(data)  # bad data fails before the model loads
         mc = run_mcq(
@@ -269,8 +269,8 @@ def mcq(
     robustness: int = RobustnessOpt,
 ) -> None:
     """Accuracy on multiple-choice questions (plus length-normalised accuracy with --mode text)."""
-    from culturalign.evals.choice_data import mcq_items
-    from culturalign.evals.mcq import run_mcq
+    from culturalign.evals.choice.data import mcq_items
+    from culturalign.evals.choice.mcq import run_mcq
 
     items = mcq_items(data, fmt)
     summary = run_mcq(

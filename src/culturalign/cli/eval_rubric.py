@@ -77,8 +77,11 @@ def eval_culturebank_quality(
     """Answer CultureBank questions and rate each answer's quality 1-5 with a judge that
     reads the knowledge behind it; mean per cultural group (paper 002 Table 5)."""
     from culturalign.cli.common import system_prompt_arg
-    from culturalign.evals.culturebank_quality import run_culturebank_quality, run_grounded_criteria
-    from culturalign.evals.grounded import load_grounded_questions
+    from culturalign.evals.open_ended.culturebank_quality import (
+        run_culturebank_quality,
+        run_grounded_criteria,
+    )
+    from culturalign.evals.open_ended.grounded import load_grounded_questions
     from culturalign.judge.rubric import load_rubric
     from culturalign.records import GenerationParams
 
@@ -141,7 +144,7 @@ def eval_prism(
     from culturalign.cli.common import system_prompt_arg
     from culturalign.datasets.prism import load_conversations
     from culturalign.errors import ConfigError
-    from culturalign.evals.prism import FILTERS, run_prism
+    from culturalign.evals.open_ended.prism import FILTERS, run_prism
     from culturalign.judge.rubric import load_rubric
     from culturalign.records import GenerationParams
 

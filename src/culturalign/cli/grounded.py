@@ -113,7 +113,7 @@ def synth_grounded(
     log.add_data(knowledge)
     result = synthesize_grounded(gen_lm, check_lm, items, config, out=out, template_dir=templates)
     notes = []
-    from culturalign.evals.grounded import is_embedded
+    from culturalign.evals.open_ended.grounded import is_embedded
 
     if is_embedded(check_lm):
         from culturalign.models.embedded import EMBEDDED_JUDGE_WARNING
@@ -229,7 +229,7 @@ def eval_grounded(
     """Answer grounded questions, score knowledge entailment with a judge, and tabulate
     per cultural group and topic beside the knowledge-augmented reference (paper 003 §5.2.1)."""
     from culturalign.errors import ConfigError
-    from culturalign.evals.grounded import load_grounded_questions, run_grounded_eval
+    from culturalign.evals.open_ended.grounded import load_grounded_questions, run_grounded_eval
     from culturalign.io import read_records
     from culturalign.records import GenerationParams
     from culturalign.records.grounded import GroundedEvalItem

@@ -20,7 +20,7 @@ The cultural filter (002 §4.1): keep a conversation whose opening prompt is rel
 explicitly or potentially, to a cultural topic on which cultures clearly differ. The
 paper does not publish its list or its prompt; ``cultural_topics`` finds such topics by
 keyword (family and relationships, religion, moral and political controversies, social
-norms and customs), and ``evals/prism.py`` can ask a judge model instead.
+norms and customs), and ``evals/open_ended/prism.py`` can ask a judge model instead.
 """
 
 from __future__ import annotations

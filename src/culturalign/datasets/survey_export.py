@@ -98,12 +98,12 @@ class Renderer:
     _prompts: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        from culturalign.evals.choice_prompts import ChoicePrompts
+        from culturalign.evals.choice.prompts import ChoicePrompts
 
         self._prompts = ChoicePrompts(self.template_dir, chat=True)
 
     def prompt(self, item: ChoiceItem, country: str) -> list[ChatMessage]:
-        from culturalign.evals.choice_prompts import option_block
+        from culturalign.evals.choice.prompts import option_block
 
         return list(
             self._prompts.prompt(
@@ -112,7 +112,7 @@ class Renderer:
         )
 
     def answer(self, index: int) -> list[ChatMessage]:
-        from culturalign.evals.choice_prompts import LETTERS
+        from culturalign.evals.choice.prompts import LETTERS
 
         return [ChatMessage(role="assistant", content=f"{self._prompts.prefix()}{LETTERS[index]})")]
 

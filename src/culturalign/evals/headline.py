@@ -116,7 +116,7 @@ def headline_units(kind: str, run_dir: str | Path) -> dict[str, MetricUnits]:
 
 
 def _cali_units(records: list[dict[str, Any]], run_dir: Path) -> dict[str, MetricUnits]:
-    from culturalign.evals.cali import NLI_LABELS, f1_of_codes
+    from culturalign.evals.choice.cali import NLI_LABELS, f1_of_codes
 
     summary_file = run_dir / "summary.json"
     tuned = False

@@ -22,7 +22,7 @@
   countries asked about that question.
 * ``renormalise``: option log-probabilities → a distribution over just those options.
 * ``accuracy``, ``f1_scores`` (sklearn). BLEnD's short-answer matching lives in
-  ``evals/blend_match.py``.
+  ``evals/blend/match.py``.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ class DemoSummary:
 
 
 def _care_signals(out: DemoSummary, care: dict[str, Any]) -> None:
-    from culturalign.evals.care_tables import AVERAGE, paired_cell
+    from culturalign.evals.care.tables import AVERAGE, paired_cell
     from culturalign.records.question import Category
 
     (before_name, before), (after_name, after) = list(care.items())[:2]
@@ -182,7 +182,7 @@ def collect_summary(run_dir: Path) -> DemoSummary:
     and after by category and culture, cultureSim per run and its change, the held-out
     gap before and after training, each change with a paired interval over the same
     items (``culturalign.uncertainty``)."""
-    from culturalign.evals import care_tables as ct
+    from culturalign.evals.care import tables as ct
     from culturalign.evals.headline import headline_units
     from culturalign.report.build import _label, discover
     from culturalign.train.gap import GapReport, gap_change

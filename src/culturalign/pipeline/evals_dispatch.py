@@ -39,7 +39,7 @@ def judge_spec(ctx: RunContext, e: Any) -> str:
 
 
 def _care(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path) -> dict:
-    from culturalign.evals.care import run_care_eval
+    from culturalign.evals.care.judged import run_care_eval
     from culturalign.judge.core import JudgeConfig
     from culturalign.records import GenerationParams
 
@@ -67,7 +67,7 @@ def _care(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path,
 
 
 def _care_choice(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path) -> dict:
-    from culturalign.evals.care_choice import run_care_choice
+    from culturalign.evals.care.choice import run_care_choice
     from culturalign.sampling import sample_limit
 
     qs = sample_limit(load_questions(data, e.data_format), e.limit, order=e.limit_order)
@@ -76,7 +76,7 @@ def _care_choice(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data
 
 
 def _grounded(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path) -> dict:
-    from culturalign.evals.grounded import load_grounded_questions, run_grounded_eval
+    from culturalign.evals.open_ended.grounded import load_grounded_questions, run_grounded_eval
 
     run_grounded_eval(
         ctx.lm(ctx.model_spec(model)),
@@ -121,8 +121,8 @@ def _rubric_metrics(s: Any, model: str) -> dict:
 def _culturebank_quality(
     ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path
 ) -> dict:
-    from culturalign.evals.culturebank_quality import run_culturebank_quality
-    from culturalign.evals.grounded import load_grounded_questions
+    from culturalign.evals.open_ended.culturebank_quality import run_culturebank_quality
+    from culturalign.evals.open_ended.grounded import load_grounded_questions
 
     s = run_culturebank_quality(
         ctx.lm(ctx.model_spec(model)),
@@ -144,7 +144,7 @@ def _prism(ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path
     """``options`` may name ``survey`` (survey.jsonl), ``culture_from``, ``topic_filter``,
     ``rubric`` and ``system_prompt``."""
     from culturalign.datasets.prism import load_conversations
-    from culturalign.evals.prism import run_prism
+    from culturalign.evals.open_ended.prism import run_prism
 
     options = _rest(e, "survey", "culture_from")
     survey = next(iter(_prism_survey(ctx, e)), None)  # sample:, a path next to the experiment, ...
@@ -208,9 +208,9 @@ EVALS: dict[str, EvalEntry] = {
     "grounded": EvalEntry(_grounded, judged=True),
     "culturebank-quality": EvalEntry(_culturebank_quality, judged=True),
     "prism": EvalEntry(_prism, judged=True, inputs=_prism_survey),
-    "opinions": EvalEntry(_choice("culturalign.evals.opinions:run_opinions")),
-    "culturalbench": EvalEntry(_choice("culturalign.evals.culturalbench:run_culturalbench")),
-    "cali": EvalEntry(_choice("culturalign.evals.cali:run_cali")),
-    "blend": EvalEntry(_choice("culturalign.evals.blend:run_blend")),
-    "mcq": EvalEntry(_choice("culturalign.evals.mcq:run_mcq")),
+    "opinions": EvalEntry(_choice("culturalign.evals.choice.opinions:run_opinions")),
+    "culturalbench": EvalEntry(_choice("culturalign.evals.choice.culturalbench:run_culturalbench")),
+    "cali": EvalEntry(_choice("culturalign.evals.choice.cali:run_cali")),
+    "blend": EvalEntry(_choice("culturalign.evals.blend.run:run_blend")),
+    "mcq": EvalEntry(_choice("culturalign.evals.choice.mcq:run_mcq")),
 }

@@ -103,7 +103,7 @@ def _choice_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[
             headers, rows = read_csv(d / "table.csv")
             doc.add(Table(headers, rows, caption=label))
             if any(h.endswith("95% CI") for h in headers):
-                from culturalign.evals.choice_run import INTERVAL_NOTE
+                from culturalign.evals.choice.run import INTERVAL_NOTE
 
                 doc.add(Paragraph(INTERVAL_NOTE))
         elif (d / "table.md").exists():

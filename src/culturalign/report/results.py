@@ -46,7 +46,7 @@ def care_section(
     baseline: str | None,
     figs: Path,
 ) -> None:
-    from culturalign.evals import care_tables as ct
+    from culturalign.evals.care import tables as ct
     from culturalign.report.plots import care_bars
 
     runs = [ct.load_run(d, label_of(d)) for d in dirs]
@@ -83,7 +83,7 @@ def care_section(
 
 
 def _is_change_note(note: str) -> bool:
-    from culturalign.evals.care_tables import PAIRED_NOTE
+    from culturalign.evals.care.tables import PAIRED_NOTE
 
     return note == PAIRED_NOTE or "includes 0" in note or "plain differences" in note
 
@@ -91,7 +91,7 @@ def _is_change_note(note: str) -> bool:
 def add_care_table(doc: Document, table: Any, notes: Sequence[str] = ()) -> None:
     """Each block as a table, then the notes that explain its numbers (which changes
     include 0, which average is which)."""
-    from culturalign.evals import care_tables as ct
+    from culturalign.evals.care import tables as ct
 
     for block in table.blocks:
         headers, rows = ct.block_rows(table, block)

@@ -2,7 +2,7 @@
 
 1. DPO (with LoRA on a small model) on CARE-shaped preference pairs should raise, on
    questions *not trained on*, the held-out preference gap (``train/gap.py``) and the
-   judge-free CARE reference choice (``evals/care_choice.py``).
+   judge-free CARE reference choice (``evals/care/choice.py``).
 2. More preference data should help more: training on 100% of the pairs should give a
    larger held-out gap than training on 25% of them (the direction of Fig. 4).
 

@@ -5,7 +5,7 @@ An evaluation takes a model spec, a folder for its outputs and an optional subse
 culture-mixing study of CARE §4.5) and returns named numbers.
 
 * ``care``: CARE's LM-as-a-judge scores (paper 000 §4.1, appendix C) through
-  ``culturalign.evals.care.run_care_eval``: the average and one mean per category.
+  ``culturalign.evals.care.judged.run_care_eval``: the average and one mean per category.
 * ``gap``: the held-out chosen-vs-rejected log-probability gap on the study's
   held-out pairs (cheap, no judge; what the tests and CPU demos use).
 
@@ -167,7 +167,7 @@ def metric_units(name: str, eval_dir: Path) -> dict[str, Any]:
         f = eval_dir / "summary.json"
         if not f.is_file():
             return {}
-        from culturalign.evals.care_stats import CareSummary
+        from culturalign.evals.care.stats import CareSummary
 
         return care_units(CareSummary.model_validate(json.loads(f.read_text(encoding="utf-8"))))
     if name in _CHOICE_KINDS:
@@ -194,7 +194,7 @@ def _care_evaluation(settings: EvalSettings, heldout_path: Path) -> Evaluation:
         )
 
     def evaluate(spec: str, out_dir: Path, subset: Subset) -> dict[str, float]:
-        from culturalign.evals.care import run_care_eval
+        from culturalign.evals.care.judged import run_care_eval
         from culturalign.lm import load_lm
 
         items = [
@@ -255,7 +255,7 @@ def _choice_evaluation(kind: str) -> Callable[[EvalSettings, Path], Evaluation]:
 
             if subset is not None:
                 raise ConfigError(f"the {kind} evaluation has no native/foreign subsets; use care or gap")
-            run = getattr(import_module(f"culturalign.evals.{kind}"), f"run_{kind}")
+            run = getattr(import_module("culturalign.evals"), f"run_{kind}")  # the package's lazy index
             cache = (
                 "default"
                 if settings.cache is None

@@ -150,7 +150,7 @@ def _items(out_dir: Path) -> list[dict[str, Any]]:
 
 def care_choice_scores(spec: str, questions: Sequence[Any], out_dir: Path, *, lang: str = "en") -> dict:
     """Per question 1/0: was its own reference answer the likeliest (length-normalised)?"""
-    from culturalign.evals.care_choice import item_scores, run_care_choice
+    from culturalign.evals.care.choice import item_scores, run_care_choice
     from culturalign.lm import load_lm
 
     if not (out_dir / "summary.json").is_file():
@@ -166,7 +166,7 @@ def opinion_scores(
     spec: str, items: Sequence[Any], countries: Sequence[str], out_dir: Path
 ) -> dict[str, dict[Hashable, float]]:
     """``{country: {question id: similarity}}`` on ``items`` (eval opinions, country named)."""
-    from culturalign.evals.opinions import run_opinions
+    from culturalign.evals.choice.opinions import run_opinions
     from culturalign.lm import load_lm
 
     if not (out_dir / "summary.json").is_file():

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from culturalign.evals.choice_run import markdown_table
+from culturalign.evals.choice.run import markdown_table
 from culturalign.io import atomic_write_text
 
 

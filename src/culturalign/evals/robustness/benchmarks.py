@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from culturalign.evals.choice_prompts import ChoicePrompts, culture_phrase
+from culturalign.evals.choice.prompts import ChoicePrompts, culture_phrase
 from culturalign.evals.robustness.core import Unit, block, score_variants
 from culturalign.lm.cached import LM
 

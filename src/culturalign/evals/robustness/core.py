@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
-from culturalign.evals.choice_scoring import score_labels
+from culturalign.evals.choice.prompts import ChoicePrompts, letters_for, option_block
+from culturalign.evals.choice.scoring import score_labels
 from culturalign.lm.cached import LM
 
 # below this share of variants agreeing with an item's most common answer, on average,

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from culturalign.evals.choice_prompts import ChoicePrompts
+from culturalign.evals.choice.prompts import ChoicePrompts
 from culturalign.evals.metrics import opinion_similarity
 from culturalign.evals.robustness.core import AGREEMENT_MIN, Unit, block, score_variants
 from culturalign.lm.cached import LM

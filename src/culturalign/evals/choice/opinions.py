@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import ConfigError
-from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
-from culturalign.evals.choice_run import ChoiceRun, method_notes
-from culturalign.evals.choice_scoring import OptionScores, score_labels
+from culturalign.evals.choice.prompts import ChoicePrompts, letters_for, option_block
+from culturalign.evals.choice.run import ChoiceRun, method_notes
+from culturalign.evals.choice.scoring import OptionScores, score_labels
 from culturalign.evals.metrics import (
     SIMILARITY_LABELS,
     check_similarity_measure,

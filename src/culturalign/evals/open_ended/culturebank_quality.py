@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from culturalign.evals.grounded import answer_messages
-from culturalign.evals.rubric_run import RubricTask, run_rubric_eval, with_system
+from culturalign.evals.open_ended.grounded import answer_messages
+from culturalign.evals.open_ended.rubric_run import RubricTask, run_rubric_eval, with_system
 from culturalign.io import atomic_write_text, write_json
 from culturalign.judge.core import JudgeConfig
 from culturalign.judge.rubric import GROUNDED_RUBRICS, load_rubric

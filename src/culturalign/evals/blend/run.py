@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.datasets.blend import LEFT_OUT_REASONS, left_out_reason
-from culturalign.evals.blend_match import AnswerMatcher, strip_prompt
-from culturalign.evals.choice_prompts import LANGUAGE_NAMES, ChoicePrompts
-from culturalign.evals.choice_run import ChoiceRun
+from culturalign.evals.blend.match import AnswerMatcher, strip_prompt
+from culturalign.evals.choice.prompts import LANGUAGE_NAMES, ChoicePrompts
+from culturalign.evals.choice.run import ChoiceRun
 from culturalign.lm.cached import LM
 from culturalign.records import GenerationParams, ShortAnswerItem
 from culturalign.sampling import sample_limit

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from culturalign import uncertainty
 from culturalign.errors import ConfigError
-from culturalign.evals.care_stats import UNCATEGORISED, CareSummary, CellStats, CultureSummary
-from culturalign.evals.care_table_render import (  # noqa: F401  (re-exported: callers import them here)
+from culturalign.evals.care.stats import UNCATEGORISED, CareSummary, CellStats, CultureSummary
+from culturalign.evals.care.table_render import (  # noqa: F401  (re-exported: callers import them here)
     Block,
     CareTable,
     Cell,
@@ -81,7 +81,7 @@ def load_run(path: str | Path, label: str | None = None) -> CareRun:
         beside = stem.with_name(stem.name + ".summary.json")  # written by `culturalign judge`
         if beside.is_file():
             return CareRun(label or p.stem, read_json_model(beside, CareSummary), p)
-        from culturalign.evals.care_stats import summarize
+        from culturalign.evals.care.stats import summarize
         from culturalign.io import read_records
         from culturalign.records.judgment import Judgment
 

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import ConfigError
-from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
-from culturalign.evals.choice_run import ChoiceRun, method_notes
-from culturalign.evals.choice_scoring import OptionScores, score_labels
+from culturalign.evals.choice.prompts import ChoicePrompts, letters_for, option_block
+from culturalign.evals.choice.run import ChoiceRun, method_notes
+from culturalign.evals.choice.scoring import OptionScores, score_labels
 from culturalign.lm.cached import LM
 from culturalign.records import ChoiceItem
 from culturalign.records.truefalse import TrueFalseItem

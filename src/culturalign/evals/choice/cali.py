@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import ConfigError
-from culturalign.evals.choice_prompts import ChoicePrompts, culture_phrase
-from culturalign.evals.choice_run import (
+from culturalign.evals.choice.prompts import ChoicePrompts, culture_phrase
+from culturalign.evals.choice.run import (
     INTERVAL_HEADERS,
     INTERVAL_NOTE,
     ChoiceRun,
@@ -32,7 +32,7 @@ from culturalign.evals.choice_run import (
     interval_fields,
     method_notes,
 )
-from culturalign.evals.choice_scoring import score_labels
+from culturalign.evals.choice.scoring import score_labels
 from culturalign.evals.metrics import accuracy, argmax, f1_scores
 from culturalign.lm.cached import LM
 from culturalign.records import NLIItem

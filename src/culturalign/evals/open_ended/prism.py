@@ -26,7 +26,7 @@ from pathlib import Path
 
 from culturalign.datasets.prism import PrismConversation, cultural_topics
 from culturalign.errors import ConfigError
-from culturalign.evals.rubric_run import RubricTask, run_rubric_eval, with_system
+from culturalign.evals.open_ended.rubric_run import RubricTask, run_rubric_eval, with_system
 from culturalign.judge.core import JudgeConfig
 from culturalign.judge.rubric import load_rubric
 from culturalign.judge.summary import RubricSummary

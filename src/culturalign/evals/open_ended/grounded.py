@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from culturalign.errors import DataError, Problem
-from culturalign.evals.grounded_stats import ENTAILED_AT, GroundedSummary, summarize, to_markdown
+from culturalign.evals.open_ended.grounded_stats import ENTAILED_AT, GroundedSummary, summarize, to_markdown
 from culturalign.io import atomic_write_text, iter_jsonl, read_records, write_json, write_records
 from culturalign.lm.cached import LM
 from culturalign.lm.yesno import YesNoScore, ask_yes_no

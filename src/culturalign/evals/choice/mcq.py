@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.errors import ConfigError
-from culturalign.evals.choice_prompts import ChoicePrompts, letters_for, option_block
-from culturalign.evals.choice_run import (
+from culturalign.evals.choice.prompts import ChoicePrompts, letters_for, option_block
+from culturalign.evals.choice.run import (
     INTERVAL_HEADERS,
     INTERVAL_NOTE,
     ChoiceRun,
@@ -32,7 +32,7 @@ from culturalign.evals.choice_run import (
     interval_fields,
     method_notes,
 )
-from culturalign.evals.choice_scoring import score_labels, score_texts
+from culturalign.evals.choice.scoring import score_labels, score_texts
 from culturalign.evals.metrics import accuracy
 from culturalign.lm.cached import LM
 from culturalign.records import ChoiceItem

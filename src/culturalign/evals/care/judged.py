@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from culturalign.evals.care_stats import Aggregate, CareSummary, summarize
-from culturalign.evals.care_tables import CareRun, category_table, to_csv, to_markdown
+from culturalign.evals.care.stats import Aggregate, CareSummary, summarize
+from culturalign.evals.care.tables import CareRun, category_table, to_csv, to_markdown
 from culturalign.io import atomic_write_text, write_json, write_records
 from culturalign.judge.core import (
     JudgeConfig,

@@ -232,9 +232,9 @@ def run_care_choice(
 ) -> dict[str, Any]:
     """Score every question's reference against ``k`` others; write the run folder
     (``items.jsonl``, ``summary.json``, ``table.md``/``.csv``, ``run.json``)."""
-    from culturalign.evals.choice_prompts import ChoicePrompts
-    from culturalign.evals.choice_run import ChoiceRun
-    from culturalign.evals.choice_scoring import score_texts
+    from culturalign.evals.choice.prompts import ChoicePrompts
+    from culturalign.evals.choice.run import ChoiceRun
+    from culturalign.evals.choice.scoring import score_texts
 
     items, left_out = build_items(questions, k=k, lang=lang, seed=seed)
     prompts = ChoicePrompts(template_dir, chat)

@@ -1,0 +1,1 @@
+"""BLEnD: short answers under the official scoring rules, and its multiple-choice form."""

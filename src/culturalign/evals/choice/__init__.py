@@ -1,0 +1,1 @@
+"""Benchmarks scored from option log-probabilities: opinion distributions, CulturalBench, CALI, multiple choice."""
