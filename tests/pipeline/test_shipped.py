@@ -110,6 +110,16 @@ def test_care_writes_the_care_tables(tiny_model_dir, tmp_path):
     ):
         assert block in report
 
+    # a changed training setting retrains: the finished folder is set aside, not handed back
+    model_dir = out / "train" / "dpo"
+    before = json.loads((model_dir / "culturalign-train.json").read_text())
+    run_experiment(
+        "care", out, overrides=[*care_overrides(tiny_model_dir), "train.dpo.config.learning_rate=0.002"]
+    )
+    after = json.loads((model_dir / "culturalign-train.json").read_text())
+    assert (out / "train" / "dpo.stale" / "culturalign-train.json").exists()
+    assert before["config"]["learning_rate"] != after["config"]["learning_rate"] == 0.002
+
 
 KILLER = """\
 import os, signal, sys

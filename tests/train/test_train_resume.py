@@ -78,6 +78,10 @@ def test_interrupted_run_resumes_from_its_checkpoint(tiny_spec, pairs_file, tmp_
     assert again.steps == 10 and again.gap_after == resumed.gap_after
     with pytest.raises(ConfigError, match="already holds a finished dpo run"):
         train("dpo", tiny_spec, pairs_file, out, config=CONFIG)
+    # ... but only when it was trained the same way: other settings are not its result
+    # (before, a finished folder was handed back whatever was asked)
+    with pytest.raises(ConfigError, match="cannot reuse the finished run: settings changed: learning_rate"):
+        train("dpo", tiny_spec, pairs_file, out, config={**CONFIG, "learning_rate": 1e-3}, resume=True)
 
 
 def test_foreign_folder_is_not_overwritten(tiny_spec, pairs_file, tmp_path):

@@ -62,11 +62,28 @@ def train_stage(ctx: RunContext, node: Node) -> Stage:
     base = ctx.model_spec(t.base)
 
     def run() -> dict[str, Any]:
+        import shutil
+
+        from culturalign.train.outputs import ResumeMismatch
         from culturalign.train.run import train
 
-        result = train(
-            t.method, base, data, out, config=dict(t.config), lora=t.lora, qlora=t.qlora, resume=True
-        )
+        def go():
+            return train(
+                t.method, base, data, out, config=dict(t.config), lora=t.lora, qlora=t.qlora, resume=True
+            )
+
+        try:
+            result = go()
+        except ResumeMismatch as exc:
+            # the stage's data or settings changed since its folder was trained: that model
+            # is stale, so it is set aside (one generation kept) and the stage trains anew
+            stale = out.with_name(out.name + ".stale")
+            shutil.rmtree(stale, ignore_errors=True)
+            out.rename(stale)
+            from rich.console import Console
+
+            Console(stderr=True).print(f"[yellow]{exc}; moved it to {stale.name} and training again[/]")
+            result = go()
         return result.model_dump(mode="json")
 
     cfg = {"method": t.method, "base": base, "config": t.config, "lora": t.lora, "qlora": t.qlora}

@@ -118,6 +118,10 @@ def config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k not in _RESUME_FREE)
 
 
+class ResumeMismatch(ConfigError):
+    """The folder holds a run of another method, data or settings than the one asked for."""
+
+
 def check_out_dir(
     out_dir: Path, *, resume: bool, method: str, fingerprint: str, config: dict[str, Any]
 ) -> Manifest | None:
@@ -130,9 +134,7 @@ def check_out_dir(
                 f"{out_dir}: the output folder is not empty and holds no training run; choose another --out"
             )
         return None
-    if old.status == "finished":
-        if resume:
-            return old
+    if old.status == "finished" and not resume:
         raise ConfigError(
             f"{out_dir}: already holds a finished {old.method} run; choose another --out or delete it"
         )
@@ -152,7 +154,9 @@ def check_out_dir(
     if changed:
         differences.append(f"settings changed: {', '.join(changed)}")
     if differences:
-        raise ConfigError(f"{out_dir}: cannot resume: {'; '.join(differences)}")
+        # a finished run trained on other data or settings is not this run's result either
+        what = "reuse the finished run" if old.status == "finished" else "resume"
+        raise ResumeMismatch(f"{out_dir}: cannot {what}: {'; '.join(differences)}")
     return old
 
 
