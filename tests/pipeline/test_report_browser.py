@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
+from chromium import BROWSER_MARKS, launch
+
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -34,23 +25,13 @@ def report_html(tiny_experiment, tmp_path) -> Path:
     return out / "report.html"
 
 
-@pytest.mark.browser
-@pytest.mark.slow
 def test_report_renders_with_all_images(report_html, tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (`make test` installs it)")
     from playwright.sync_api import sync_playwright
 
     html = report_html.read_text()
     assert "data:image/png;base64," in html and "<script" not in html
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            args=FLAGS,
-            headless=True,
-            viewport={"width": 1200, "height": 900},
-        )
+        browser = launch(p, tmp_path / "profile", viewport={"width": 1200, "height": 900})
         page = browser.new_page()
         page.goto(report_html.as_uri())
         images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
