@@ -13,6 +13,7 @@ note naming the record type).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from culturalign.datasets import care, care_prefs, jsonl
 from culturalign.datasets.rows import Row, drop_nested_nones
 from culturalign.errors import CulturalignError, DataError, MissingDependency, Problem, Problems
+from culturalign.io import stable_hash
 
 NAME = "hub"
 DESCRIPTION = "a Hugging Face hub dataset (hf:OWNER/NAME[:CONFIG][@SPLIT]) or a save_to_disk folder"
@@ -69,10 +71,30 @@ def load(path: str | Path) -> list[Any]:
 
 
 def load_hub(spec: str) -> list[Any]:
+    dataset_id, _, _ = parse_spec(spec)
+    rows = [Row(loc, row) for loc, row in load_rows(spec)]
+    return rows_to_records(rows, spec, source=dataset_id)
+
+
+def load_rows(spec: str) -> list[tuple[str, dict[str, Any]]]:
+    """(location, row) for every row of a hub split, as ``train`` reads its data files."""
+    return [(f"row {i + 1}", dict(r)) for i, r in enumerate(_load_dataset(spec.strip()))]
+
+
+def fingerprint(spec: str) -> str:
+    """A SHA-256 over a hub split's rows: the data hash a run log and a card record, the
+    same whether the rows came from the network or the local cache."""
+    return stable_hash([row for _, row in load_rows(spec)])
+
+
+@functools.lru_cache(maxsize=8)
+def _load_dataset(spec: str) -> Any:
+    """One load per spec per process: ``train`` reads its data several times (its kind,
+    its rows, its fingerprint), and each ``load_dataset`` call re-resolves the cache."""
     dataset_id, config, split = parse_spec(spec)
     datasets = _datasets()
     try:
-        ds = datasets.load_dataset(dataset_id, config, split=split)
+        return datasets.load_dataset(dataset_id, config, split=split)
     except Exception as exc:
         reason = " ".join(str(exc).split())[:300]
         raise CulturalignError(
@@ -82,7 +104,6 @@ def load_hub(spec: str) -> list[Any]:
             "If this machine is offline (or HF_DATASETS_OFFLINE=1), download the dataset where the "
             "network allows and pass the local file or folder instead."
         ) from None
-    return rows_to_records([Row(f"row {i}", dict(r)) for i, r in enumerate(ds)], spec, source=dataset_id)
 
 
 def load_saved(path: Path) -> list[Any]:

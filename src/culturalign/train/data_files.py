@@ -18,7 +18,12 @@ _SPLITS = ("train", "train_prefs", "train_sft")
 
 
 def read_rows(path: str | Path, split: str | None = None) -> list[tuple[str | int, dict[str, Any]]]:
-    """(location, row) for every row of a data file or ``save_to_disk`` folder."""
+    """(location, row) for every row of a data file, ``save_to_disk`` folder or hub split
+    (``hf:OWNER/NAME[:CONFIG][@SPLIT]``)."""
+    from culturalign.datasets import hub
+
+    if hub.is_hub_spec(str(path)):
+        return hub.load_rows(str(path))
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: data file not found")

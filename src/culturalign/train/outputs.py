@@ -72,7 +72,11 @@ def is_main_process() -> bool:
 
 
 def data_fingerprint(path: Path) -> str:
-    """SHA-256 of a data file, or of every file in a dataset folder."""
+    """SHA-256 of a data file, of every file in a dataset folder, or of a hub split's rows."""
+    from culturalign.datasets import hub
+
+    if hub.is_hub_spec(str(path)):
+        return hub.fingerprint(str(path))
     path = Path(path)
     if path.is_file():
         return fingerprint_file(path)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from culturalign.datasets.hub import is_hub_spec
 from culturalign.errors import ConfigError
 from culturalign.io import stable_hash, write_records
 from culturalign.progress import enabled as progress_enabled
@@ -66,7 +67,9 @@ def load_training_data(method: str, data_path: Path, cfg: TrainConfig) -> tuple[
     from culturalign.train import data as d
 
     h = cfg.heldout
-    kind = d.data_kind(data_path) if Path(data_path).is_file() else "preference"
+    kind = (
+        d.data_kind(data_path) if Path(data_path).is_file() or is_hub_spec(str(data_path)) else "preference"
+    )
 
     def sample(items):
         if cfg.max_examples is not None and len(items) > cfg.max_examples:
@@ -214,7 +217,8 @@ def train(
     if starts_from_adapter and cfg.lora.enabled and not cfg.merge_adapter:
         cfg.merge_adapter = True  # an adapter saved over the old base would lose the first adapter
     data_path, out_dir = Path(data_path), Path(out_dir)
-    fingerprint = data_fingerprint(data_path) if data_path.exists() else ""
+    hub_data = is_hub_spec(str(data_path))
+    fingerprint = data_fingerprint(data_path) if data_path.exists() or hub_data else ""
     old = check_out_dir(
         out_dir, resume=resume, method=method, fingerprint=fingerprint, config=cfg.model_dump(mode="json")
     )
@@ -265,7 +269,11 @@ def train(
         method=method,
         model_spec=model_spec,
         base_model=loaded.base_path,
-        data={"path": str(data_path.resolve()), "sha256": fingerprint, "format": desc},
+        data={
+            "path": str(data_path) if hub_data else str(data_path.resolve()),
+            "sha256": fingerprint,
+            "format": desc,
+        },
         config=cfg.model_dump(mode="json"),
         config_hash=stable_hash(cfg.model_dump(mode="json")),
     )
