@@ -31,15 +31,26 @@ def test_train_reads_hub_pairs(cached_hub_dataset):
     assert hub.fingerprint(spec) == first and len(first) == 64
 
 
-def test_train_command_on_hub_data(cached_hub_dataset, tiny_model_dir, tmp_path):
+def test_train_on_hub_data_and_push_the_adapter(cached_hub_dataset, hub_server, tiny_model_dir, tmp_path):
+    """The Hub both ways: pairs from hf:..., the trained adapter pushed with its card."""
     spec = cached_hub_dataset("someone/pairs", PAIRS)
     out = tmp_path / "out"
     args = ["train", "dpo", "--model", f"hf:{tiny_model_dir}", "--data", spec, "--out", str(out),
-            "--preset", "tiny-test", "--lora", "--set", "lora.r=4"]  # fmt: skip
+            "--preset", "tiny-test", "--lora", "--set", "lora.r=4", "--push-to-hub", "me/tiny-dpo"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    data = json.loads((out / "culturalign-train.json").read_text())["data"]
-    assert data["path"] == spec and data["sha256"] == hub.fingerprint(spec)
+    manifest = json.loads((out / "culturalign-train.json").read_text())
+    assert manifest["data"]["path"] == spec and manifest["data"]["sha256"] == hub.fingerprint(spec)
+    files = hub_server.files("me/tiny-dpo", repo_type="model")
+    assert files["adapter_model.safetensors"] == (out / "adapter_model.safetensors").read_bytes()
+    assert "adapter_config.json" in files and not any(f.startswith("checkpoints/") for f in files)
+    card = files["README.md"].decode()
+    result_ = manifest["result"]
+    before, after = result_["gap_before"]["gap"], result_["gap_after"]["gap"]
+    assert f"{before:.4f} before training, {after:.4f} after" in card
+    assert manifest["data"]["sha256"] in card and spec in card and 'library_name: "peft"' in card
+    # a local base model is named in the text, not in the metadata the Hub checks
+    assert f"Base model: `{manifest['base_model']}`" in card and "base_model:" not in card and "DPO" in card
 
 
 def test_unknown_hub_dataset_is_a_clear_error(cached_hub_dataset, tmp_path):

@@ -260,6 +260,12 @@ def export_cmd(
         "--to",
         help="jsonl (a file, or standard output) or hf (a datasets save_to_disk folder at --out)",
     ),
+    push_to_hub: str | None = typer.Option(
+        None,
+        "--push-to-hub",
+        metavar="OWNER/NAME",
+        help="also push the output to this Hub dataset repo, with a card",
+    ),
 ) -> None:
     """Export annotations: CARE release rows, best-vs-worst preference pairs, or everything."""
     from culturalign.annotate.exporter import export_rows, save_dataset_folder
@@ -270,6 +276,8 @@ def export_cmd(
         raise ConfigError(f"--to must be jsonl or hf, not {to!r}")
     if to == "hf" and out is None:
         raise ConfigError("--to hf writes a folder: give it with --out")
+    if push_to_hub and out is None:
+        raise ConfigError("--push-to-hub pushes a file or folder: give it with --out")
     counts: dict[str, dict[str, int]] = {}
     rows = export_rows(
         _store(db, existing=True), fmt, strategy=strategy, min_margin=min_margin, counts=counts
@@ -283,6 +291,15 @@ def export_cmd(
     typer.echo(f"exported {len(rows)} {fmt} row(s){f' to {out}' if out else ''}", err=True)
     for task, by in counts.items():
         typer.echo(f"  {task}: " + ", ".join(f"{n} {how}" for how, n in by.items()), err=True)
+    if push_to_hub:
+        from culturalign.hub_push import push_data
+
+        done = push_data(
+            out, push_to_hub, title=f"Human annotations ({fmt})", records=len(rows),
+            summary=f"{len(rows)} {fmt} rows exported from a culturalign annotation database.",
+            settings={"format": fmt, "strategy": strategy, "min_margin": min_margin, "to": to, "counts": counts},
+        )  # fmt: skip
+        typer.echo(done.summary(), err=True)
 
 
 @annotate_app.command("agreement")

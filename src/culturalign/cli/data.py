@@ -278,6 +278,12 @@ def convert(
     out_dir: Path = typer.Argument(..., help="folder to write into"),
     to: str = typer.Option(..., "--to", help="jsonl | hf (datasets.save_to_disk folder) | parquet"),
     fmt: str = FormatOpt,
+    push_to_hub: str | None = typer.Option(
+        None,
+        "--push-to-hub",
+        metavar="OWNER/NAME",
+        help="also push the output to this Hub dataset repo, with a card",
+    ),
 ) -> None:
     """Write any loadable data as our JSONL records, a `datasets` folder, or Parquet."""
     from culturalign.datasets.convert import TARGETS
@@ -288,7 +294,17 @@ def convert(
     loaded = _load(path, fmt)
     name = Path(str(path)).stem if not str(path).startswith(("hf:", "hub:")) else "data"
     target = run_convert(loaded.records, to, out_dir, name=name)
-    print(f"wrote {len(loaded.records)} {type(loaded.records[0]).__name__} records to {target}")
+    kind = type(loaded.records[0]).__name__
+    print(f"wrote {len(loaded.records)} {kind} records to {target}")
+    if push_to_hub:
+        from culturalign.hub_push import push_data
+
+        done = push_data(
+            target, push_to_hub, title=f"{kind} records", records=len(loaded.records), source=path,
+            summary=f"{len(loaded.records)} {kind} records converted by `culturalign data convert` (--to {to}).",
+            settings={"to": to, "format": loaded.format},
+        )  # fmt: skip
+        print(done.summary())
 
 
 @data_app.command("survey-export")

@@ -98,6 +98,12 @@ def select(
     ),
     templates: Path | None = typer.Option(None, "--templates", help="folder with your own incontext.txt"),
     cache: str | None = CacheOpt,
+    push_to_hub: str | None = typer.Option(
+        None,
+        "--push-to-hub",
+        metavar="OWNER/NAME",
+        help="also push the output to this Hub dataset repo, with a card",
+    ),
 ) -> None:
     """Cluster each culture's samples (merge above cosine θ), keep one centre per cluster,
     score it by s = r·d and pick in order of s until the budget is spent."""
@@ -144,3 +150,11 @@ def select(
     )
     for note in result.summary["notes"]:
         console.print(f"note: {note}", markup=False, highlight=False)
+    if push_to_hub:
+        from culturalign.hub_push import push_data
+
+        done = push_data(
+            out, push_to_hub, title="CAReDiO selection", source=data, summary=summary_line(result),
+            settings={**config.__dict__, "embedder": embedder, "model": model if lm else None},
+        )  # fmt: skip
+        console.print(done.summary(), markup=False, highlight=False)

@@ -275,6 +275,12 @@ def export(
         None, "--system", help="system turn for every prompt; may contain {culture}"
     ),
     seed: int = SeedOpt,
+    push_to_hub: str | None = typer.Option(
+        None,
+        "--push-to-hub",
+        metavar="OWNER/NAME",
+        help="also push the output to this Hub dataset repo, with a card",
+    ),
 ) -> None:
     """Training data from selected samples: SFT rows, and DPO pairs where another culture's
     answer to the same question is the rejected one (paper 002 §3.4)."""
@@ -289,3 +295,14 @@ def export(
         samples, sft=sft, dpo=dpo, pairs_per_sample=pairs_per_sample, seed=seed, system=system
     )
     _echo(", ".join(f"{k.upper()}: {v} rows" for k, v in counts.items()) + f" from {len(samples)} samples")
+    if push_to_hub:
+        from culturalign.hub_push import push_data
+
+        written = ", ".join(f"{v} {k.upper()} rows" for k, v in counts.items())
+        done = push_data(
+            [p for p in (sft, dpo) if p is not None], push_to_hub, title="CAReDiO training data",
+            records=sum(counts.values()), source=data,
+            summary=f"{written} exported by `culturalign synth export` from {len(samples)} samples.",
+            settings={"pairs_per_sample": pairs_per_sample, "system": system, "seed": seed},
+        )  # fmt: skip
+        _echo(done.summary())

@@ -75,7 +75,7 @@ def _make_train_command(method: str):
             ...,
             "--data",
             "-d",
-            help="pairs / unpaired / SFT data: JSONL, JSON, Parquet, CSV or a dataset folder",
+            help="pairs / unpaired / SFT data: JSONL, JSON, Parquet, CSV, a dataset folder or hf:OWNER/NAME[:CONFIG][@SPLIT]",
         ),
         out: Path = typer.Option(..., "--out", "-o", help="output folder (loads as hf:OUT afterwards)"),
         lora: bool = typer.Option(
@@ -93,6 +93,12 @@ def _make_train_command(method: str):
         merge: bool = typer.Option(False, "--merge", help="save merged full weights instead of the adapter"),
         heldout: Path | None = typer.Option(
             None, "--heldout", help="pairs to measure the preference gap on (default: split off the data)"
+        ),
+        push_to_hub: str | None = typer.Option(
+            None,
+            "--push-to-hub",
+            metavar="OWNER/NAME",
+            help="push the adapter or merged weights to this Hub model repo, with a card from the run",
         ),
     ) -> None:
         from culturalign.train.presets import resolve_config
@@ -112,6 +118,12 @@ def _make_train_command(method: str):
             heldout=heldout,
         )
         _print_result(result)
+        if push_to_hub:
+            from culturalign.hub_push import push_training
+            from culturalign.train.outputs import is_main_process
+
+            if is_main_process():  # one push per run, not one per process
+                typer.echo(push_training(result.out_dir, push_to_hub).summary())
 
     command.__doc__ = _METHOD_HELP[method]
     return command
