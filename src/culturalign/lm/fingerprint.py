@@ -107,6 +107,19 @@ def resolve_hub_revision(model_id: str, revision: str | None = None) -> str | No
     the identity names the weights that produced the outputs. None when nothing answers
     (offline and never downloaded: the load will fail too)."""
     rev = revision or "main"
+    seen = (str(hub_cache_dir()), model_id, rev)
+    if seen in _RESOLVED:  # one answer per process: building many LMs reads no more files
+        return _RESOLVED[seen]
+    sha = _resolve_hub_revision(model_id, rev)
+    if sha is not None:
+        _RESOLVED[seen] = sha
+    return sha
+
+
+_RESOLVED: dict[tuple[str, str, str], str] = {}
+
+
+def _resolve_hub_revision(model_id: str, rev: str) -> str | None:
     local = hub_revision(model_id, rev)
     if local is not None:
         return local

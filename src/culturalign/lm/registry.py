@@ -4,7 +4,9 @@ Spec grammar (one string on the command line)::
 
     embedded                         the SmolLM2 model that ships with culturalign
     hf:PATH_OR_HUB_ID[+key=value...] transformers; keys: adapter, dtype, device, batch_size,
-                                     revision (a hub model's commit, tag or branch)
+                                     revision (a hub model's commit, tag or branch),
+                                     device_map (e.g. auto), attn_implementation, and the
+                                     flags +trust_remote_code, +load_in_4bit (CUDA only)
     openai:MODEL[@BASE_URL][+k=v...] any OpenAI-compatible server; keys: concurrency, timeout,
                                      max_retries, api_key_env, input_price, output_price, ...
                                      (see ``backends/openai_compat.py``)
@@ -78,8 +80,13 @@ def _options(text: str, spec: str) -> dict[str, str]:
     out: dict[str, str] = {}
     if not text:
         return out
+    from culturalign.lm.backends.hf_options import FLAGS
+
     for part in text.split("+"):
         key, eq, value = part.partition("=")
+        if not eq and key in FLAGS:  # +trust_remote_code, +load_in_4bit
+            out[key] = "true"
+            continue
         if not eq or not key or not value:  # "+adapter=" would silently drop the adapter
             raise ConfigError(f"bad option {part!r} in model spec {spec!r}; write +key=value")
         out[key] = value
@@ -109,7 +116,10 @@ def make_backend(spec: ModelSpec) -> Backend:
 
 
 def _hf_kwargs(spec: ModelSpec) -> dict:
-    known = {"adapter", "dtype", "device", "batch_size", "revision"}
+    from culturalign.lm.backends.hf_options import LoadOptions, parse_flag
+
+    load_keys = {"device_map", "attn_implementation", "trust_remote_code", "load_in_4bit"}
+    known = {"adapter", "dtype", "device", "batch_size", "revision", *load_keys}
     unknown = set(spec.options) - known
     if unknown:
         raise ConfigError(f"unknown option(s) {sorted(unknown)} in {spec.raw!r}; known: {sorted(known)}")
@@ -124,6 +134,14 @@ def _hf_kwargs(spec: ModelSpec) -> dict:
         kw["batch_size"] = int(spec.options["batch_size"])
     if "revision" in spec.options:
         kw["revision"] = spec.options["revision"]
+    if load_keys & set(spec.options):
+        o = spec.options
+        kw["load"] = LoadOptions(
+            device_map=o.get("device_map"),
+            attn_implementation=o.get("attn_implementation"),
+            trust_remote_code=parse_flag("trust_remote_code", o.get("trust_remote_code")),
+            load_in_4bit=parse_flag("load_in_4bit", o.get("load_in_4bit")),
+        )
     return kw
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from culturalign.errors import ConfigError
 from culturalign.lm.backends.hf_folders import adapter_base, check_adapter, check_model_folder, load_adapter
+from culturalign.lm.backends.hf_options import LoadOptions
 from culturalign.lm.base import (
     Backend,
     GenRequest,
@@ -124,6 +125,7 @@ class HFBackend(Backend):
         device: str | None = None,
         batch_size: int | None = None,
         revision: str | None = None,
+        load: LoadOptions | None = None,
         *,
         model_obj: Any = None,
         tokenizer_obj: Any = None,
@@ -141,6 +143,8 @@ class HFBackend(Backend):
         self._dtype_name = dtype
         self._batch_size = batch_size
         self.revision = revision
+        self.load_options = load or LoadOptions()
+        self.load_options.check()
         self._commit: str | None = None  # the hub commit loaded; None for a local folder
         self._model: Any = None
         self._tokenizer: Any = None
@@ -214,8 +218,10 @@ class HFBackend(Backend):
             hub = {} if Path(base).expanduser().is_dir() else {"revision": self._commit or self.revision}
             if hub:
                 hub["cache_dir"] = str(hub_cache_dir())
-            tokenizer = AutoTokenizer.from_pretrained(tok_src, **(hub if tok_src == base else {}))
-            model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype, **hub)
+            remote = {"trust_remote_code": True} if self.load_options.trust_remote_code else {}
+            tokenizer = AutoTokenizer.from_pretrained(tok_src, **(hub if tok_src == base else {}), **remote)
+            extra = self.load_options.from_pretrained_kwargs(dtype)
+            model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype, **hub, **extra)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load model {base!r}: {exc}") from None
         finally:
@@ -223,7 +229,10 @@ class HFBackend(Backend):
                 hf_logging.enable_progress_bar()
         if self.adapter:
             model = load_adapter(model, self.adapter)
-        model.to(self.device)
+        if self.load_options.places_layers:
+            self._device = str(model.device)  # inputs go where the first layer sits
+        else:
+            model.to(self.device)
         return model, tokenizer
 
     def _make_identity(self) -> dict[str, Any]:
@@ -243,6 +252,7 @@ class HFBackend(Backend):
             dtype = resolve_dtype_name(self._dtype_name, device=self._device)
         if dtype != "float32":
             ident["dtype"] = dtype
+        ident.update(self.load_options.identity())
         return ident
 
     def identity(self) -> dict[str, Any]:
