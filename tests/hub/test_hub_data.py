@@ -61,3 +61,33 @@ def test_unknown_hub_dataset_is_a_clear_error(cached_hub_dataset, tmp_path):
     assert isinstance(result.exception, CulturalignError), result.output
     text = str(result.exception)
     assert "nobody/missing" in text and "offline" in text.lower() and "data file not found" not in text
+
+
+def test_study_and_synth_export_read_hub_data(cached_hub_dataset, tmp_path):
+    """A study's grid draws from hub pairs like from a file, held-out split included."""
+    from culturalign.train.studies import Study, load_study_config
+
+    spec = cached_hub_dataset("someone/pairs", PAIRS)
+    study = Study("scaling", "embedded", spec, tmp_path / "study", load_study_config())
+    assert len(study.pairs) == 12 and study.held and len(study.pool) + len(study.held) == 12
+    assert study.held_path.is_file()
+
+
+def test_synth_export_reads_hub_samples(cached_hub_dataset, tmp_path):
+    rows = [
+        {"id": f"s{i}-{c}", "question": f"How do people greet at festival {i}?", "target_culture": c,
+         "response": f"In {c} culture, greeting number {i}.",
+         "other_responses": {o: f"In {o} culture, greeting number {i}." for o in ("UK", "Japan") if o != c}}
+        for i in range(3) for c in ("UK", "Japan")
+    ]  # fmt: skip
+    spec = cached_hub_dataset("someone/samples", rows)
+    sft, dpo = tmp_path / "sft.jsonl", tmp_path / "dpo.jsonl"
+    result = CliRunner().invoke(
+        app, ["synth", "export", "--data", spec, "--sft", str(sft), "--dpo", str(dpo)]
+    )
+    assert result.exit_code == 0, result.output
+    # arrow pads each row's other_responses with the other key as None; it is dropped again
+    assert len(sft.read_text().splitlines()) == 6 and len(dpo.read_text().splitlines()) == 6
+    bad = cached_hub_dataset("someone/bad-samples", [{"id": "x", "question": "Q?", "response": "A."}])
+    result = CliRunner().invoke(app, ["synth", "export", "--data", bad, "--sft", str(sft)])
+    assert "row 1" in str(result.exception) and "target_culture" in str(result.exception)

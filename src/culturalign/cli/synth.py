@@ -265,7 +265,9 @@ def respond(
 
 @synth_app.command("export")
 def export(
-    data: Path = typer.Option(..., "--data", "-d", help="picks (from `select`) or samples JSONL"),
+    data: Path = typer.Option(
+        ..., "--data", "-d", help="picks (from `select`) or samples: JSONL or hf:OWNER/NAME[:CONFIG][@SPLIT]"
+    ),
     sft: Path | None = typer.Option(None, "--sft", help="write SFT prompt/completion rows here"),
     dpo: Path | None = typer.Option(None, "--dpo", help="write DPO preference pairs here"),
     pairs_per_sample: int | None = typer.Option(

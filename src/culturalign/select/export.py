@@ -17,7 +17,12 @@ from culturalign.records.generation import ChatMessage
 
 
 def load_for_export(path: str | Path) -> list[CulturalSample]:
-    """Samples from a picks file (in rank order) or a samples file; unusable ones dropped."""
+    """Samples from a picks file (in rank order), a samples file or a hub dataset of
+    either (``hf:OWNER/NAME``); unusable ones dropped."""
+    from culturalign.datasets import hub
+
+    if hub.is_hub_spec(str(path)):
+        return _hub_samples(str(path))
     path = Path(path)
     keys: set[str] = set()
     for _, obj in iter_jsonl(path):
@@ -27,6 +32,20 @@ def load_for_export(path: str | Path) -> list[CulturalSample]:
         picks = read_records(path, SelectionPick)
         return [p.sample for p in picks if p.sample.ok]
     return [s for s in read_records(path, CulturalSample) if s.ok]
+
+
+def _hub_samples(spec: str) -> list[CulturalSample]:
+    """Hub rows validated like JSONL lines, bad ones reported by row."""
+    from culturalign.datasets import hub, jsonl
+    from culturalign.datasets.rows import Row, drop_nested_nones
+    from culturalign.errors import DataError, Problem, Problems
+
+    rows = [Row(loc, drop_nested_nones(r)) for loc, r in hub.load_rows(spec)]
+    if not rows:
+        raise DataError([Problem(spec, None, None, "the dataset holds no rows")])
+    if {"rank", "sample"} <= set(rows[0].data):
+        return [p.sample for p in jsonl.validate_rows(rows, SelectionPick, Problems(spec)) if p.sample.ok]
+    return [s for s in jsonl.validate_rows(rows, CulturalSample, Problems(spec)) if s.ok]
 
 
 def _prompt(s: CulturalSample, system: str | None) -> list[ChatMessage]:
