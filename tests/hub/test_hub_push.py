@@ -122,3 +122,35 @@ def test_bad_repo_ids(repo, tmp_path):
     (tmp_path / "f.jsonl").write_text(json.dumps({"a": 1}) + "\n")
     with pytest.raises(CulturalignError, match="OWNER/NAME"):
         push(tmp_path / "f.jsonl", repo, repo_type="dataset", title="t", summary="s")
+
+
+def _train_folder(tmp_path, tiny_model_dir, status="finished"):
+    import shutil
+
+    out = tmp_path / "merged"
+    shutil.copytree(tiny_model_dir, out)
+    (out / "checkpoints" / "checkpoint-2").mkdir(parents=True)
+    (out / "checkpoints" / "checkpoint-2" / "optimizer.pt").write_bytes(b"x")
+    result = {"steps": 3, "n_train": 9, "n_heldout": 4, "gap_before": {"gap": -1.5, "n": 4},
+              "gap_after": {"gap": -0.5, "n": 4}}  # fmt: skip
+    manifest = {"status": status, "method": "simpo", "model_spec": "hf:org/base", "base_model": "org/base",
+                "data": {"path": "pairs.jsonl", "sha256": "f" * 64}, "config": {"learning_rate": 1e-6},
+                "result": result if status == "finished" else None}  # fmt: skip
+    (out / "culturalign-train.json").write_text(json.dumps(manifest))
+    return out
+
+
+def test_merged_weights_push_leaves_checkpoints_out(hub_server, tiny_model_dir, tmp_path):
+    from culturalign.hub_push import push_training
+
+    out = _train_folder(tmp_path, tiny_model_dir)
+    done = push_training(out, "me/merged")
+    files = hub_server.files("me/merged", repo_type="model")
+    assert "model.safetensors" in files and "config.json" in files and "culturalign-train.json" in files
+    assert not any(f.startswith("checkpoints/") for f in files) and "README.md" in done.files
+    card = files["README.md"].decode()
+    assert 'library_name: "transformers"' in card and 'base_model: "org/base"' in card
+    assert "-1.5000 before training, -0.5000 after (+1.0000)" in card and "f" * 64 in card
+    unfinished = _train_folder(tmp_path / "u", tiny_model_dir, status="interrupted")
+    with pytest.raises(CulturalignError, match="not finished"):
+        push_training(unfinished, "me/unfinished")
