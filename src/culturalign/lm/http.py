@@ -9,8 +9,10 @@ One policy for every HTTP model call (chat, completions, embeddings):
   when it sends one, else exponential backoff with jitter;
 * not retried: other 4xx (a bad request stays bad); 401, 403 and 404 stop the whole run
   (``ConfigError``), since every later call would fail the same way;
-* the API key is sent only in the ``Authorization`` header and is scrubbed from every
-  message this module produces (``redact``).
+* the API key is sent only in a header (``Authorization``, or Azure's ``api-key``) and
+  is scrubbed from every message this module produces (``redact``);
+* a ``limiter`` (``+rpm=``) is waited on before every request, retries included, so a
+  request-rate limit holds however many calls are in flight.
 """
 
 from __future__ import annotations
@@ -86,7 +88,14 @@ class HttpStats:
 
 
 class CallFailed(Exception):
-    """A call that stayed failed after its retries (or could not be retried)."""
+    """A call that stayed failed after its retries (or could not be retried). ``status``
+    and ``detail`` (the server's own message) let a caller adapt to a refusal, e.g. a
+    400 naming a parameter that this model does not take."""
+
+    def __init__(self, message: str, status: int | None = None, detail: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
 
 
 class ResponseError(Exception):
@@ -108,22 +117,31 @@ async def post_json(
     stats: HttpStats,
     rng: random.Random,
     check: Any = None,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    limiter: Any = None,
 ) -> dict[str, Any]:
     """POST ``body`` and return the parsed JSON, retrying what a retry can fix.
 
     ``check(data)`` may raise ``ResponseError`` for a body that parsed but is unusable
     (e.g. no ``choices``); that counts as a retryable fault, like a truncated body.
+    ``headers`` replace the default ``Authorization: Bearer`` header (Azure sends the key
+    as ``api-key``); ``params`` go in the query string (Azure's ``api-version``);
+    ``limiter.acquire()`` is awaited before each attempt.
     """
     import httpx
 
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    if headers is None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     attempt = 0
     while True:
         attempt += 1
+        if limiter is not None:
+            await limiter.acquire()
         stats.requests += 1
         wait: float | None = None
         try:
-            resp = await client.post(url, json=body, headers=headers)
+            resp = await client.post(url, json=body, headers=headers, params=params)
         except httpx.TimeoutException as exc:
             problem, kind = f"timed out ({type(exc).__name__})", "timeout"
         except httpx.TransportError as exc:
@@ -150,7 +168,7 @@ async def post_json(
                     raise ConfigError(redact(f"{url} answered {problem}", api_key))
                 if status not in RETRYABLE_STATUS:
                     stats.note(kind)
-                    raise CallFailed(redact(problem, api_key))
+                    raise CallFailed(redact(problem, api_key), status, redact(detail, api_key))
                 wait = retry_after_seconds(resp.headers)
         stats.note(kind)
         if attempt > policy.max_retries:

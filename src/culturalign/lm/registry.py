@@ -8,7 +8,9 @@ Spec grammar (one string on the command line)::
                                      device_map (e.g. auto), attn_implementation, and the
                                      flags +trust_remote_code, +load_in_4bit (CUDA only)
     openai:MODEL[@BASE_URL][+k=v...] any OpenAI-compatible server; keys: concurrency, timeout,
-                                     max_retries, api_key_env, input_price, output_price, ...
+                                     max_retries, api_key_env, input_price, output_price,
+                                     rpm, max_top_logprobs, api_version and the flags
+                                     +no_sampling_params, +azure, ...
                                      (see ``backends/openai_compat.py``)
     vllm:PATH_OR_HUB_ID[+key=value]  offline vLLM (GPU machines, extra ``[vllm]``); keys in
                                      ``backends/vllm.py``
@@ -81,10 +83,11 @@ def _options(text: str, spec: str) -> dict[str, str]:
     if not text:
         return out
     from culturalign.lm.backends.hf_options import FLAGS
+    from culturalign.lm.backends.openai_variants import FLAGS as OPENAI_FLAGS
 
     for part in text.split("+"):
         key, eq, value = part.partition("=")
-        if not eq and key in FLAGS:  # +trust_remote_code, +load_in_4bit
+        if not eq and key in (*FLAGS, *OPENAI_FLAGS):  # +trust_remote_code, +azure, ...
             out[key] = "true"
             continue
         if not eq or not key or not value:  # "+adapter=" would silently drop the adapter

@@ -10,7 +10,18 @@ Spec: ``openai:MODEL[@BASE_URL][+key=value...]`` with keys
 * ``max_tokens_field``: ``max_tokens`` or ``max_completion_tokens`` (the latter is the
   default for api.openai.com, whose newer models refuse the former);
 * ``top_logprobs`` (20): how many alternatives to ask for when reading label log-probs;
-* ``logprobs`` (``1``/``0``): declare whether the server returns log-probabilities.
+* ``logprobs`` (``1``/``0``): declare whether the server returns log-probabilities;
+* ``+no_sampling_params``: leave out ``temperature`` and ``top_p`` (reasoning models);
+* ``max_top_logprobs``: the most alternatives the server gives (TGI: 5);
+* ``+azure`` / ``api_version``: Azure OpenAI (``api-key`` header, deployment path,
+  ``api-version`` query; the key from ``AZURE_OPENAI_API_KEY``, the URL from
+  ``AZURE_OPENAI_ENDPOINT`` when the spec has no ``@URL``);
+* ``rpm``: at most this many requests a minute (retries included).
+
+A server that refuses a field with a 400 naming it (``temperature`` on a reasoning
+model, ``max_tokens`` where it wants ``max_completion_tokens``, too many
+``top_logprobs``) is adapted to once and the request sent again; see
+``openai_variants``, and ``usage()["adapted"]`` for what was changed.
 
 Calls run on asyncio with a semaphore; each result is handed to the cache the moment it
 arrives. Log-probabilities come from ``logprobs``/``top_logprobs`` when the server
@@ -29,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from culturalign.errors import ConfigError, CulturalignError
+from culturalign.lm.backends import openai_variants as variants
 from culturalign.lm.backends.openai_replies import (
     _has_choices,
     _has_text,
@@ -62,6 +74,7 @@ KNOWN_OPTIONS = (
     "max_tokens_field",
     "top_logprobs",
     "logprobs",
+    *variants.OPTIONS,
 )
 NO_LOGPROBS = (
     "the server at {url} returned no log-probabilities; score by generating and parsing "
@@ -97,6 +110,14 @@ class OpenAIBackend(Backend):
         if unknown:
             raise ConfigError(f"unknown openai option(s) {unknown}; known: {', '.join(KNOWN_OPTIONS)}")
         self.model = model
+        azure = variants.parse_flag("azure", options.get("azure")) or "api_version" in options
+        if azure:
+            base_url = base_url or os.environ.get("AZURE_OPENAI_ENDPOINT")
+            if not base_url:
+                raise ConfigError(
+                    "an Azure spec needs the resource's URL: openai:DEPLOYMENT@https://RESOURCE."
+                    "openai.azure.com+azure, or AZURE_OPENAI_ENDPOINT"
+                )
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"base URL {self.base_url!r} must start with http:// or https://")
@@ -105,7 +126,11 @@ class OpenAIBackend(Backend):
         self.policy = RetryPolicy(
             max_retries=max(0, _number("max_retries", options.get("max_retries"), 6, int))
         )
-        self.key_env = options.get("api_key_env") or "OPENAI_API_KEY"
+        self.azure = None
+        if azure:
+            self.azure = variants.Azure.build(self.base_url, model, options.get("api_version"))
+            self.base_url = self.azure.base_url
+        self.key_env = options.get("api_key_env") or ("AZURE_OPENAI_API_KEY" if azure else "OPENAI_API_KEY")
         self._api_key = os.environ.get(self.key_env) or None
         if self._api_key is None and self.base_url == DEFAULT_BASE_URL:
             raise ConfigError(
@@ -122,6 +147,15 @@ class OpenAIBackend(Backend):
             raise ConfigError("max_tokens_field must be max_tokens or max_completion_tokens")
         self.top_logprobs = _number("top_logprobs", options.get("top_logprobs"), 20, int)
         self._logprobs = _flag(options.get("logprobs"))
+        cap = options.get("max_top_logprobs")
+        self.quirks = variants.ServerQuirks(
+            omit=set(variants.SAMPLING_FIELDS)
+            if variants.parse_flag("no_sampling_params", options.get("no_sampling_params"))
+            else set(),
+            max_top_logprobs=None if cap is None else max(1, _number("max_top_logprobs", cap, 5, int)),
+            max_tokens_field=self.max_tokens_field,
+        )
+        self.limiter = variants.rate_limiter(options.get("rpm"))
         self.http = HttpStats()
         self._rng = random.Random(0)
         self.chunk_size = max(64, self.concurrency * 16)
@@ -140,6 +174,7 @@ class OpenAIBackend(Backend):
             "http_requests": self.http.requests,
             "retries": self.http.retries,
             "faults": dict(self.http.faults),
+            "adapted": list(self.quirks.notes),
             "price": {
                 "input_per_mtok": self.price.input_per_mtok,
                 "output_per_mtok": self.price.output_per_mtok,
@@ -159,6 +194,9 @@ class OpenAIBackend(Backend):
 
         async def main() -> None:
             import httpx
+
+            if self.limiter is not None:
+                self.limiter.reset_loop()
 
             limits = httpx.Limits(
                 max_connections=self.concurrency, max_keepalive_connections=self.concurrency
@@ -195,16 +233,27 @@ class OpenAIBackend(Backend):
             pool.submit(asyncio.run, main()).result()
 
     async def _post(self, client: Any, path: str, body: dict[str, Any], check=None) -> dict[str, Any]:
-        return await post_json(
-            client,
-            f"{self.base_url}{path}",
-            body,
-            api_key=self._api_key,
-            policy=self.policy,
-            stats=self.http,
-            rng=self._rng,
-            check=check,
-        )
+        """One call, in the shape this server takes (``quirks``), sent again after a
+        refusal that the quirks learn from (each round changes one thing, so it ends)."""
+        while True:
+            sent = self.quirks.adapt(body)
+            try:
+                return await post_json(
+                    client,
+                    f"{self.base_url}{path}",
+                    sent,
+                    api_key=self._api_key,
+                    policy=self.policy,
+                    stats=self.http,
+                    rng=self._rng,
+                    check=check,
+                    headers=self.azure.headers(self._api_key) if self.azure else None,
+                    params=self.azure.params() if self.azure else None,
+                    limiter=self.limiter,
+                )
+            except CallFailed as exc:
+                if not self.quirks.learn(exc.status, exc.detail, sent) or self.quirks.adapt(body) == sent:
+                    raise
 
     # -- generation ---------------------------------------------------------------------
     def chat_body(self, r: GenRequest) -> dict[str, Any]:
