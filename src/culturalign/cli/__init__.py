@@ -23,7 +23,6 @@ from culturalign.errors import EXIT_BAD_INPUT, CulturalignError, path_error
 app = typer.Typer(
     help="Measure and improve the regional cultural awareness of language models.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
@@ -128,9 +127,17 @@ def main() -> None:
             signal.signal(signal.SIGINT, previous)
 
 
+def command():
+    """The click command behind ``app``, with its help laid out for narrow terminals
+    (``cli/help_format.py``)."""
+    from culturalign.cli.help_format import help_command
+
+    return help_command(app)
+
+
 def _run_app() -> None:
     try:
-        app()
+        command()(prog_name="culturalign")
     except SystemExit as exc:
         if _interrupted and exc.code == 130:
             _say_interrupted()

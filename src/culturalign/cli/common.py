@@ -6,15 +6,14 @@ from pathlib import Path
 
 import typer
 
-from culturalign.paths import default_call_cache
-
-MODEL_HELP = (
-    "model spec: embedded | hf:PATH_OR_ID\\[+adapter=DIR] | openai:MODEL\\[@BASE_URL] | vllm:PATH_OR_ID"
-)
+# short on purpose: the whole grammar lives in `culturalign models --help` (cli/groups.py),
+# so an 80-column help table never cuts a spec in half
+MODEL_HELP = "model spec: embedded, hf:ID, openai:MODEL or vllm:ID (grammar: culturalign models --help)"
 
 ModelOpt = typer.Option("embedded", "--model", "-m", help=MODEL_HELP)
 CacheOpt = typer.Option(
-    None, "--cache", help=f"SQLite call cache (default {default_call_cache()}; 'off' disables it)"
+    None, "--cache", help="SQLite call cache ('off' disables it; default: $CULTURALIGN_CACHE, else calls.sqlite in "
+    "culturalign's cache folder)"
 )
 LimitOpt = typer.Option(
     None, "--limit", "-n", min=1, help="use a sample of N items (how it is drawn: --limit-order)"
@@ -22,7 +21,7 @@ LimitOpt = typer.Option(
 LimitOrderOpt = typer.Option(
     "stratified",
     "--limit-order",
-    help="stratified: a seeded sample spread over the data's cultures/categories/regions in "
+    help="stratified: a seeded sample spread over the data's cultures, categories and regions in "
     "proportion; file: the first N items of the file",
 )
 TranslateWithOpt = typer.Option(

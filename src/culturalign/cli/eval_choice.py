@@ -46,7 +46,7 @@ def _finish(summary: dict[str, Any], out: Path) -> None:
 @eval_app.command("opinions")
 def opinions(
     data: Path = _data_opt(
-        "WVS folder, GlobalOpinionQA CSV, or JSONL of ChoiceItems with target_distributions"
+        "WVS folder, GlobalOpinionQA CSV, or JSONL of ChoiceItems (with target distributions)"
     ),
     out: Path = OutOpt,
     model: str = ModelOpt,

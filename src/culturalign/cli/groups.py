@@ -11,7 +11,19 @@ def _group(help_text: str) -> typer.Typer:
 
 
 data_app = _group("Load, validate, describe, split and convert cultural data; build preference pairs.")
-models_app = _group("The embedded models: list, check and prepare them offline.")
+models_app = _group(
+    """The embedded models: list, check and prepare them offline.
+
+Every --model, --judge and --checker option takes a model spec:
+
+* `embedded`: SmolLM2-135M-Instruct from its wheel, offline.
+* `hf:PATH_OR_ID`: a local folder or a Hub id, with options appended as `+key=value`:
+  `+adapter=DIR` (a LoRA adapter), `+revision=COMMIT`, `+device_map=auto`,
+  `+attn_implementation=sdpa`, `+trust_remote_code`, `+load_in_4bit`, `+dtype=bfloat16`.
+* `openai:MODEL@BASE_URL`: any OpenAI-compatible server (the key from OPENAI_API_KEY).
+* `vllm:PATH_OR_ID`: vLLM in this process (the [vllm] extra).
+"""
+)
 eval_app = _group("Evaluate a model: CARE judging, choice and distribution benchmarks, grounded questions.")
 train_app = _group("Align a model: SFT, DPO, KTO, SimPO on TRL, with LoRA or QLoRA.")
 study_app = _group("The papers' training studies: data scaling, culture mixing, algorithms.")
