@@ -14,6 +14,7 @@ English only, asked questions in another language, measures little.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any
 
 from culturalign.errors import ConfigError
 from culturalign.records import CulturalQuestion, GenerationParams
+
+log = logging.getLogger(__name__)
 
 # greedy (one translation per question, cached); questions are short, so 128 tokens is room enough
 TRANSLATION_PARAMS = GenerationParams(temperature=0.0, max_new_tokens=128)
@@ -176,9 +179,7 @@ def lang_notes(
     notes = [translation.note] if translation.note else []
     warning = language_warning(lm, questions, lang)
     if warning:
-        from culturalign.progress import console
-
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+        log.warning(warning)
         notes.append(warning)
     return notes
 

@@ -86,8 +86,23 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="print the version"
     ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="only warnings and errors on stderr: no progress, no status lines"
+    ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="debug lines too, and the libraries' own output (TRL's log dictionaries and bars)",
+    ),
 ) -> None:
     """culturalign: data → synthesize and select → align → evaluate → report."""
+    from culturalign import progress
+    from culturalign.errors import ConfigError
+
+    if quiet and verbose:
+        raise ConfigError("--quiet and --verbose contradict each other; give one")
+    progress.set_verbosity(progress.QUIET if quiet else progress.VERBOSE if verbose else progress.NORMAL)
 
 
 _interrupted = False

@@ -14,6 +14,7 @@ as missing and asked again.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -35,6 +36,8 @@ from culturalign.lm.cache import CallCache
 from culturalign.lm.labels import FALLBACK_PARAMS, best_label, parse_label
 from culturalign.progress import track
 from culturalign.records.generation import ChatMessage, Completion, GenerationParams
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -278,6 +281,10 @@ class LM:
             else:
                 first_of[k] = i
         stored = self.cache.get_many(first_of) if self.cache is not None else {}
+        log.debug(
+            "%s [%s]: %d requests, %d distinct, %d stored in the call cache", desc, self.spec, n, len(first_of),
+            len(stored),
+        )  # fmt: skip
 
         with track(n, f"{desc} [{self.spec}]") as bar:
 

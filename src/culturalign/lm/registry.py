@@ -20,6 +20,7 @@ Users can add kinds with ``register_backend``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ from culturalign.lm.base import Backend
 from culturalign.lm.cache import CallCache
 from culturalign.lm.cached import LM
 from culturalign.paths import default_call_cache
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -158,4 +161,10 @@ def load_lm(spec: str | ModelSpec, cache: str | Path | CallCache | None = "defau
         cache_obj = cache
     else:
         cache_obj = CallCache(cache)
+    log.debug(
+        "model %s: %s backend, call cache %s",
+        parsed.raw,
+        type(backend).__name__,
+        getattr(cache_obj, "path", None) if cache_obj is not None else "off",
+    )
     return LM(backend, cache_obj, parsed.raw)

@@ -14,19 +14,18 @@ Layout of a run directory::
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from pathlib import Path
 from typing import Any
-
-from rich.console import Console
 
 from culturalign.pipeline.context import RunContext
 from culturalign.pipeline.experiment import Experiment
 from culturalign.pipeline.graph import plan
 from culturalign.pipeline.stages import Stage, StageBook
 
-console = Console(stderr=True)
+log = logging.getLogger(__name__)
 
 
 class Runner(RunContext):
@@ -71,10 +70,13 @@ class Runner(RunContext):
             fp = stage.fingerprint()
             head = f"[{k}/{len(stages)}] {stage.name}"
             if not self.force and self.book.is_fresh(stage, fp):
-                console.print(f"[dim]{head}: unchanged, skipped[/]")
+                log.info("%s: unchanged, skipped", head)
                 skipped.append(stage.name)
                 continue
-            console.rule(f"[bold]{head}")
+            if log.isEnabledFor(logging.INFO):  # a heading between stages (not under -q)
+                from culturalign.progress import console
+
+                console.rule(f"[bold]{head}")
             before = {id(lm): lm.stats.as_dict() for lm in self._lms.values()}
             t0 = time.time()
             try:
@@ -92,9 +94,15 @@ class Runner(RunContext):
             self.book.record(stage, fp, seconds, info)
             ran.append(stage.name)
             s = self.spend
-            console.print(
-                f"[green]done[/] {stage.name} in {seconds:.1f}s · run so far: {s['calls']} calls, "
-                f"{s['cache_hits']} cache hits, {s['failures']} failed, {s['tokens']} tokens, ${s['cost_usd']:.4f}"
+            log.info(
+                "done %s in %.1fs · run so far: %d calls, %d cache hits, %d failed, %d tokens, $%.4f",
+                stage.name,
+                seconds,
+                s["calls"],
+                s["cache_hits"],
+                s["failures"],
+                s["tokens"],
+                s["cost_usd"],
             )
         return {
             "run_dir": str(self.run_dir),

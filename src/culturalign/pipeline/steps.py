@@ -80,9 +80,9 @@ def train_stage(ctx: RunContext, node: Node) -> Stage:
             stale = out.with_name(out.name + ".stale")
             shutil.rmtree(stale, ignore_errors=True)
             out.rename(stale)
-            from rich.console import Console
+            import logging
 
-            Console(stderr=True).print(f"[yellow]{exc}; moved it to {stale.name} and training again[/]")
+            logging.getLogger(__name__).warning("%s; moved it to %s and training again", exc, stale.name)
             result = go()
         return result.model_dump(mode="json")
 

@@ -168,7 +168,7 @@ def similar_pairs(
     # bfloat16 mode recomputes small sub-tiles with numpy: one BLAS thread each (threads
     # fight over tiny products, badly so on a busy machine); torch keeps its own threads
     limit = threadpool_limits(1, user_api="blas") if mode == "bfloat16" else nullcontext()
-    with track(n, f"{desc} ({mode})") as bar, limit:
+    with track(n, f"{desc} ({mode})", counts=False) as bar, limit:
         for s in range(0, total, TILE_ROWS):
             e = min(total, s + TILE_ROWS)
             for cs in range(s, total, TILE_COLS):

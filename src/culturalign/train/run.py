@@ -25,7 +25,7 @@ from typing import Any
 from culturalign.datasets.hub import is_hub_spec
 from culturalign.errors import ConfigError
 from culturalign.io import stable_hash, write_records
-from culturalign.progress import enabled as progress_enabled
+from culturalign.progress import verbose
 from culturalign.records import PreferencePair, UnpairedExample
 from culturalign.train.gap import GapReport, preference_gap
 from culturalign.train.outputs import (
@@ -157,13 +157,18 @@ def _gap(
 
 
 def _quiet_libraries() -> None:
-    """No per-step bars from datasets/transformers when culturalign's progress is off."""
+    """No "Map" / "Saving the dataset" bars from datasets and transformers unless -v:
+    culturalign's own training bar says how far the run is."""
     import transformers
 
     import datasets
+    from culturalign.progress import route_library_logs
 
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
+    tlog = transformers.utils.logging
+    tlog.get_logger()  # makes transformers set up its own handler, which is then replaced
+    route_library_logs("transformers", tlog._default_handler)  # its warnings above the bar
 
 
 def _result_from(manifest: Manifest, out_dir: Path) -> TrainResult:
@@ -230,7 +235,7 @@ def train(
 
         check_qlora()
 
-    if not progress_enabled():
+    if not verbose():
         _quiet_libraries()
     train_items, held, desc = load_training_data(method, data_path, cfg)
     from culturalign.train import data as d
@@ -286,6 +291,9 @@ def train(
 
     gap_before = _gap(loaded.model, loaded.tokenizer, held, cfg, args.device)
     dataset = file_backed(d.to_dataset(train_items), out_dir / CHECKPOINTS / "train-data", args)
+    from culturalign.train.progress_callback import TrainingProgress
+
+    shown = TrainingProgress(out_dir / "train.log", f"{method.upper()} training")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_TRL_NOISE, category=FutureWarning)
         trainer = build_trainer(
@@ -295,14 +303,10 @@ def train(
             train_dataset=dataset,
             args=args,
             cfg=cfg,
-            callbacks=callbacks,
+            callbacks=[*(callbacks or []), shown],
             notes=notes,
             model_spec=model_spec,
         )
-    if not progress_enabled():
-        from transformers.trainer_callback import PrinterCallback
-
-        trainer.remove_callback(PrinterCallback)  # the curves file keeps every logged value
     checkpoint = last_checkpoint(out_dir) if resume else None
     if resume and checkpoint is None:
         notes.append("--resume found no checkpoint; started from the beginning")
@@ -315,6 +319,7 @@ def train(
             warnings.filterwarnings("ignore", message=_TRL_NOISE, category=FutureWarning)
             output = trainer.train(resume_from_checkpoint=checkpoint)
     except BaseException:
+        shown.close()
         if is_main_process():
             from culturalign.train.curves import write_curves
 

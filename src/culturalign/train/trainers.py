@@ -141,7 +141,9 @@ def trl_args(method: str, cfg: TrainConfig, plan: BatchPlan, checkpoint_dir: Pat
         "use_cpu": not on_gpu,
         "gradient_checkpointing": checkpointing,
         "report_to": "none",
-        "disable_tqdm": not progress.enabled(),
+        # TRL's tqdm bar and log dictionaries only under -v; otherwise one culturalign bar
+        # (progress_callback.py) shows the steps and train.log keeps every logged value
+        "disable_tqdm": not progress.verbose(),
         "dataloader_num_workers": 0,
         "dataloader_pin_memory": on_gpu,
         "max_length": cfg.max_length,
@@ -212,6 +214,7 @@ def build_trainer(
     model_spec: str | None = None,
 ):
     """The TRL trainer; ``model_spec`` loads the reference model of full fine-tuning."""
+    from culturalign import progress
     from culturalign.train.models import (
         check_lora_targets,
         frozen_copy,
@@ -252,7 +255,12 @@ def build_trainer(
             else:  # a model built or changed in memory has nothing on disk to load
                 kwargs["ref_model"] = frozen_copy(model)
                 notes.append("reference model: a frozen copy of the starting model")
-    return trainer_cls(**kwargs)
+    trainer = trainer_cls(**kwargs)
+    if not progress.verbose():
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)  # a raw dict per logging step; train.log has them
+    return trainer
 
 
 def wait_for_everyone(args: Any) -> None:
