@@ -32,7 +32,7 @@ def main() -> None:
     from culturalign.lm import load_lm
     from culturalign.models import embedded
     from culturalign.records import GenerationParams
-    from culturalign.testing_server import transformers_serve
+    from culturalign.testing.server import transformers_serve
 
     model = embedded.prepare()
     prompts = [

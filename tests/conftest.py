@@ -62,7 +62,7 @@ def serve_url(embedded_dir) -> Iterator[str]:
     missing = [m for m in ("fastapi", "uvicorn", "openai") if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"transformers serve needs transformers[serving] ({', '.join(missing)} missing)")
-    from culturalign.testing_server import start_transformers_serve, stop_server
+    from culturalign.testing.server import start_transformers_serve, stop_server
 
     url, proc = start_transformers_serve(embedded_dir)
     try:

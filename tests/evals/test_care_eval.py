@@ -129,7 +129,7 @@ def test_cli_embedded_model_and_judge_on_real_care_items(embedded_dir, shared_da
 @pytest.mark.serve
 def test_openai_backend_against_transformers_serve(tiny_model_dir, tmp_path):
     """Model and judge both behind a real OpenAI-compatible server on loopback."""
-    from culturalign.testing_server import transformers_serve
+    from culturalign.testing.server import transformers_serve
 
     _, questions = load_any(SAMPLE)
     with transformers_serve(tiny_model_dir) as base_url:

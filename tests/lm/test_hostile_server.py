@@ -5,7 +5,7 @@ connection. Every item ends either answered with the server's real text or recor
 as failed, and a re-run asks the server only for what failed.
 
 The upstream is a scripted server (``_fake_openai_server``), so replies are fast and
-known; the faults come from ``culturalign.testing_proxy.FaultProxy`` in front of it.
+known; the faults come from ``culturalign.testing.proxy.FaultProxy`` in front of it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from culturalign.io import read_records, write_records
 from culturalign.records import CulturalQuestion, Judgment, ModelResponse
 from culturalign.records.synth import SynthQuestion
 from culturalign.synth.framework import load_framework
-from culturalign.testing_proxy import HOSTILE_KINDS, FaultProxy
+from culturalign.testing.proxy import HOSTILE_KINDS, FaultProxy
 
 pytestmark = pytest.mark.slow  # about 15 s for the three
 SEED = 2  # with by_body, the faults each request meets are the same on every run

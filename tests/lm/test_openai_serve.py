@@ -11,7 +11,7 @@ from culturalign.lm import load_lm
 from culturalign.lm.base import NotSupported
 from culturalign.lm.cache import CallCache
 from culturalign.records import CulturalQuestion, GenerationParams
-from culturalign.testing_proxy import FaultProxy
+from culturalign.testing.proxy import FaultProxy
 
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
 

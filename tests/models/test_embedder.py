@@ -58,7 +58,7 @@ def embedding_server():
     import uvicorn
     from fastapi import FastAPI
 
-    from culturalign.testing_server import free_port
+    from culturalign.testing.server import free_port
 
     model = USEEmbedder()
     api = FastAPI()
@@ -89,7 +89,7 @@ def embedding_server():
 
 def test_openai_embedder_matches_the_model_behind_the_server_despite_faults(embedding_server, tmp_path):
     from culturalign.lm.http import RetryPolicy
-    from culturalign.testing_proxy import FaultProxy
+    from culturalign.testing.proxy import FaultProxy
 
     local = USEEmbedder().encode(TEXTS)
     kinds = ("429", "500", "garbage", "drop")
