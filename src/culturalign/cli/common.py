@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -12,8 +13,10 @@ MODEL_HELP = "model spec: embedded, hf:ID, openai:MODEL or vllm:ID (grammar: cul
 
 ModelOpt = typer.Option("embedded", "--model", "-m", help=MODEL_HELP)
 CacheOpt = typer.Option(
-    None, "--cache", help="SQLite call cache ('off' disables it; default: $CULTURALIGN_CACHE, else calls.sqlite in "
-    "culturalign's cache folder)"
+    None,
+    "--cache",
+    help="SQLite call cache ('off' disables it; default: $CULTURALIGN_CACHE, else calls.sqlite in "
+    "culturalign's cache folder)",
 )
 LimitOpt = typer.Option(
     None, "--limit", "-n", min=1, help="use a sample of N items (how it is drawn: --limit-order)"
@@ -30,6 +33,41 @@ TranslateWithOpt = typer.Option(
     help="with --lang en: translate questions that have no English text with this model spec "
     "(cached; every output says how many were machine-translated)",
 )
+
+
+JsonOpt = typer.Option(
+    False, "--json", help="print the run's summary as JSON on stdout (tables and status go to stderr)"
+)
+StrictOpt = typer.Option(
+    False,
+    "--strict",
+    help="exit 1 when any model call failed or any judgment gave no valid rating (for CI)",
+)
+
+
+def report_run(out: Path, show: Callable[[], None], *, as_json: bool, strict: bool) -> None:
+    """The end of every eval command: ``show()`` prints the tables for a person; with
+    ``--json`` stdout gets only the summary as written to OUT (``show`` goes to stderr,
+    or nowhere under ``-q``), so ``culturalign eval ... --json | jq`` works; with
+    ``--strict`` any failed call or invalid judgment (``evals.outcome``) exits 1."""
+    import contextlib
+    import json
+    import sys
+
+    from culturalign import progress
+    from culturalign.evals.outcome import run_outcome
+
+    outcome = run_outcome(out) if as_json or strict else None
+    if outcome is not None and as_json:
+        if progress.verbosity() > progress.QUIET:
+            with contextlib.redirect_stdout(sys.stderr):
+                show()
+        typer.echo(json.dumps(outcome.summary, ensure_ascii=False, indent=2))
+    else:
+        show()
+    if strict and outcome is not None and outcome.problems:
+        typer.echo(f"--strict: {'; '.join(outcome.problems)} (in {out})", err=True)
+        raise typer.Exit(1)
 
 
 def cache_arg(cache: str | None):

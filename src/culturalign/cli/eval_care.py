@@ -11,13 +11,16 @@ import typer
 
 from culturalign.cli.common import (
     CacheOpt,
+    JsonOpt,
     LimitOpt,
     LimitOrderOpt,
     ModelOpt,
+    StrictOpt,
     TranslateWithOpt,
     english_check,
     limit_order_arg,
     open_lm,
+    report_run,
     system_prompt_arg,
 )
 from culturalign.cli.groups import eval_app
@@ -117,6 +120,8 @@ def care(
         None, "--baseline", help="another run directory: also print differences"
     ),
     cache: str | None = CacheOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Answer each question with --model, rate each answer 1-10 against the reference with
     --judge, and write responses, judgments, summary.json and the CARE table to --out."""
@@ -156,16 +161,20 @@ def care(
         template_dir=templates,
         translate_with=translate_with,
     )
-    console = _console()
-    run = load_run(out)
-    console.print(to_rich(category_table([run])))
-    if baseline_run is not None:
-        console.print(to_rich(delta_table([run], baseline_run)))
-    c = summary.counts
-    console.print(
-        f"{c['judgments']} responses judged: {c['rated']} rated, {c['invalid']} invalid, "
-        f"{c['skipped']} skipped → {out}"
-    )
+
+    def show() -> None:
+        console = _console()
+        run = load_run(out)
+        console.print(to_rich(category_table([run])))
+        if baseline_run is not None:
+            console.print(to_rich(delta_table([run], baseline_run)))
+        c = summary.counts
+        console.print(
+            f"{c['judgments']} responses judged: {c['rated']} rated, {c['invalid']} invalid, "
+            f"{c['skipped']} skipped → {out}"
+        )
+
+    report_run(out, show, as_json=as_json, strict=strict)
 
 
 @eval_app.command("care-table")
@@ -175,6 +184,10 @@ def care_table(
     baseline: Path | None = typer.Option(None, "--baseline", help="a run to show the others against"),
     md: Path | None = typer.Option(None, "--md", help="also write the table as Markdown"),
     csv_out: Path | None = typer.Option(None, "--csv", help="also write the table as CSV"),
+    as_json: bool = typer.Option(False, "--json", help="print the table as JSON on stdout instead"),
+    strict: bool = typer.Option(
+        False, "--strict", help="exit 1 when any run has invalid or skipped judgments"
+    ),
 ) -> None:
     """CARE's tables across runs: by category (Tables 1, 4), differences from a baseline
     (Table 2), by geographic scope (Table 8) or by prompting mode (Table 3)."""
@@ -205,11 +218,21 @@ def care_table(
         table = mode_table(loaded)
     else:
         raise ConfigError(f"--by must be category, scope or mode, not {by!r}")
-    _console().print(to_rich(table))
+    if as_json:
+        import dataclasses
+        import json
+
+        typer.echo(json.dumps(dataclasses.asdict(table), ensure_ascii=False, indent=2))
+    else:
+        _console().print(to_rich(table))
     if md is not None:
         atomic_write_text(md, to_markdown(table))
     if csv_out is not None:
         atomic_write_text(csv_out, to_csv(table))
+    short = [f"{r.label}: {r.invalid} invalid, {r.skipped} skipped" for b in table.blocks for r in b.rows]
+    if strict and any(r.invalid or r.skipped for b in table.blocks for r in b.rows):
+        typer.echo(f"--strict: {'; '.join(short)}", err=True)
+        raise typer.Exit(1)
 
 
 @eval_app.command("judge-agreement")
@@ -230,6 +253,8 @@ def judge_agreement(
     judge_score: JudgeScore = JudgeScoreOpt,
     judge_max_new_tokens: int = JudgeTokensOpt,
     cache: str | None = CacheOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Judge human-rated responses and report Pearson, Spearman and Kendall's tau with
     both rating histograms (CARE appendix C.2, Figure 10)."""
@@ -248,6 +273,10 @@ def judge_agreement(
         limit_order=limit_order_arg(limit_order),
         data_path=data,
     )
+    report_run(out, lambda: _show_agreement(report, out), as_json=as_json, strict=strict)
+
+
+def _show_agreement(report, out: Path) -> None:
     console = _console()
     s = report.stats
 
@@ -296,6 +325,8 @@ def judge_command(
         None, "--label", help="row name in tables (default: the output file name)"
     ),
     cache: str | None = CacheOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Rate any responses 1-10 against reference answers with CARE's rubrics, so any text
     source (another system, retrieved web passages) is scored like a model."""
@@ -333,10 +364,16 @@ def judge_command(
         label=label,
         inputs=[p for p in (responses, data) if p is not None],
     )
-    console = _console()
-    console.print(to_rich(category_table([CareRun(summary.label, summary, out)])))
-    c = summary.counts
-    console.print(f"{c['judgments']} responses judged: {c['rated']} rated, {c['invalid']} invalid → {out}")
+
+    def show() -> None:
+        console = _console()
+        console.print(to_rich(category_table([CareRun(summary.label, summary, out)])))
+        c = summary.counts
+        console.print(
+            f"{c['judgments']} responses judged: {c['rated']} rated, {c['invalid']} invalid → {out}"
+        )
+
+    report_run(out, show, as_json=as_json, strict=strict)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import CacheOpt, ModelOpt, open_lm
+from culturalign.cli.common import CacheOpt, JsonOpt, ModelOpt, StrictOpt, open_lm, report_run
 from culturalign.cli.groups import eval_app
 
 
@@ -25,6 +25,8 @@ def care_choice(
     chat: bool = typer.Option(True, "--chat/--no-chat", help="wrap the question in the chat template"),
     templates: Path | None = typer.Option(None, "--templates", help="folder with your own choice/*.txt"),
     cache: str | None = CacheOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Judge-free CARE: for each question, its human reference against K references of
     other questions of the same culture and category, picked by the model's
@@ -47,10 +49,15 @@ def care_choice(
         template_dir=templates,
         data_path=data,
     )
-    typer.echo((out / "table.md").read_text(encoding="utf-8"))
-    o = summary["overall"]
-    typer.echo(f"{summary['questions']} questions scored, {summary['failed']} failed → {out}")
-    if o.get("accuracy") is not None and o.get("ci_low") is not None:
-        typer.echo(
-            f"accuracy {o['accuracy']:.3f} [{o['ci_low']:.3f}, {o['ci_high']:.3f}] vs chance {o['chance']:.3f}"
-        )
+
+    def show() -> None:
+        typer.echo((out / "table.md").read_text(encoding="utf-8"))
+        o = summary["overall"]
+        typer.echo(f"{summary['questions']} questions scored, {summary['failed']} failed → {out}")
+        if o.get("accuracy") is not None and o.get("ci_low") is not None:
+            typer.echo(
+                f"accuracy {o['accuracy']:.3f} [{o['ci_low']:.3f}, {o['ci_high']:.3f}] "
+                f"vs chance {o['chance']:.3f}"
+            )
+
+    report_run(out, show, as_json=as_json, strict=strict)

@@ -10,7 +10,17 @@ from typing import Any
 
 import typer
 
-from culturalign.cli.common import CacheOpt, LimitOpt, LimitOrderOpt, ModelOpt, limit_order_arg, open_lm
+from culturalign.cli.common import (
+    CacheOpt,
+    JsonOpt,
+    LimitOpt,
+    LimitOrderOpt,
+    ModelOpt,
+    StrictOpt,
+    limit_order_arg,
+    open_lm,
+    report_run,
+)
 from culturalign.cli.groups import eval_app
 from culturalign.sampling import LimitOrder
 
@@ -35,12 +45,16 @@ def _data_opt(what: str):
     return typer.Option(..., "--data", "-d", help=what)
 
 
-def _finish(summary: dict[str, Any], out: Path) -> None:
-    """Show the table (with its notes) and where the files are."""
-    typer.echo((out / "table.md").read_text(encoding="utf-8"))
-    typer.echo(f"wrote {out}/items.jsonl, summary.json, table.md, table.csv, run.json")
-    if summary.get("robustness"):
-        typer.echo(f"wrote {out}/robustness.jsonl, robustness.md")
+def _finish(summary: dict[str, Any], out: Path, as_json: bool = False, strict: bool = False) -> None:
+    """Show the table (with its notes) and where the files are; or the JSON summary."""
+
+    def show() -> None:
+        typer.echo((out / "table.md").read_text(encoding="utf-8"))
+        typer.echo(f"wrote {out}/items.jsonl, summary.json, table.md, table.csv, run.json")
+        if summary.get("robustness"):
+            typer.echo(f"wrote {out}/robustness.jsonl, robustness.md")
+
+    report_run(out, show, as_json=as_json, strict=strict)
 
 
 @eval_app.command("opinions")
@@ -72,6 +86,8 @@ def opinions(
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
     robustness: int = RobustnessOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """1 − Jensen–Shannon distance (or divergence, --similarity) between the model's answer
     distribution and each country's survey shares; cultureSim with its interval, the spread
@@ -98,7 +114,7 @@ def opinions(
         similarity=similarity,
         robustness=robustness,
     )
-    _finish(summary, out)
+    _finish(summary, out, as_json, strict)
 
 
 @eval_app.command("culturalbench")
@@ -113,6 +129,8 @@ def culturalbench(
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
     robustness: int = RobustnessOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Easy: accuracy over four lettered options. Hard: every option judged true or
     false; a question is right only when all its judgements are."""
@@ -131,7 +149,7 @@ def culturalbench(
         data_path=data,
         robustness=robustness,
     )
-    _finish(summary, out)
+    _finish(summary, out, as_json, strict)
 
 
 @eval_app.command("cali")
@@ -156,6 +174,8 @@ def cali(
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
     robustness: int = RobustnessOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Macro-F1 and entailment F1 per culture: the model, given a persona of each
     culture, against the majority label of that culture's annotators."""
@@ -178,7 +198,7 @@ def cali(
         data_path=data,
         robustness=robustness,
     )
-    _finish(summary, out)
+    _finish(summary, out, as_json, strict)
 
 
 @eval_app.command("blend")
@@ -198,6 +218,8 @@ def blend(
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
     robustness: int = RobustnessOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Short answers in the local language and in English, scored by BLEnD's rules (SEM-B
     and SEM-W per region and language, with intervals and the questions left out); a
@@ -221,7 +243,7 @@ def blend(
             data_path=data,
             robustness=robustness,
         )
-        _finish(mc, out)
+        _finish(mc, out, as_json, strict)
         return
     if robustness:
         from culturalign.errors import ConfigError
@@ -243,7 +265,7 @@ def blend(
         limit_order=limit_order,
         data_path=data,
     )
-    _finish(summary, out)
+    _finish(summary, out, as_json, strict)
 
 
 def _is_blend_mcq(path: Path) -> bool:
@@ -267,6 +289,8 @@ def mcq(
     templates: Path | None = TemplatesOpt,
     cache: str | None = CacheOpt,
     robustness: int = RobustnessOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Accuracy on multiple-choice questions (plus length-normalised accuracy with --mode text)."""
     from culturalign.evals.choice.data import mcq_items
@@ -285,4 +309,4 @@ def mcq(
         data_path=data,
         robustness=robustness,
     )
-    _finish(summary, out)
+    _finish(summary, out, as_json, strict)

@@ -9,7 +9,17 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import CacheOpt, LimitOpt, LimitOrderOpt, ModelOpt, limit_order_arg, open_lm
+from culturalign.cli.common import (
+    CacheOpt,
+    JsonOpt,
+    LimitOpt,
+    LimitOrderOpt,
+    ModelOpt,
+    StrictOpt,
+    limit_order_arg,
+    open_lm,
+    report_run,
+)
 from culturalign.cli.groups import eval_app
 
 JudgeOpt = typer.Option("embedded", "--judge", "-j", help="judge model spec (embedded is a weak stand-in)")
@@ -35,18 +45,21 @@ def _judge_config(samples: int, retries: int, score: str, max_new_tokens: int):
     return JudgeConfig.build(samples, retries, params, score)
 
 
-def _report(out: Path, summary) -> None:
-    from rich.console import Console
+def _report(out: Path, summary, as_json: bool = False, strict: bool = False) -> None:
+    def show() -> None:
+        from rich.console import Console
 
-    typer.echo((out / "table.md").read_text(encoding="utf-8"))
-    console = Console(stderr=True)
-    c = summary.counts
-    console.print(
-        f"{c['ok']}/{c['items']} answers rated; results in {out} "
-        "(answers.jsonl, judgments.jsonl, summary.json, table.md, run.json)"
-    )
-    for n in summary.notes:
-        console.print(f"[yellow]note:[/yellow] {n}")
+        typer.echo((out / "table.md").read_text(encoding="utf-8"))
+        console = Console(stderr=True)
+        c = summary.counts
+        console.print(
+            f"{c['ok']}/{c['items']} answers rated; results in {out} "
+            "(answers.jsonl, judgments.jsonl, summary.json, table.md, run.json)"
+        )
+        for n in summary.notes:
+            console.print(f"[yellow]note:[/yellow] {n}")
+
+    report_run(out, show, as_json=as_json, strict=strict)
 
 
 @eval_app.command("culturebank-quality")
@@ -73,6 +86,8 @@ def eval_culturebank_quality(
     limit: int | None = LimitOpt,
     limit_order: str = LimitOrderOpt,
     cache: str | None = CacheOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Answer CultureBank questions and rate each answer's quality 1-5 with a judge that
     reads the knowledge behind it; mean per cultural group (paper 002 Table 5)."""
@@ -102,10 +117,17 @@ def eval_culturebank_quality(
     }
     if rubric == "grounded":
         run_grounded_criteria(model_lm, judge_lm, questions, out, **options)
-        typer.echo((out / "criteria.md").read_text(encoding="utf-8"))
-        typer.echo(f"one run per criterion under {out}; criteria.json holds the three summaries", err=True)
+
+        def show() -> None:
+            typer.echo((out / "criteria.md").read_text(encoding="utf-8"))
+            typer.echo(
+                f"one run per criterion under {out}; criteria.json holds the three summaries", err=True
+            )
+
+        report_run(out, show, as_json=as_json, strict=strict)
         return
-    _report(out, run_culturebank_quality(model_lm, judge_lm, questions, out, rubric=rubric, **options))
+    summary = run_culturebank_quality(model_lm, judge_lm, questions, out, rubric=rubric, **options)
+    _report(out, summary, as_json, strict)
 
 
 @eval_app.command("prism")
@@ -138,6 +160,8 @@ def eval_prism(
     limit: int | None = LimitOpt,
     limit_order: str = LimitOrderOpt,
     cache: str | None = CacheOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Answer the opening prompts of culture-related PRISM conversations and rate each
     answer's cultural awareness 1-5; mean per participant culture (paper 002 Table 6)."""
@@ -170,4 +194,4 @@ def eval_prism(
         system_prompt=system_prompt_arg(system_prompt),
         data_paths=[p for p in (data, survey) if p is not None],
     )
-    _report(out, summary)
+    _report(out, summary, as_json, strict)

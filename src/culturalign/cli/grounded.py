@@ -9,7 +9,17 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import MODEL_HELP, CacheOpt, LimitOpt, LimitOrderOpt, ModelOpt, open_lm
+from culturalign.cli.common import (
+    MODEL_HELP,
+    CacheOpt,
+    JsonOpt,
+    LimitOpt,
+    LimitOrderOpt,
+    ModelOpt,
+    StrictOpt,
+    open_lm,
+    report_run,
+)
 from culturalign.cli.groups import eval_app, synth_app
 from culturalign.sampling import LimitOrder, limit_fields, sample_limit
 
@@ -225,6 +235,8 @@ def eval_grounded(
     export_dpo: Path | None = typer.Option(None, "--export-dpo", help="also write DPO pairs to this file"),
     export_sft: Path | None = typer.Option(None, "--export-sft", help="also write λ-filtered SFT data here"),
     lam: float = LambdaOpt,
+    as_json: bool = JsonOpt,
+    strict: bool = StrictOpt,
 ) -> None:
     """Answer grounded questions, score knowledge entailment with a judge, and tabulate
     per cultural group and topic beside the knowledge-augmented reference (paper 003 §5.2.1)."""
@@ -260,15 +272,20 @@ def eval_grounded(
         data_path=data,
     )
     console = _console()
-    typer.echo((out / "table.md").read_text(encoding="utf-8"))
-    o = summary.overall
-    console.print(
-        f"{o.plain.scored}/{o.plain.n} answers scored; results in {out} (items.jsonl, summary.json, table.md, run.json)"
-    )
-    _print_notes(console, summary.notes)
-    if export_dpo or export_sft:
+
+    def show() -> None:
+        typer.echo((out / "table.md").read_text(encoding="utf-8"))
+        o = summary.overall
+        console.print(
+            f"{o.plain.scored}/{o.plain.n} answers scored; results in {out} "
+            "(items.jsonl, summary.json, table.md, run.json)"
+        )
+        _print_notes(console, summary.notes)
+
+    if export_dpo or export_sft:  # written before --strict may end the command
         records = read_records(out / "items.jsonl", GroundedEvalItem)
         counts = export_training_data(
             records, dpo_out=export_dpo, sft_out=export_sft, lam=lam, template_dir=templates
         )
         _print_export(console, counts, export_dpo, export_sft, lam)
+    report_run(out, show, as_json=as_json, strict=strict)
