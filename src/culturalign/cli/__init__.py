@@ -11,6 +11,7 @@ import typer
 from culturalign import __version__
 from culturalign.cli.groups import (
     annotate_app,
+    cache_app,
     data_app,
     eval_app,
     models_app,
@@ -30,6 +31,7 @@ app = typer.Typer(
 # Importing a command module attaches its commands to the groups above (or to `app`).
 from culturalign.cli import (  # noqa: E402
     annotate,
+    cache,
     data,
     eval_care,
     eval_care_choice,
@@ -52,11 +54,13 @@ for _group, _name in [
     (study_app, "study"),
     (synth_app, "synth"),
     (annotate_app, "annotate"),
+    (cache_app, "cache"),
 ]:
     app.add_typer(_group, name=_name)
 
 for _module in (
     annotate,
+    cache,
     data,
     eval_care,
     eval_care_choice,

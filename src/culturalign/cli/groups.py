@@ -29,3 +29,4 @@ train_app = _group("Align a model: SFT, DPO, KTO, SimPO on TRL, with LoRA or QLo
 study_app = _group("The papers' training studies: data scaling, culture mixing, algorithms.")
 synth_app = _group("Synthesize cultural data: CAReDiO questions, adaptation, responses; grounded questions.")
 annotate_app = _group("The annotation web app: rank-and-rate, classification, rubric scoring, agreement.")
+cache_app = _group("The call cache: merge the per-process part files written on a network filesystem.")
