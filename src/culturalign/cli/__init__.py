@@ -44,6 +44,7 @@ from culturalign.cli import (  # noqa: E402
     select,
     synth,
     train,
+    view,
 )
 
 for _group, _name in [
@@ -73,6 +74,7 @@ for _module in (
     select,
     synth,
     train,
+    view,
 ):
     register = getattr(_module, "register", None)
     if register is not None:
