@@ -144,6 +144,7 @@ def run_mcq(
                 "culture": q.culture,
                 "language": q.language,
                 "topic": q.topic,
+                "source": q.source,
                 "question": q.question,
                 "options": q.options,
                 "answer": q.answer,

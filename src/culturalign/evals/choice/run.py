@@ -6,6 +6,8 @@
     summary.json       the headline numbers and breakdowns, plus method and failure counts
     table.md/.csv      the breakdown table a report shows
     run.json           RunLog: model identity, data fingerprint, template shas, call stats
+    lm_eval_results.json  the same numbers in lm-evaluation-harness's results shape, under
+                       the task names ``culturalign export lm-eval`` writes (``lm_eval_shape``)
 
 Item records stream to ``items.jsonl.partial`` as results arrive (one fsynced line each),
 so a run that is killed keeps what it scored, and the call cache makes the rerun pay only
@@ -89,6 +91,7 @@ class ChoiceRun:
         self._partial = self.out / "items.jsonl.partial"
         self._partial.unlink(missing_ok=True)  # a rerun rewrites it (from the call cache)
         self._items = JsonlAppender(self._partial)
+        self._records: list[dict[str, Any]] = []  # for lm_eval_results.json at the end
 
     def add_data(self, path: str | Path | None) -> None:
         if path is None:
@@ -100,6 +103,7 @@ class ChoiceRun:
 
     def write_item(self, record: dict[str, Any]) -> None:
         self._items.write(record)
+        self._records.append(record)
 
     def finish(
         self,
@@ -124,12 +128,20 @@ class ChoiceRun:
         self.log.notes.extend(notes)
         summary = {**summary, "model": self.lm.spec, "notes": list(self.log.notes)}
         write_json(self.out / "summary.json", summary)
+        self._write_lm_eval_shape(summary)
         head = f"# {title}\n\n" if title else ""
         tail = "".join(f"\n> {n}\n" for n in self.log.notes) + "".join(f"\n{n}\n" for n in footnotes)
         atomic_write_text(self.out / "table.md", head + markdown_table(headers, rows) + tail)
         atomic_write_text(self.out / "table.csv", csv_table(headers, rows))
         self.log.finish(self.out, {"model": self.lm})
         return summary
+
+    def _write_lm_eval_shape(self, summary: dict[str, Any]) -> None:
+        from culturalign.evals.choice.lm_eval_shape import lm_eval_results
+
+        shaped = lm_eval_results(summary, self._records, chat=self.log.config.get("chat"))
+        if shaped is not None:
+            write_json(self.out / "lm_eval_results.json", shaped)
 
     def abort(self) -> None:
         """Close the salvage file, if any item reached it (a run stopped before its first
