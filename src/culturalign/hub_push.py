@@ -138,7 +138,7 @@ def _api(token: str | None):
     try:
         from huggingface_hub import HfApi, constants
     except ImportError:
-        raise MissingDependency("huggingface_hub", why="to push to the Hugging Face Hub") from None
+        raise MissingDependency("huggingface_hub", extra="hub", why="to push to the Hugging Face Hub") from None
     if constants.is_offline_mode():
         raise CulturalignError(
             "--push-to-hub needs the Hugging Face Hub, but offline mode is on (HF_HUB_OFFLINE=1); "

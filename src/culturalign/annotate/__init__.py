@@ -10,3 +10,18 @@ disagreements for the coordinator), ``forms`` (checked payloads, pure), ``app`` 
 (one-time links, sessions, CSRF), ``server`` (uvicorn on loopback).
 Importing this package imports no web framework.
 """
+
+from culturalign.extras import require
+
+# Before any submodule: the web app and its store need the [annotate] extra, and saying so
+# here turns "No module named 'sqlalchemy'" into the install line.
+require(
+    "annotate",
+    "sqlalchemy",
+    "fastapi",
+    "uvicorn",
+    "jinja2",
+    "multipart",
+    "krippendorff",
+    why="for the annotation tool",
+)

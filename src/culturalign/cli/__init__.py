@@ -175,6 +175,15 @@ def _run_app() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_BAD_INPUT)
+    except ModuleNotFoundError as exc:
+        # an optional package missing deep inside a command: name the extra, not a traceback
+        from culturalign.extras import missing_extra
+
+        hint = missing_extra(exc)
+        if hint is None:
+            raise
+        print(hint, file=sys.stderr)
+        sys.exit(hint.exit_code)
     except CulturalignError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)

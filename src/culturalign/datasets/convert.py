@@ -34,7 +34,7 @@ def convert(records: list[Any], to: str, out_dir: str | Path, *, name: str = "da
     try:
         import datasets
     except ImportError:
-        raise MissingDependency("datasets", why=f"to write --to {to}") from None
+        raise MissingDependency("datasets", extra="hub", why=f"to write --to {to}") from None
     datasets.disable_progress_bars()
     ds = datasets.Dataset.from_list(rows)
     if to == "parquet":

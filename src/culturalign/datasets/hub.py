@@ -59,7 +59,7 @@ def _datasets():
     try:
         import datasets
     except ImportError:
-        raise MissingDependency("datasets", why="to read hub datasets") from None
+        raise MissingDependency("datasets", extra="hub", why="to read hub datasets") from None
     return datasets
 
 

@@ -102,6 +102,10 @@ def _options(text: str, spec: str) -> dict[str, str]:
 def make_backend(spec: ModelSpec) -> Backend:
     if spec.kind in _FACTORIES:
         return _FACTORIES[spec.kind](spec)
+    if spec.kind in ("embedded", "hf"):
+        from culturalign.extras import require
+
+        require("hf", "torch", "transformers", why=f"for {spec.kind}: models")
     if spec.kind == "embedded":
         from culturalign.lm.backends.embedded import EmbeddedBackend
 

@@ -74,6 +74,9 @@ class STEmbedder:
     def __init__(self, model: str):
         if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().is_dir():
             raise ConfigError(f"embedder st:{model}: no such model folder")
+        from culturalign.extras import require
+
+        require("st", "sentence_transformers", why="for st: embedders")
         from sentence_transformers import SentenceTransformer
 
         from culturalign.lm.fingerprint import resolve_hub_revision, weights_fingerprint

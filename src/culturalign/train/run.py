@@ -199,9 +199,12 @@ def train(
     ``care-paper``). ``callbacks`` are extra ``transformers.TrainerCallback`` objects.
     A finished folder with ``resume=True`` returns its stored result without training.
     """
+    from culturalign.extras import require
+
     method = method.lower()
     if method not in METHODS:
         raise ConfigError(f"unknown training method {method!r}; choose one of {', '.join(METHODS)}")
+    require("train", "torch", "transformers", "trl", "peft", "datasets", "accelerate", why="to train")
     overrides: dict[str, Any] = {}
     if lora or qlora:
         overrides["lora"] = {"enabled": True}
