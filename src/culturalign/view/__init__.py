@@ -70,9 +70,10 @@ def build_page(run_dirs: Sequence[Path], *, title: str | None = None, page_size:
 
     found = collect(run_dirs)
     if title is None:
-        title = "culturalign view: " + ", ".join(r.label for r in found.runs[:4])
-        if len(found.runs) > 4:
-            title += f" and {len(found.runs) - 4} more"
+        labels = list(dict.fromkeys(r.label for r in found.runs))  # one model on two benchmarks: once
+        title = "culturalign view: " + ", ".join(labels[:4])
+        if len(labels) > 4:
+            title += f" and {len(labels) - 4} more"
     return render(found.as_json(), title=title, page_size=page_size or PAGE_SIZE)
 
 

@@ -63,6 +63,7 @@ SCRIPT = r"""
   const SELECTS = { run: "f-run", kind: "f-kind", culture: "f-culture", category: "f-category", scope: "f-scope" };
   let state = {};
   let firstDone = false;
+  const ANSWERS = groups.reduce((n, g) => n + g.answers.length, 0);
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -106,7 +107,7 @@ SCRIPT = r"""
     for (const g of groups) { const v = get(g); if (v) s.add(v); }
     return Array.from(s).sort();
   }
-  fillSelect("run", runs.map((r) => r.label));
+  fillSelect("run", Array.from(new Set(runs.map((r) => r.label))));
   fillSelect("kind", distinct((g) => g.kind));
   fillSelect("culture", distinct((g) => g.culture));
   fillSelect("category", distinct((g) => g.category));
@@ -238,13 +239,13 @@ SCRIPT = r"""
     card.appendChild(head);
     card.appendChild(el("div", "answer-text", a.text === null || a.text === undefined ? "(no answer)" : a.text));
     if (a.reason) card.appendChild(el("p", "reason", a.reason));
-    else if (a.error) card.appendChild(el("p", "reason", a.error));
+    if (a.error && !(a.reason || "").includes(a.error)) card.appendChild(el("p", "reason", "error: " + a.error));
     if (a.judge_reply || (a.attempts && a.attempts.length)) {
       const d = el("details", "judge");
       const n = a.attempts ? a.attempts.length : 0;
       d.appendChild(el("summary", null, "judge's reply" + (run.judge ? " (" + run.judge + ")" : "") + ", " + n + " attempt" + (n === 1 ? "" : "s")));
       if (a.judge_reply) d.appendChild(el("div", "judge-reply", a.judge_reply));
-      if (n) d.appendChild(attemptsTable(a.attempts));
+      if (n > 1) d.appendChild(attemptsTable(a.attempts));  // one attempt is the reply above
       card.appendChild(d);
     }
     if (a.details && Object.keys(a.details).length) {
@@ -306,14 +307,21 @@ SCRIPT = r"""
     main.replaceChildren();
     for (const [g, shown, f] of hits.slice((p - 1) * PAGE, p * PAGE)) main.appendChild(groupCard(g, shown, f));
     if (!hits.length) main.appendChild(el("p", "empty", "No item matches these filters."));
-    const answers = groups.reduce((n, g) => n + g.answers.length, 0);
-    $("counts").textContent = hits.length + " of " + groups.length + " items match (" + answers +
+    $("counts").textContent = hits.length + " of " + groups.length + " items match (" + ANSWERS +
       " answers from " + runs.length + " run" + (runs.length === 1 ? "" : "s") + ")";
     pager($("pager-top"), pages);
     pager($("pager-bottom"), pages);
     const now = performance.now();
     window.__viewRender = { ms: now - start, matched: hits.length, drawn: main.querySelectorAll(".group").length };
-    if (!firstDone) { firstDone = true; window.__viewFirst = { ms: now, parse_and_draw_ms: now - t0 }; }
+    if (!firstDone) {
+      firstDone = true;
+      const first = { ms: now, parse_and_draw_ms: now - t0 };
+      // the frame after this one has laid out and painted the rows: what a reader waits for
+      requestAnimationFrame(() => setTimeout(() => {
+        first.painted_ms = performance.now();
+        window.__viewFirst = first;
+      }, 0));
+    }
     document.body.dataset.renders = String((Number(document.body.dataset.renders) || 0) + 1);
   }
 

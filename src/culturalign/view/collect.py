@@ -179,20 +179,26 @@ def _spec(model: Any) -> str | None:
 
 
 def _unique_labels(runs: list[Run]) -> None:
-    """Two runs of one model (two modes, say) get their folder appended, so each label
-    names one run and a link's ``run=`` picks exactly it."""
-    seen: dict[str, int] = {}
+    """Two runs of one model on one benchmark (two modes, say) get their folder appended,
+    so ``run=`` picks exactly one of them; one model on two benchmarks keeps one label
+    (as in the report), and ``kind=`` tells those apart."""
+
+    def clashes() -> dict[tuple[str, str], int]:
+        seen: dict[tuple[str, str], int] = {}
+        for r in runs:
+            seen[r.kind, r.label] = seen.get((r.kind, r.label), 0) + 1
+        return seen
+
+    seen = clashes()
     for r in runs:
-        seen[r.label] = seen.get(r.label, 0) + 1
-    for r in runs:
-        if seen[r.label] > 1:
+        if seen[r.kind, r.label] > 1:
             r.label = f"{r.label} ({Path(r.dir).name})"
-    # still equal (same model and folder name under different roots): number them
-    count: dict[str, int] = {}
+    seen = clashes()  # still equal (same model and folder name under different roots): number them
+    count: dict[tuple[str, str], int] = {}
     for r in runs:
-        count[r.label] = count.get(r.label, 0) + 1
-        if count[r.label] > 1:
-            r.label = f"{r.label} #{count[r.label]}"
+        if seen[r.kind, r.label] > 1:
+            count[r.kind, r.label] = count.get((r.kind, r.label), 0) + 1
+            r.label = f"{r.label} #{count[r.kind, r.label]}"
 
 
 def _judged(path: Path, kind: str, answers_file: str, run: Run) -> list[tuple[Group, dict]] | None:
