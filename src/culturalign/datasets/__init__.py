@@ -30,6 +30,7 @@ FORMATS: dict[str, str] = {
     "globalopinionqa": "culturalign.datasets.globalopinion",
     "culturalbench": "culturalign.datasets.culturalbench",
     "culturebank": "culturalign.datasets.culturebank",
+    "prism": "culturalign.datasets.prism",  # before sft and jsonl: PRISM's conversations are JSONL too
     "sft": "culturalign.datasets.sft",  # before jsonl, which claims every .jsonl; never our own records
     "jsonl": "culturalign.datasets.jsonl",
     "mcq": "culturalign.datasets.mcq",  # after jsonl: our ChoiceItem JSONL is not an MCQ table

@@ -270,3 +270,79 @@ def load_conversations(
         problems.add(None, None, "the file holds no conversations")
     problems.raise_if_any()
     return out
+
+
+# --- the loader registry's interface (``data validate``, ``data stats``, ``--format prism``) ---
+
+SURVEY_NAME = "survey.jsonl"
+
+
+def _conversations_file(path: Path) -> Path:
+    """A folder of the published layout reads its ``conversations.jsonl``."""
+    return path / "conversations.jsonl" if path.is_dir() else path
+
+
+def sniff(path: Path) -> bool:
+    """A JSONL file (or a folder holding ``conversations.jsonl``) whose first object has
+    PRISM's ``conversation_id`` and either ``conversation_history`` or ``opening_prompt``."""
+    import json
+
+    from culturalign.io import jsonl_lines
+
+    path = _conversations_file(Path(path))
+    if not path.is_file() or path.suffix.lower() != ".jsonl":
+        return False
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.read(1 << 20)
+    line = next((ln for _, ln in jsonl_lines(head) if ln.strip()), "")
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return (
+        isinstance(obj, dict)
+        and "conversation_id" in obj
+        and ("conversation_history" in obj or "opening_prompt" in obj)
+    )
+
+
+def load(path: str | Path) -> list[PrismConversation]:
+    """The conversations, with each participant's country of birth when ``survey.jsonl``
+    lies beside them (the published layout; ``X_survey.jsonl`` beside ``X_conversations.jsonl``
+    too)."""
+    return load_with_report(path)[0]
+
+
+@dataclass(frozen=True)
+class PrismReport:
+    conversations: int
+    with_culture: int
+    cultural: int
+    types: Mapping[str, int]
+    survey: str | None
+
+    def line(self) -> str:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.types.items()))
+        where = f"from {self.survey}" if self.survey else f"no {SURVEY_NAME} beside it"
+        return (
+            f"{self.conversations} PRISM conversations ({kinds}); {self.cultural} culture-related by the "
+            f"keyword filter; {self.with_culture} with the participant's culture ({where})"
+        )
+
+
+def load_with_report(path: str | Path) -> tuple[list[PrismConversation], PrismReport]:
+    from collections import Counter
+
+    file = _conversations_file(Path(path))
+    # survey.jsonl beside conversations.jsonl, or X_survey.jsonl beside X_conversations.jsonl
+    beside = [file.with_name(SURVEY_NAME), file.with_name(file.name.replace("conversations", "survey"))]
+    survey_path = next((p for p in beside if p != file and p.is_file()), None)
+    records = load_conversations(file, survey_path)
+    report = PrismReport(
+        conversations=len(records),
+        with_culture=sum(r.culture is not None for r in records),
+        cultural=sum(bool(cultural_topics(r.opening_prompt)) for r in records),
+        types=Counter(r.conversation_type or "untyped" for r in records),
+        survey=str(survey_path) if survey_path else None,
+    )
+    return records, report
