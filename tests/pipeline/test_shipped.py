@@ -44,6 +44,9 @@ def grounded_overrides(model) -> list[str]:
         f"{s}.before.generation.max_new_tokens=8", f"{s}.after.generation.max_new_tokens=8",
         f"{s}.dpo.config.preset=tiny-test", f"{s}.sft-knowledge.config.preset=tiny-test",
         f"{s}.sft-two-step.config.preset=tiny-test",
+        f"{s}.rubric.data=sample:culturebank_eval.jsonl", f"{s}.rubric.limit=2",
+        f"{s}.rubric.generation.max_new_tokens=6", f"{s}.rubric.judge_generation.max_new_tokens=8",
+        f"{s}.rubric.options.judge_retries=0",
     )  # fmt: skip
 
 
@@ -95,6 +98,14 @@ def test_grounded_trains_dpo_and_two_step_sft(tiny_model_dir, tmp_path):
     for model in ("dpo", "sft-two-step"):
         summary = json.loads((out / "eval" / "after" / model / "vanilla-native" / "summary.json").read_text())
         assert summary["overall"]["plain"]["n"] == 3
+    # the 1-5 rubric: one run per criterion for each model, all three criteria in stages.json
+    for model in ("base", "dpo", "sft-two-step"):
+        rated = info[f"eval:rubric:{model}:vanilla-native"]
+        assert rated["items"] == 2 and set(rated["metrics"]) == {"usefulness", "awareness", "coherence"}
+        criteria = json.loads(
+            (out / "eval" / "rubric" / model / "vanilla-native" / "criteria.json").read_text()
+        )
+        assert set(criteria) == {"grounded_usefulness", "grounded_awareness", "grounded_coherence"}
 
 
 @pytest.mark.slow

@@ -121,22 +121,30 @@ def _rubric_metrics(s: Any, model: str) -> dict:
 def _culturebank_quality(
     ctx: RunContext, e: Any, model: str, mode: str, lang: str, data: Path, out: Path
 ) -> dict:
-    from culturalign.evals.open_ended.culturebank_quality import run_culturebank_quality
+    """``options: {rubric: grounded}`` rates each answer on paper 003's three 1-5 criteria
+    (usefulness, cultural awareness, coherence), one run folder per criterion, as
+    ``eval culturebank-quality --rubric grounded`` does; any other rubric is one run."""
+    from culturalign.evals.open_ended.culturebank_quality import (
+        run_culturebank_quality,
+        run_grounded_criteria,
+    )
     from culturalign.evals.open_ended.grounded import load_grounded_questions
 
-    s = run_culturebank_quality(
-        ctx.lm(ctx.model_spec(model)),
-        ctx.lm(judge_spec(ctx, e)),
-        load_grounded_questions(data),
-        out,
+    options = dict(
         params=gen_params(ctx, e),
         judge=_judge_config(e),
         limit=e.limit,
         limit_order=e.limit_order,
         data_path=data,
         label=model,
-        **_rest(e),
     )
+    args = (ctx.lm(ctx.model_spec(model)), ctx.lm(judge_spec(ctx, e)), load_grounded_questions(data), out)
+    if e.options.get("rubric") == "grounded":
+        results = run_grounded_criteria(*args, **options, **_rest(e, "rubric"))
+        means = {name.removeprefix("grounded_"): s.overall["mean"] for name, s in results.items()}
+        items = max((s.counts.get("items") or 0 for s in results.values()), default=0)
+        return {"label": model, "items": items, "metrics": means}
+    s = run_culturebank_quality(*args, **options, **_rest(e))
     return _rubric_metrics(s, model)
 
 
