@@ -57,12 +57,13 @@ class _Tasks:
         tags: Sequence[str] = ("culturalign",),
         effective: int | None = None,
     ) -> None:
-        block: dict[str, Any] = {"alias": task}
+        effective = original if effective is None else effective
+        block: dict[str, Any] = {"name": task, "alias": task, "sample_len": effective}
         for name, (value, stderr) in metrics.items():
             block[f"{name},none"] = value
             block[f"{name}_stderr,none"] = stderr
         self.results[task] = block
-        self.n[task] = {"original": original, "effective": original if effective is None else effective}
+        self.n[task] = {"original": original, "effective": effective}
         self.tags[task] = list(tags)
 
     def flags(
@@ -208,6 +209,8 @@ def lm_eval_results(
             "limit": None,
             "bootstrap_iters": 0,
         },
+        "model_source": "culturalign",
+        "model_name": summary.get("model"),
         "culturalign_version": __version__,
         "date": datetime.now(UTC).timestamp(),
     }
