@@ -58,11 +58,11 @@ def test_table_2_layout_and_per_culture_tables(tmp_path):
     assert "## Models × benchmarks" in md
     # Hard: base (0.5 + 0) / 2 = 0.25, aligned (1 + 0.5) / 2 = 0.75; cultureSim: 0.5/0.5 -> 0.5, 0.7/0.7 -> 0.7
     assert "| model | CulturalBench-Hard | GlobalOpinionQA/WVS cultureSim | mean |" in md
-    assert "| base | 0.250 | 0.500 | 0.375 (of 2) |" in md
-    assert "| caredio-sft | 0.750 | 0.700 | 0.725 (of 2) |" in md
+    assert "| base | 0.250 (n=4) | 0.500 (n=4) | 0.375 (of 2 benchmarks) |" in md
+    assert "| caredio-sft | 0.750 (n=4) | 0.700 (n=4) | 0.725 (of 2 benchmarks) |" in md
     assert "| model | China | India | mean |" in md  # Tables 3-6: a column per culture
-    assert "| caredio-sft | 1.000 | 0.500 | 0.750 (of 2) |" in md
-    with (tmp_path / "report_figures" / "benchmarks.csv").open() as fh:
+    assert "| caredio-sft | 1.000 (n=2) | 0.500 (n=2) | 0.750 (of 2 cultures) |" in md
+    with (tmp_path / "report_files" / "benchmarks.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [r["model"] for r in rows] == ["base", "caredio-sft"]
     assert float(rows[1]["mean"]) == 0.725
@@ -95,4 +95,6 @@ def test_a_judge_rated_benchmark_gets_a_column_but_stays_out_of_the_mean(tmp_pat
         _write(tmp_path / "eval" / "prism" / model / "all", "eval-prism", summary.model_dump(mode="json"))
     md = next(p for p in build_report([tmp_path], out=tmp_path / "report") if p.suffix == ".md").read_text()
     assert "| model | CulturalBench-Hard | GlobalOpinionQA/WVS cultureSim | PRISM (judge 1-5) | mean |" in md
-    assert "| base | 0.250 | 0.500 | 2.500 | 0.375 (of 2) |" in md
+    assert "| base | 0.250 (n=4) | 0.500 (n=4) | 2.500 (n=2) | 0.375 (of 2 benchmarks) |" in md
+    # one rating per culture: the value is shown, marked too small to read
+    assert "| base | 2.000 (n=1, too small) | 3.000 (n=1, too small) | 2.500 (of 2 cultures) |" in md

@@ -41,12 +41,43 @@ def _per(block: Any, key: str) -> dict[str, float]:
     return out
 
 
+def _per_n(block: Any) -> dict[str, int]:
+    """``{culture: n}`` where the summary says how many items each culture's value rests on."""
+    out = {}
+    for culture, b in (block or {}).items():
+        n = b.get("n", b.get("n_items")) if isinstance(b, dict) else None
+        if isinstance(n, int) and not isinstance(n, bool):
+            out[str(culture)] = n
+    return out
+
+
+def _overall_n(s: dict[str, Any], *blocks: Any) -> int | None:
+    for b in (*blocks, s):
+        if isinstance(b, dict):
+            for key in ("n", "n_items", "questions", "items"):
+                v = b.get(key)
+                if isinstance(v, int) and not isinstance(v, bool):
+                    return v
+    return None
+
+
 @dataclass
 class Score:
     benchmark: str
     overall: float | None
     per_culture: dict[str, float] = field(default_factory=dict)
     scale: str = "0-1"
+    per_culture_n: dict[str, int] = field(default_factory=dict)
+    n: int | None = None  # items behind the overall score, where the summary says
+
+    @property
+    def cell_n(self) -> int | None:
+        """Items behind ``cell``: summed over cultures (a unit per item and culture)."""
+        if self.per_culture:
+            if set(self.per_culture) <= set(self.per_culture_n):
+                return sum(self.per_culture_n[c] for c in self.per_culture)
+            return None
+        return self.n
 
     @property
     def cell(self) -> float | None:
@@ -59,7 +90,11 @@ class Score:
 def _opinions(s: dict[str, Any]) -> list[Score]:
     return [
         Score(
-            "GlobalOpinionQA/WVS cultureSim", _num(s.get("culture_sim")), _per(s.get("per_country"), "mean")
+            "GlobalOpinionQA/WVS cultureSim",
+            _num(s.get("culture_sim")),
+            _per(s.get("per_country"), "mean"),
+            per_culture_n=_per_n(s.get("per_country")),
+            n=_overall_n(s, s.get("culture_sim_interval")),
         )
     ]
 
@@ -74,21 +109,35 @@ def _culturalbench(s: dict[str, Any]) -> list[Score]:
                     f"CulturalBench-{variant.capitalize()}",
                     _num(block.get("accuracy")),
                     _per(block.get("per_country"), "accuracy"),
+                    per_culture_n=_per_n(block.get("per_country")),
+                    n=_overall_n(block),
                 )
             )
     return out
 
 
 def _mcq(s: dict[str, Any]) -> list[Score]:
-    return [Score("multiple choice", _num(s.get("accuracy")), _per(s.get("per_culture"), "accuracy"))]
+    per = s.get("per_culture")
+    return [
+        Score(
+            "multiple choice",
+            _num(s.get("accuracy")),
+            _per(per, "accuracy"),
+            "0-1",
+            _per_n(per),
+            _overall_n(s),
+        )
+    ]
 
 
 def _cali(s: dict[str, Any]) -> list[Score]:
-    return [Score("CALI macro-F1", None, _per(s.get("per_culture"), "macro_f1"))]
+    per = s.get("per_culture")
+    return [Score("CALI macro-F1", None, _per(per, "macro_f1"), "0-1", _per_n(per), _overall_n(s))]
 
 
 def _blend(s: dict[str, Any]) -> list[Score]:
-    return [Score("BLEnD", _num(s.get("accuracy")), _per(s.get("per_language"), "accuracy"))]
+    per = s.get("per_language")
+    return [Score("BLEnD", _num(s.get("accuracy")), _per(per, "accuracy"), "0-1", _per_n(per), _overall_n(s))]
 
 
 def _grounded(s: dict[str, Any]) -> list[Score]:
@@ -98,7 +147,21 @@ def _grounded(s: dict[str, Any]) -> list[Score]:
         for g in s.get("by_group") or []
         if (v := _num((g.get("plain") or {}).get("mean"))) is not None
     }
-    return [Score("CultureBank grounded entailment", _num(overall.get("mean")), per)]
+    per_n = {
+        str(g.get("key")): n
+        for g in s.get("by_group") or []
+        if isinstance(n := (g.get("plain") or {}).get("n"), int)
+    }
+    return [
+        Score(
+            "CultureBank grounded entailment",
+            _num(overall.get("mean")),
+            per,
+            "0-1",
+            per_n,
+            _overall_n(overall),
+        )
+    ]
 
 
 def _rubric(s: dict[str, Any]) -> list[Score]:
@@ -113,6 +176,8 @@ def _rubric(s: dict[str, Any]) -> list[Score]:
             _num(s["overall"].get("mean")),
             _per(s.get("cultures"), "mean"),
             scale=f"{scale[0]}-{scale[1]}",
+            per_culture_n=_per_n(s.get("cultures")),
+            n=_overall_n(s["overall"]),
         )
     ]
 
@@ -144,8 +209,16 @@ def collect(runs: dict[str, list[Path]], label_of: Callable[[Path], str]) -> dic
     return rows
 
 
-def _fmt(v: float | None) -> str:
-    return "-" if v is None else f"{v:.3f}"
+def _fmt(v: float | None, n: int | None = None) -> str:
+    """``0.627 (n=8)``; a value on one item is marked too small; n is said as unknown
+    when the run's summary did not record it, never left out silently."""
+    from culturalign.uncertainty import MIN_ITEMS
+
+    if v is None:
+        return "-"
+    if n is None:
+        return f"{v:.3f} (n not recorded)"
+    return f"{v:.3f} (n={n}, too small)" if n < MIN_ITEMS else f"{v:.3f} (n={n})"
 
 
 def overall_table(rows: dict[str, dict[str, Score]]) -> Table:
@@ -154,8 +227,14 @@ def overall_table(rows: dict[str, dict[str, Score]]) -> Table:
     out = []
     for label, scores in rows.items():
         unit = [s.cell for s in scores.values() if s.scale == "0-1" and s.cell is not None]
-        mean = f"{sum(unit) / len(unit):.3f} (of {len(unit)})" if unit else "-"
-        out.append([label, *[_fmt(scores[b].cell) if b in scores else "-" for b in benchmarks], mean])
+        mean = f"{sum(unit) / len(unit):.3f} (of {len(unit)} benchmarks)" if unit else "-"
+        out.append(
+            [
+                label,
+                *[_fmt(scores[b].cell, scores[b].cell_n) if b in scores else "-" for b in benchmarks],
+                mean,
+            ]
+        )
     return Table(["model", *benchmarks, "mean"], out, caption="By benchmark (paper 002 Table 2 layout)")
 
 
@@ -170,8 +249,8 @@ def culture_tables(rows: dict[str, dict[str, Score]]) -> list[Table]:
         body = [
             [
                 label,
-                *[_fmt(s.per_culture.get(c)) for c in cultures],
-                f"{s.cell:.3f} (of {len(s.per_culture)})",
+                *[_fmt(s.per_culture.get(c), s.per_culture_n.get(c)) for c in cultures],
+                f"{s.cell:.3f} (of {len(s.per_culture)} cultures)",
             ]
             for label, s in scores.items()
         ]

@@ -11,7 +11,7 @@ intervals and paired changes, live in ``report.results``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from culturalign.report.document import (
     Note,
     Paragraph,
     Preformatted,
+    Span,
     Table,
     to_html,
     to_markdown,
@@ -32,10 +33,13 @@ from culturalign.report.document import (
 from culturalign.report.results import (
     care_section,
     choice_changes,
+    load_care_runs,
     read_csv,
     studies_section,
     train_section,
 )
+from culturalign.report.runs import RunNames, folder_label, name_runs
+from culturalign.report.summary import summary_section
 
 CHOICE_TITLES = {
     "eval-care-choice": "CARE reference choice (judge-free: the human reference among others, by log-likelihood)",
@@ -84,21 +88,17 @@ def has_results(found: Found) -> bool:
     return bool(found.run_logs or found.train or found.studies)
 
 
-def _label(path: Path, roots: Sequence[Path]) -> str:
-    """eval/<kind>/<model>/<mode>-<lang> → '<model>'; tables name the mode and language."""
-    parts = path.parts
-    if "eval" in parts:
-        i = len(parts) - 1 - parts[::-1].index("eval")
-        rest = parts[i + 2 :]
-        if len(rest) >= 2:
-            return rest[0]
-    return path.name
+def _label(path: Path, roots: Sequence[Path] = ()) -> str:
+    """An experiment's folder label (eval/<kind>/<model>/... → '<model>'), for callers
+    that have no run logs at hand (the demo's closing screen); the report itself names
+    runs with ``runs.name_runs``."""
+    return folder_label(path) or path.name
 
 
-def _choice_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[Path]) -> None:
+def _choice_section(doc: Document, kind: str, dirs: list[Path], label_of: Callable[[Path], str]) -> None:
     doc.add(Heading(CHOICE_TITLES.get(kind, kind)))
     for d in dirs:
-        label = _label(d, roots)
+        label = label_of(d)
         if (d / "table.csv").exists():
             headers, rows = read_csv(d / "table.csv")
             doc.add(Table(headers, rows, caption=label))
@@ -117,7 +117,7 @@ def _choice_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[
             doc.add(Image(png, f"{label}: {png.stem}"))
 
 
-def _agreement_section(doc: Document, dirs: list[Path], roots: Sequence[Path]) -> None:
+def _agreement_section(doc: Document, dirs: list[Path], label_of: Callable[[Path], str]) -> None:
     doc.add(Heading("Judge vs. human ratings"))
     rows = []
     for d in dirs:
@@ -133,7 +133,7 @@ def _agreement_section(doc: Document, dirs: list[Path], roots: Sequence[Path]) -
 
         rows.append(
             [
-                _label(d, roots),
+                label_of(d),
                 str(a.get("judge", "?")),
                 str(st.get("n_pairs", 0)),
                 num("pearson"),
@@ -152,7 +152,7 @@ def _agreement_section(doc: Document, dirs: list[Path], roots: Sequence[Path]) -
         )
     for d in dirs:
         for png in sorted(d.glob("*.png")):
-            doc.add(Image(png, f"{_label(d, roots)}: rating distributions, judge vs. humans (CARE Fig. 10)"))
+            doc.add(Image(png, f"{label_of(d)}: rating distributions, judge vs. humans (CARE Fig. 10)"))
 
 
 def _selection_section(doc: Document, dirs: list[Path]) -> None:
@@ -191,45 +191,68 @@ def _selection_section(doc: Document, dirs: list[Path]) -> None:
                 doc.add(Image(d / png, f"{d.name}: {what}"))
 
 
-def _other_section(doc: Document, kind: str, dirs: list[Path], roots: Sequence[Path]) -> None:
+def _other_section(doc: Document, kind: str, dirs: list[Path], label_of: Callable[[Path], str]) -> None:
     doc.add(Heading(kind))
     for d in dirs:
         for f in ("table.csv",):
             if (d / f).exists():
                 headers, rows = read_csv(d / f)
-                doc.add(Table(headers, rows, caption=_label(d, roots)))
+                doc.add(Table(headers, rows, caption=label_of(d)))
         for png in sorted(d.glob("*.png")):
-            doc.add(Image(png, f"{_label(d, roots)}: {png.stem}"))
+            doc.add(Image(png, f"{label_of(d)}: {png.stem}"))
 
 
-def _provenance(doc: Document, found: Found, roots: Sequence[Path]) -> None:
+def _model_cell(role: str, m: dict[str, Any]) -> Span:
+    """``model=SmolLM2 · 88faa1fa2a`` with the spec and full hashes on hover; no empty
+    brackets when a backend has no weights hash (an API model)."""
+    from culturalign.report.runs import model_name
+
+    spec = str(m.get("spec", m.get("model", "?")))
+    bits = [f"{role}={model_name(spec)}"]
+    if m.get("weights"):
+        bits.append(str(m["weights"])[:10])
+    if m.get("adapter"):
+        bits.append("adapter " + str(m["adapter"])[:10])
+    full = [spec] + [f"{k} {m[k]}" for k in ("weights", "adapter") if m.get(k)]
+    return Span(" · ".join(bits), title="; ".join(full), wrap=True)
+
+
+def _joined(spans: list[Span]) -> Span | str:
+    if not spans:
+        return "–"
+    return Span(
+        "; ".join(s.text for s in spans), title="\n".join(s.title or s.text for s in spans), wrap=True
+    )
+
+
+def _provenance(doc: Document, found: Found, roots: Sequence[Path], label_of: Callable[[Path], str]) -> None:
     doc.add(Heading("Provenance"))
     rows, versions, gits = [], {}, set()
     for d, log in found.run_logs:
-        models = "; ".join(
-            f"{role}={m.get('spec', m.get('model'))} [{m.get('weights', m.get('model', ''))}"
-            + (f", adapter {m['adapter']}" if m.get("adapter") else "")
-            + "]"
-            for role, m in (log.get("models") or {}).items()
+        models = _joined([_model_cell(role, m) for role, m in (log.get("models") or {}).items()])
+        data = _joined(
+            [Span(f"{Path(p).name}:{h[:10]}", title=f"{p}: {h}") for p, h in (log.get("data") or {}).items()]
         )
-        data = "; ".join(f"{Path(p).name}:{h[:10]}" for p, h in (log.get("data") or {}).items())
         calls = log.get("calls") or {}
         n_calls = sum(c.get("calls", 0) for c in calls.values())
         hits = sum(c.get("cache_hits", 0) for c in calls.values())
         tokens = sum(c.get("prompt_tokens", 0) + c.get("completion_tokens", 0) for c in calls.values())
         cost = sum(c.get("cost_usd", 0.0) for c in calls.values())
-        prompts = ", ".join(f"{k}:{v}" for k, v in (log.get("prompts") or {}).items())
+        usage = f"{n_calls} calls ({hits} cached), {tokens} tokens" + (f", ${cost:.4f}" if cost else "")
+        prompts = log.get("prompts") or {}
+        prompt_cell = (
+            Span(f"{len(prompts)} templates", title="\n".join(f"{k}: {v}" for k, v in prompts.items()))
+            if prompts
+            else "–"
+        )
         rows.append(
             [
-                _label(d, roots),
-                log.get("kind", "?"),
+                Span(label_of(d), title=str(d)),
+                str(log.get("kind", "?")),
                 models,
                 data,
-                prompts,
-                str(n_calls),
-                str(hits),
-                str(tokens),
-                f"${cost:.4f}",
+                prompt_cell,
+                usage,
             ]
         )
         versions.update(log.get("versions") or {})
@@ -241,15 +264,14 @@ def _provenance(doc: Document, found: Found, roots: Sequence[Path]) -> None:
                 [
                     "run",
                     "kind",
-                    "models [weights hash]",
-                    "data sha256",
-                    "prompt shas",
+                    "models · weights hash",
+                    "data · sha256",
+                    "prompts",
                     "model calls",
-                    "cache hits",
-                    "tokens",
-                    "cost",
                 ],
                 rows,
+                caption="What produced each result (hashes shortened to 10 characters; full values on hover)",
+                kind="meta",
             )
         )
     if versions:
@@ -262,11 +284,24 @@ def _provenance(doc: Document, found: Found, roots: Sequence[Path]) -> None:
             doc.add(Paragraph(f"Experiment file ({exp}):"), Preformatted(exp.read_text(encoding="utf-8")))
 
 
+def _decorate(doc: Document, names: RunNames) -> None:
+    """Every results table's row labels become the model's name with its spec on hover
+    and, for a model trained here, a link to its training run."""
+    for b in doc.blocks:
+        if isinstance(b, Table) and b.kind == "results":
+            for row in b.rows:
+                if row and isinstance(row[0], str):
+                    row[0] = names.decorate(row[0])
+
+
 def build_document(
     run_dirs: Sequence[Path], *, baseline: str | None = None, title: str = "culturalign report", figs: Path
 ) -> Document:
     roots = [Path(p) for p in run_dirs]
     found = discover(roots)
+    names = name_runs(found.run_logs, found.train)
+    label_of = names.label
+    baseline = names.baseline(baseline)  # a model's name, its folder or its spec; tables speak names
     doc = Document(title)
     # caveats about evaluations (e.g. a weak stand-in judge) lead the report
     notes = sorted(
@@ -281,28 +316,32 @@ def build_document(
         doc.add(Note(n))
     if not has_results(found):
         doc.add(Paragraph("No results found in these run directories."))
-    if found.runs.get("eval-care"):
-        care_section(doc, found.runs["eval-care"], lambda d: _label(d, roots), baseline, figs)
+    care_runs = load_care_runs(found.runs.get("eval-care", []), label_of)
+    if has_results(found):
+        summary_section(doc, found, care_runs, names, baseline, list(CHOICE_TITLES))
+    if care_runs:
+        care_section(doc, care_runs, baseline, figs)
     from culturalign.report.benchmarks import benchmark_section
 
-    benchmark_section(doc, found.runs, lambda d: _label(d, roots), csv_dir=figs)  # 002 Table 2 layout
+    benchmark_section(doc, found.runs, label_of, csv_dir=figs)  # 002 Table 2 layout
     for kind in CHOICE_TITLES:
         if found.runs.get(kind):
-            _choice_section(doc, kind, found.runs[kind], roots)
-            choice_changes(doc, kind, found.runs[kind], lambda d: _label(d, roots), baseline)
+            _choice_section(doc, kind, found.runs[kind], label_of)
+            choice_changes(doc, kind, found.runs[kind], label_of, baseline)
     if found.train:
-        train_section(doc, found.train)
+        train_section(doc, found.train, names.train_anchor)
     if found.studies:
         studies_section(doc, found.studies)
     if found.runs.get("judge-agreement"):
-        _agreement_section(doc, found.runs["judge-agreement"], roots)
+        _agreement_section(doc, found.runs["judge-agreement"], label_of)
     if found.runs.get("select"):
         _selection_section(doc, found.runs["select"])
     known = {"eval-care", "judge-agreement", "select", *CHOICE_TITLES}
     for kind, dirs in sorted(found.runs.items()):
         if kind not in known and not kind.startswith("train"):
-            _other_section(doc, kind, dirs, roots)
-    _provenance(doc, found, roots)
+            _other_section(doc, kind, dirs, label_of)
+    _provenance(doc, found, roots, label_of)
+    _decorate(doc, names)
     return doc
 
 
@@ -318,7 +357,7 @@ def build_report(
     if bad:
         raise ConfigError(f"unknown report format(s) {bad}; use html and/or md")
     out = Path(out) if out else Path(run_dirs[0]) / "report"
-    figs = out.with_name(out.name + "_figures")
+    figs = out.with_name(out.name + "_files")  # the Markdown copies its images here too
     doc = build_document(run_dirs, baseline=baseline, title=title, figs=figs)
     written = []
     if "html" in formats:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from culturalign.io import read_json_model, read_json_object
-from culturalign.report.document import Document, Heading, Image, Paragraph, Table
+from culturalign.report.document import Document, Heading, Image, Paragraph, Span, Table
+from culturalign.report.runs import model_name
 
 
 def fmt_cell(text: str) -> str:
@@ -39,17 +40,17 @@ def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
 # -- CARE ---------------------------------------------------------------------------------------
 
 
-def care_section(
-    doc: Document,
-    dirs: list[Path],
-    label_of: Callable[[Path], str],
-    baseline: str | None,
-    figs: Path,
-) -> None:
+def load_care_runs(dirs: list[Path], label_of: Callable[[Path], str]) -> list[Any]:
+    from culturalign.evals.care import tables as ct
+
+    return [ct.load_run(d, label_of(d)) for d in dirs]
+
+
+def care_section(doc: Document, runs: list[Any], baseline: str | None, figs: Path) -> None:
+    """``runs``: ``CareRun``s (``load_care_runs``), loaded once for the summary and here."""
     from culturalign.evals.care import tables as ct
     from culturalign.report.plots import care_bars
 
-    runs = [ct.load_run(d, label_of(d)) for d in dirs]
     doc.add(Heading("CARE: judged answers to culture-specific questions"))
     doc.add(Paragraph(ct.SCALE + ". " + ct.INVALID_NOTE + " " + ct.CELL_NOTE))
     by_setting: dict[tuple, list] = defaultdict(list)
@@ -64,7 +65,7 @@ def care_section(
                 Image(
                     png,
                     f"Mean judge rating by category and culture, mode {mode}, language {lang} (95% CI; "
-                    "cells of one item are drawn without an error bar and marked n=1)",
+                    "a cell too small to read (one item) has no bar, only an n=1 mark)",
                 )
             )
         base = next(
@@ -112,12 +113,30 @@ def _gap_text(report: Any) -> str:
     return f"{report.gap:.3f} [{ci['ci_low']:.3f}, {ci['ci_high']:.3f}] (n={report.n})"
 
 
-def train_section(doc: Document, dirs: list[Path]) -> None:
+def _settings_text(cfg: dict[str, Any], method: str) -> str:
+    """The settings a reader compares between training runs, in one line."""
+    bits = [f"preset {cfg.get('preset') or 'none'}"]
+    for key, name in (("learning_rate", "lr"), ("epochs", "epochs"), ("effective_batch_size", "batch")):
+        if cfg.get(key) is not None:
+            bits.append(f"{name} {cfg[key]}")
+    own = cfg.get(method) or {}
+    if isinstance(own, dict) and own.get("beta") is not None:
+        bits.append(f"beta {own['beta']}")
+    lora = cfg.get("lora") or {}
+    if lora.get("enabled"):
+        bits.append(f"LoRA r={lora.get('r')} alpha={lora.get('alpha')}")
+    return ", ".join(bits)
+
+
+def train_section(doc: Document, dirs: list[Path], anchors: dict[Path, str] | None = None) -> None:
+    """The held-out gap of every run in one table, then one subsection per run (linked
+    from the evaluations of the model it made): data, preset, curves, gap."""
     from culturalign.train.gap import GapReport, gap_change
     from culturalign.uncertainty import describe_delta
 
+    anchors = anchors or {}
     doc.add(Heading("Training"))
-    rows, sentences = [], []
+    rows, sentences, details = [], [], []
     for d in dirs:
         m = read_json_object(d / "culturalign-train.json")
         r = m.get("result") or {}
@@ -130,11 +149,12 @@ def train_section(doc: Document, dirs: list[Path]) -> None:
             change_text = describe_delta(change, digits=3) if change else "-"
         if change and change.get("includes_zero"):
             sentences.append(f"{d.name}: the change in the held-out gap has an interval that includes 0.")
+        anchor = anchors.get(d)
         rows.append(
             [
-                d.name,
+                Span(d.name, title=str(d), href=f"#{anchor}" if anchor else None),
                 m.get("method", "?"),
-                m.get("model_spec", "?"),
+                Span(model_name(str(m.get("model_spec", "?"))), title=str(m.get("model_spec", "?"))),
                 m.get("status", "?"),
                 str(r.get("steps", "-")),
                 f"{r['seconds']:.0f}s" if r.get("seconds") is not None else "-",
@@ -144,6 +164,7 @@ def train_section(doc: Document, dirs: list[Path]) -> None:
                 f"{ga.accuracy:.2f} (n={ga.n})" if ga is not None and ga.accuracy is not None else "-",
             ]
         )
+        details.append((d, m, anchor))
     headers = ["run", "method", "base", "status", "steps", "time", "held-out gap before", "after"]
     doc.add(
         Table(
@@ -155,12 +176,30 @@ def train_section(doc: Document, dirs: list[Path]) -> None:
     )
     for s in sentences:
         doc.add(Paragraph(s))
-    for d in dirs:
-        m = read_json_object(d / "culturalign-train.json")
-        for n in (m.get("result") or {}).get("notes") or []:
-            doc.add(Paragraph(f"{d.name}: {n}"))
-        if (d / "curves.png").exists():
-            doc.add(Image(d / "curves.png", f"{d.name}: training curves (loss, reward margins, accuracies)"))
+    for d, m, anchor in details:
+        _train_run(doc, d, m, anchor)
+
+
+def _train_run(doc: Document, d: Path, m: dict[str, Any], anchor: str | None) -> None:
+    method = str(m.get("method", "?"))
+    data = m.get("data") or {}
+    doc.add(
+        Heading(
+            f"Training run {d.name}: {method.upper()} on {Path(str(data.get('path', '?'))).name}", 3, anchor
+        )
+    )
+    sha = str(data.get("sha256") or "")
+    rows: list[list[Any]] = [
+        ["base model", Span(model_name(str(m.get("model_spec", "?"))), title=str(m.get("model_spec", "?")))],
+        ["data", Span(f"{data.get('path', '?')} ({data.get('format', '?')})", title=sha or None)],
+        ["settings", _settings_text(m.get("config") or {}, method)],
+        ["output", str(d)],
+    ]
+    doc.add(Table(["", ""], rows, caption=f"{d.name}: what was trained, on what", kind="meta"))
+    for n in (m.get("result") or {}).get("notes") or []:
+        doc.add(Paragraph(f"{d.name}: {n}"))
+    if (d / "curves.png").exists():
+        doc.add(Image(d / "curves.png", f"{d.name}: training curves (loss, reward margins, accuracies)"))
 
 
 # -- studies ------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ def write_png(rows: Sequence[dict[str, float]], path: Path, title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     panels = [(k, label) for k, label in PANELS if any(k in r for r in rows)]
     if not panels:
@@ -77,6 +78,7 @@ def write_png(rows: Sequence[dict[str, float]], path: Path, title: str) -> None:
         else:
             ax.text(0.5, 0.5, "not logged", ha="center", va="center", transform=ax.transAxes)
         ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole: no "1.5" ticks
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=11)
