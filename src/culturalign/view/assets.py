@@ -194,6 +194,7 @@ SCRIPT = r"""
       return el("span", "badge " + (good ? "ok" : "bad"), hi ? a.rating + " / " + hi : a.rating);
     }
     if (a.status !== "ok") return el("span", "badge bad", a.status);
+    if (a.score) return el("span", "badge", a.score.name + " " + Number(a.score.value).toFixed(3));
     if (a.correct === true) return el("span", "badge ok", "correct");
     if (a.correct === false) return el("span", "badge bad", "wrong");
     return el("span", "badge", "scored");

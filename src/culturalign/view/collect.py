@@ -297,6 +297,8 @@ def _choice(path: Path, kind: str) -> list[tuple[Group, dict]] | None:
             group.options = [str(o) for o in options]
         group.reference = _gold(rec, group.options)
         correct = rec.get("correct")
+        if correct is None and isinstance(rec.get("pred"), str) and isinstance(rec.get("gold"), str):
+            correct = rec["pred"] == rec["gold"]  # CALI writes the label, not whether it is right
         text = _picked(rec, group.options)
         error = rec.get("error")
         answer: dict[str, Any] = {
@@ -312,6 +314,8 @@ def _choice(path: Path, kind: str) -> list[tuple[Group, dict]] | None:
         }
         if isinstance(rec.get("choice"), int):
             answer["choice"] = rec["choice"]
+        if isinstance(rec.get("similarity"), int | float):  # opinions: one number, not right or wrong
+            answer["score"] = {"name": "similarity", "value": rec["similarity"]}
         out.append((group, answer))
     return out
 
@@ -335,6 +339,10 @@ def _grounded(rows: Iterable[tuple[int, dict[str, Any]]], kind: str) -> Iterable
             group.reference = rec.get("knowledge")
             group.culture, group.category = rec.get("cultural_group"), rec.get("topic")
             error = ans.get("error") or ans.get("judge_error")
+            entail = ans.get("entailment")
+            score = (
+                {"score": {"name": "entailment", "value": entail}} if isinstance(entail, int | float) else {}
+            )
             yield (
                 group,
                 {
@@ -344,6 +352,7 @@ def _grounded(rows: Iterable[tuple[int, dict[str, Any]]], kind: str) -> Iterable
                     "error": error,
                     "reason": f"no entailment score: {error}" if error else None,
                     "details": {"entailment": ans.get("entailment"), "method": ans.get("method")},
+                    **score,
                 },
             )
 
