@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import click
 import typer
 
 # short on purpose: the whole grammar lives in `culturalign models --help` (cli/groups.py),
@@ -45,11 +47,59 @@ StrictOpt = typer.Option(
 )
 
 
-def report_run(out: Path, show: Callable[[], None], *, as_json: bool, strict: bool) -> None:
+def _check_report_to(value: str | None) -> str | None:
+    from culturalign.trackers import report_to_callback
+
+    return report_to_callback(value)
+
+
+ReportToOpt = typer.Option(
+    None,
+    "--report-to",
+    metavar="TRACKERS",
+    callback=_check_report_to,
+    help="wandb, mlflow and/or tensorboard (comma separated; none: off): log training curves, the "
+    "held-out gap and the summary's numbers",
+)
+
+
+def track_run(report_to: str | None, out: Path, summary: dict[str, Any], kind: str | None = None) -> None:
+    """Send a finished run's numbers to the trackers ``--report-to`` names: the summary
+    flattened, plus the model calls of ``run.json``; its models and settings as the run's
+    configuration."""
+    if not report_to:
+        return
+    import json
+
+    from culturalign import trackers
+
+    config: dict[str, Any] = {}
+    metrics: dict[str, Any] = dict(summary)
+    try:
+        run_log = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        run_log = None
+    if isinstance(run_log, dict):
+        config = {
+            "models": {role: m.get("spec") for role, m in (run_log.get("models") or {}).items()},
+            "settings": run_log.get("config") or {},
+            "data": sorted(run_log.get("data") or {}),
+        }
+        metrics["calls"] = run_log.get("calls") or {}
+    if kind is None:
+        context = click.get_current_context(silent=True)
+        kind = context.command_path.removeprefix("culturalign ") if context else "run"
+    trackers.report_summary(report_to, out, kind, metrics, config=config)
+
+
+def report_run(
+    out: Path, show: Callable[[], None], *, as_json: bool, strict: bool, report_to: str | None = None
+) -> None:
     """The end of every eval command: ``show()`` prints the tables for a person; with
     ``--json`` stdout gets only the summary as written to OUT (``show`` goes to stderr,
     or nowhere under ``-q``), so ``culturalign eval ... --json | jq`` works; with
-    ``--strict`` any failed call or invalid judgment (``evals.outcome``) exits 1."""
+    ``--strict`` any failed call or invalid judgment (``evals.outcome``) exits 1; with
+    ``--report-to`` the summary's numbers go to the trackers first."""
     import contextlib
     import json
     import sys
@@ -57,7 +107,9 @@ def report_run(out: Path, show: Callable[[], None], *, as_json: bool, strict: bo
     from culturalign import progress
     from culturalign.evals.outcome import run_outcome
 
-    outcome = run_outcome(out) if as_json or strict else None
+    outcome = run_outcome(out) if as_json or strict or report_to else None
+    if outcome is not None and report_to:
+        track_run(report_to, out, {**outcome.summary, "problems": len(outcome.problems)})
     if outcome is not None and as_json:
         if progress.verbosity() > progress.QUIET:
             with contextlib.redirect_stdout(sys.stderr):

@@ -15,6 +15,7 @@ from culturalign.cli.common import (
     LimitOpt,
     LimitOrderOpt,
     ModelOpt,
+    ReportToOpt,
     StrictOpt,
     TranslateWithOpt,
     english_check,
@@ -122,6 +123,7 @@ def care(
     cache: str | None = CacheOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Answer each question with --model, rate each answer 1-10 against the reference with
     --judge, and write responses, judgments, summary.json and the CARE table to --out."""
@@ -174,7 +176,7 @@ def care(
             f"{c['skipped']} skipped → {out}"
         )
 
-    report_run(out, show, as_json=as_json, strict=strict)
+    report_run(out, show, as_json=as_json, strict=strict, report_to=report_to)
 
 
 @eval_app.command("care-table")
@@ -255,6 +257,7 @@ def judge_agreement(
     cache: str | None = CacheOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Judge human-rated responses and report Pearson, Spearman and Kendall's tau with
     both rating histograms (CARE appendix C.2, Figure 10)."""
@@ -273,7 +276,7 @@ def judge_agreement(
         limit_order=limit_order_arg(limit_order),
         data_path=data,
     )
-    report_run(out, lambda: _show_agreement(report, out), as_json=as_json, strict=strict)
+    report_run(out, lambda: _show_agreement(report, out), as_json=as_json, strict=strict, report_to=report_to)
 
 
 def _show_agreement(report, out: Path) -> None:
@@ -327,6 +330,7 @@ def judge_command(
     cache: str | None = CacheOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Rate any responses 1-10 against reference answers with CARE's rubrics, so any text
     source (another system, retrieved web passages) is scored like a model."""
@@ -373,7 +377,7 @@ def judge_command(
             f"{c['judgments']} responses judged: {c['rated']} rated, {c['invalid']} invalid → {out}"
         )
 
-    report_run(out, show, as_json=as_json, strict=strict)
+    report_run(out, show, as_json=as_json, strict=strict, report_to=report_to)
 
 
 def register(app: typer.Typer) -> None:

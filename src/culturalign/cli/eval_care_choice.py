@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import CacheOpt, JsonOpt, ModelOpt, StrictOpt, open_lm, report_run
+from culturalign.cli.common import (
+    CacheOpt,
+    JsonOpt,
+    ModelOpt,
+    ReportToOpt,
+    StrictOpt,
+    open_lm,
+    report_run,
+)
 from culturalign.cli.groups import eval_app
 
 
@@ -27,6 +35,7 @@ def care_choice(
     cache: str | None = CacheOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Judge-free CARE: for each question, its human reference against K references of
     other questions of the same culture and category, picked by the model's
@@ -60,4 +69,4 @@ def care_choice(
                 f"vs chance {o['chance']:.3f}"
             )
 
-    report_run(out, show, as_json=as_json, strict=strict)
+    report_run(out, show, as_json=as_json, strict=strict, report_to=report_to)

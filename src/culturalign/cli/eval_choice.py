@@ -16,6 +16,7 @@ from culturalign.cli.common import (
     LimitOpt,
     LimitOrderOpt,
     ModelOpt,
+    ReportToOpt,
     StrictOpt,
     limit_order_arg,
     open_lm,
@@ -45,7 +46,13 @@ def _data_opt(what: str):
     return typer.Option(..., "--data", "-d", help=what)
 
 
-def _finish(summary: dict[str, Any], out: Path, as_json: bool = False, strict: bool = False) -> None:
+def _finish(
+    summary: dict[str, Any],
+    out: Path,
+    as_json: bool = False,
+    strict: bool = False,
+    report_to: str | None = None,
+) -> None:
     """Show the table (with its notes) and where the files are; or the JSON summary."""
 
     def show() -> None:
@@ -54,7 +61,7 @@ def _finish(summary: dict[str, Any], out: Path, as_json: bool = False, strict: b
         if summary.get("robustness"):
             typer.echo(f"wrote {out}/robustness.jsonl, robustness.md")
 
-    report_run(out, show, as_json=as_json, strict=strict)
+    report_run(out, show, as_json=as_json, strict=strict, report_to=report_to)
 
 
 @eval_app.command("opinions")
@@ -88,6 +95,7 @@ def opinions(
     robustness: int = RobustnessOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """1 − Jensen–Shannon distance (or divergence, --similarity) between the model's answer
     distribution and each country's survey shares; cultureSim with its interval, the spread
@@ -114,7 +122,7 @@ def opinions(
         similarity=similarity,
         robustness=robustness,
     )
-    _finish(summary, out, as_json, strict)
+    _finish(summary, out, as_json, strict, report_to)
 
 
 @eval_app.command("culturalbench")
@@ -131,6 +139,7 @@ def culturalbench(
     robustness: int = RobustnessOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Easy: accuracy over four lettered options. Hard: every option judged true or
     false; a question is right only when all its judgements are."""
@@ -149,7 +158,7 @@ def culturalbench(
         data_path=data,
         robustness=robustness,
     )
-    _finish(summary, out, as_json, strict)
+    _finish(summary, out, as_json, strict, report_to)
 
 
 @eval_app.command("cali")
@@ -176,6 +185,7 @@ def cali(
     robustness: int = RobustnessOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Macro-F1 and entailment F1 per culture: the model, given a persona of each
     culture, against the majority label of that culture's annotators."""
@@ -198,7 +208,7 @@ def cali(
         data_path=data,
         robustness=robustness,
     )
-    _finish(summary, out, as_json, strict)
+    _finish(summary, out, as_json, strict, report_to)
 
 
 @eval_app.command("blend")
@@ -220,6 +230,7 @@ def blend(
     robustness: int = RobustnessOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Short answers in the local language and in English, scored by BLEnD's rules (SEM-B
     and SEM-W per region and language, with intervals and the questions left out); a
@@ -243,7 +254,7 @@ def blend(
             data_path=data,
             robustness=robustness,
         )
-        _finish(mc, out, as_json, strict)
+        _finish(mc, out, as_json, strict, report_to)
         return
     if robustness:
         from culturalign.errors import ConfigError
@@ -265,7 +276,7 @@ def blend(
         limit_order=limit_order,
         data_path=data,
     )
-    _finish(summary, out, as_json, strict)
+    _finish(summary, out, as_json, strict, report_to)
 
 
 def _is_blend_mcq(path: Path) -> bool:
@@ -291,6 +302,7 @@ def mcq(
     robustness: int = RobustnessOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Accuracy on multiple-choice questions (plus length-normalised accuracy with --mode text)."""
     from culturalign.evals.choice.data import mcq_items
@@ -309,4 +321,4 @@ def mcq(
         data_path=data,
         robustness=robustness,
     )
-    _finish(summary, out, as_json, strict)
+    _finish(summary, out, as_json, strict, report_to)

@@ -15,6 +15,7 @@ from culturalign.cli.common import (
     LimitOpt,
     LimitOrderOpt,
     ModelOpt,
+    ReportToOpt,
     StrictOpt,
     limit_order_arg,
     open_lm,
@@ -45,7 +46,9 @@ def _judge_config(samples: int, retries: int, score: str, max_new_tokens: int):
     return JudgeConfig.build(samples, retries, params, score)
 
 
-def _report(out: Path, summary, as_json: bool = False, strict: bool = False) -> None:
+def _report(
+    out: Path, summary, as_json: bool = False, strict: bool = False, report_to: str | None = None
+) -> None:
     def show() -> None:
         from rich.console import Console
 
@@ -59,7 +62,7 @@ def _report(out: Path, summary, as_json: bool = False, strict: bool = False) -> 
         for n in summary.notes:
             console.print(f"[yellow]note:[/yellow] {n}")
 
-    report_run(out, show, as_json=as_json, strict=strict)
+    report_run(out, show, as_json=as_json, strict=strict, report_to=report_to)
 
 
 @eval_app.command("culturebank-quality")
@@ -88,6 +91,7 @@ def eval_culturebank_quality(
     cache: str | None = CacheOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Answer CultureBank questions and rate each answer's quality 1-5 with a judge that
     reads the knowledge behind it; mean per cultural group (paper 002 Table 5)."""
@@ -124,10 +128,10 @@ def eval_culturebank_quality(
                 f"one run per criterion under {out}; criteria.json holds the three summaries", err=True
             )
 
-        report_run(out, show, as_json=as_json, strict=strict)
+        report_run(out, show, as_json=as_json, strict=strict, report_to=report_to)
         return
     summary = run_culturebank_quality(model_lm, judge_lm, questions, out, rubric=rubric, **options)
-    _report(out, summary, as_json, strict)
+    _report(out, summary, as_json, strict, report_to)
 
 
 @eval_app.command("prism")
@@ -162,6 +166,7 @@ def eval_prism(
     cache: str | None = CacheOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Answer the opening prompts of culture-related PRISM conversations and rate each
     answer's cultural awareness 1-5; mean per participant culture (paper 002 Table 6)."""
@@ -194,4 +199,4 @@ def eval_prism(
         system_prompt=system_prompt_arg(system_prompt),
         data_paths=[p for p in (data, survey) if p is not None],
     )
-    _report(out, summary, as_json, strict)
+    _report(out, summary, as_json, strict, report_to)

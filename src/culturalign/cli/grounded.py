@@ -16,6 +16,7 @@ from culturalign.cli.common import (
     LimitOpt,
     LimitOrderOpt,
     ModelOpt,
+    ReportToOpt,
     StrictOpt,
     open_lm,
     report_run,
@@ -237,6 +238,7 @@ def eval_grounded(
     lam: float = LambdaOpt,
     as_json: bool = JsonOpt,
     strict: bool = StrictOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Answer grounded questions, score knowledge entailment with a judge, and tabulate
     per cultural group and topic beside the knowledge-augmented reference (paper 003 §5.2.1)."""
@@ -288,4 +290,4 @@ def eval_grounded(
             records, dpo_out=export_dpo, sft_out=export_sft, lam=lam, template_dir=templates
         )
         _print_export(console, counts, export_dpo, export_sft, lam)
-    report_run(out, show, as_json=as_json, strict=strict)
+    report_run(out, show, as_json=as_json, strict=strict, report_to=report_to)

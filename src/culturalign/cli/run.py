@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import CacheOpt, cache_arg
+from culturalign.cli.common import CacheOpt, ReportToOpt, cache_arg, track_run
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +28,7 @@ def run(
     list_: bool = typer.Option(False, "--list", help="list the shipped experiments and exit"),
     force: bool = typer.Option(False, help="re-run every stage even if unchanged"),
     cache: str = CacheOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Run an experiment as stages; unchanged stages are skipped, interrupted runs resume."""
     from rich.console import Console
@@ -45,13 +46,31 @@ def run(
             "give an experiment file or a shipped experiment's name (see `culturalign run --list`)"
         )
     from culturalign.pipeline.runner import run_experiment
+    from culturalign.trackers import reporting
 
-    result = run_experiment(experiment, out, cache=cache_arg(cache), force=force, overrides=overrides)
+    with reporting(report_to):  # every training stage reports its own run
+        result = run_experiment(experiment, out, cache=cache_arg(cache), force=force, overrides=overrides)
+    if report_to:
+        track_run(report_to, Path(result["run_dir"]), _stage_summaries(Path(result["run_dir"]), result))
     s = result["spend"]
     Console().print(
         f"run directory: {result['run_dir']}  ({len(result['ran'])} stages ran, {len(result['skipped'])} skipped, "
         f"{result['seconds']}s; {s['calls']} model calls, {s['cache_hits']} cache hits, ${s['cost_usd']:.4f})"
     )
+
+
+def _stage_summaries(run_dir: Path, result: dict) -> dict:
+    """Every stage's ``summary.json`` under the run directory, by its folder, and the spend:
+    what ``--report-to`` logs for a whole experiment."""
+    import json
+
+    found: dict = {"spend": result.get("spend") or {}}
+    for path in sorted(run_dir.glob("*/summary.json")) + sorted(run_dir.glob("*/*/summary.json")):
+        try:
+            found[path.parent.relative_to(run_dir).as_posix()] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a stage's summary that is not readable JSON is not a metric
+    return found
 
 
 def demo(

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import typer
 
+from culturalign.cli.common import ReportToOpt, track_run
 from culturalign.cli.groups import study_app
+from culturalign.trackers import reporting
 
 ModelOpt = typer.Option("embedded", "--model", "-m", help="model spec (embedded, hf:DIR, ...)")
 OutOpt = typer.Option(
@@ -37,7 +39,7 @@ def _config(preset: str, sets: list[str] | None):
     return validate_config(deep_merge(merged, parse_set(sets or [])))
 
 
-def _print(result: dict, out: Path) -> None:
+def _print(result: dict, out: Path, report_to: str | None = None) -> None:
     from culturalign.train.study_seeds import effect_line
 
     for name, effect in result["effects"].items():
@@ -45,6 +47,8 @@ def _print(result: dict, out: Path) -> None:
     for note in result["notes"]:
         typer.echo(f"  {note}")
     typer.echo(f"wrote {out}/fidelity.json, {out}/fidelity.md")
+    if report_to:  # each arm's training reported itself; here the effects over seeds
+        track_run(report_to, out, {"effects": result["effects"]})
 
 
 @study_app.command("care-effect")
@@ -75,28 +79,30 @@ def care_effect_command(
     split_seed: int = SplitSeedOpt,
     preset: str = PresetOpt,
     sets: list[str] | None = SetOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """CARE DPO+LoRA over seeds: held-out gap and judge-free reference choice vs vanilla, and 100% vs 25% of the pairs."""
     from culturalign.paths import package_data
     from culturalign.train.study_care_effect import run_care_effect
 
     sample = package_data("data", "sample")
-    result = run_care_effect(
-        model,
-        pairs or sample / "care_prefs.jsonl",
-        questions or sample / "care_questions.jsonl",
-        out,
-        _config(preset, sets),
-        seeds=list(range(seeds)),
-        small_fraction=small_fraction,
-        heldout_fraction=heldout_fraction,
-        split_seed=split_seed,
-        max_train_pairs=max_train_pairs,
-        eval_limit=eval_limit,
-        lang=lang,
-        equal_steps=equal_steps,
-    )
-    _print(result, out)
+    with reporting(report_to):
+        result = run_care_effect(
+            model,
+            pairs or sample / "care_prefs.jsonl",
+            questions or sample / "care_questions.jsonl",
+            out,
+            _config(preset, sets),
+            seeds=list(range(seeds)),
+            small_fraction=small_fraction,
+            heldout_fraction=heldout_fraction,
+            split_seed=split_seed,
+            max_train_pairs=max_train_pairs,
+            eval_limit=eval_limit,
+            lang=lang,
+            equal_steps=equal_steps,
+        )
+    _print(result, out, report_to)
 
 
 @study_app.command("opinion")
@@ -118,27 +124,29 @@ def opinion_command(
     split_seed: int = SplitSeedOpt,
     preset: str = PresetOpt,
     sets: list[str] | None = SetOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Opinion alignment over seeds: held-out similarity change for the target minus the control (difference in differences)."""
     from culturalign.train.study_opinion import run_opinion_effect
 
-    result = run_opinion_effect(
-        model,
-        data,
-        out,
-        _config(preset, sets),
-        target=target,
-        control=control,
-        method=method,
-        seeds=list(range(seeds)),
-        heldout_fraction=heldout_fraction,
-        split_seed=split_seed,
-        answers_per_question=answers,
-        margin=margin,
-        max_train_questions=max_train_questions,
-        eval_limit=eval_limit,
-    )
-    _print(result, out)
+    with reporting(report_to):
+        result = run_opinion_effect(
+            model,
+            data,
+            out,
+            _config(preset, sets),
+            target=target,
+            control=control,
+            method=method,
+            seeds=list(range(seeds)),
+            heldout_fraction=heldout_fraction,
+            split_seed=split_seed,
+            answers_per_question=answers,
+            margin=margin,
+            max_train_questions=max_train_questions,
+            eval_limit=eval_limit,
+        )
+    _print(result, out, report_to)
 
 
 @study_app.command("selection")
@@ -157,23 +165,25 @@ def selection_command(
     split_seed: int = SplitSeedOpt,
     preset: str = PresetOpt,
     sets: list[str] | None = SetOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """CAReDiO selection at an equal budget: s = r·d picks vs random picks, held-out similarity (survey-grounded d)."""
     from culturalign.train.study_selection import run_selection_effect
 
-    result = run_selection_effect(
-        model,
-        data,
-        out,
-        _config(preset, sets),
-        target=target,
-        budget=budget,
-        seeds=list(range(seeds)),
-        heldout_fraction=heldout_fraction,
-        split_seed=split_seed,
-        answers_per_question=answers,
-        theta=theta,
-        embedder=embedder,
-        eval_limit=eval_limit,
-    )
-    _print(result, out)
+    with reporting(report_to):
+        result = run_selection_effect(
+            model,
+            data,
+            out,
+            _config(preset, sets),
+            target=target,
+            budget=budget,
+            seeds=list(range(seeds)),
+            heldout_fraction=heldout_fraction,
+            split_seed=split_seed,
+            answers_per_question=answers,
+            theta=theta,
+            embedder=embedder,
+            eval_limit=eval_limit,
+        )
+    _print(result, out, report_to)

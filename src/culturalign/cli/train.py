@@ -16,8 +16,9 @@ from pathlib import Path
 
 import typer
 
-from culturalign.cli.common import MODEL_HELP
+from culturalign.cli.common import MODEL_HELP, ReportToOpt, track_run
 from culturalign.cli.groups import study_app, train_app
+from culturalign.trackers import reporting
 
 _METHOD_HELP = {
     "sft": "Supervised fine-tuning on reference or chosen answers (CARE Table 3 'SFT w/ CARE'; paper 003 §4.2).",
@@ -100,6 +101,7 @@ def _make_train_command(method: str):
             metavar="OWNER/NAME",
             help="push the adapter or merged weights to this Hub model repo, with a card from the run",
         ),
+        report_to: str | None = ReportToOpt,
     ) -> None:
         from culturalign.train.presets import resolve_config
         from culturalign.train.run import train
@@ -116,6 +118,7 @@ def _make_train_command(method: str):
             resume=resume,
             merge=merge,
             heldout=heldout,
+            report_to=report_to,
         )
         _print_result(result)
         if push_to_hub:
@@ -190,9 +193,12 @@ StudyHeldoutOpt = typer.Option(
 )
 
 
-def _print_study(table, out: Path) -> None:
+def _print_study(table, out: Path, report_to: str | None = None) -> None:
     typer.echo(table.markdown())
     typer.echo(f"wrote {out}/study.csv, study.md, study.png")
+    if report_to:  # each cell's training reported itself; here the study's table
+        rows = {str(row[table.key]): row for row in table.rows}
+        track_run(report_to, out, {"cells": rows, "changes": table.changes})
 
 
 def _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method=None, preset=None):
@@ -229,6 +235,7 @@ def scaling_command(
     sets: list[str] | None = SetOpt,
     preset: str | None = PresetOpt,
     heldout: Path | None = StudyHeldoutOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Data scaling: align on 0/25/50/75/100% of the pairs and evaluate each (CARE §4.3, Fig. 4)."""
     from culturalign.train.studies import run_scaling
@@ -240,8 +247,9 @@ def scaling_command(
         from culturalign.errors import ConfigError
 
         raise ConfigError(f"--fractions {fractions!r}: write comma-separated shares, e.g. 0,0.5,1") from None
-    table = run_scaling(model, data, out, shares, cfg, heldout)
-    _print_study(table, out)
+    with reporting(report_to):
+        table = run_scaling(model, data, out, shares, cfg, heldout)
+    _print_study(table, out, report_to)
 
 
 @study_app.command("mixing")
@@ -262,13 +270,15 @@ def mixing_command(
     sets: list[str] | None = SetOpt,
     preset: str | None = PresetOpt,
     heldout: Path | None = StudyHeldoutOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Culture mixing: native vs foreign vs mixed pairs in equal counts, scored on native and foreign questions (CARE §4.5, Fig. 6)."""
     from culturalign.train.studies import run_mixing
 
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
-    table = run_mixing(model, data, out, count, cfg, heldout)
-    _print_study(table, out)
+    with reporting(report_to):
+        table = run_mixing(model, data, out, count, cfg, heldout)
+    _print_study(table, out, report_to)
 
 
 @study_app.command("algorithms")
@@ -286,14 +296,16 @@ def algorithms_command(
     sets: list[str] | None = SetOpt,
     preset: str | None = PresetOpt,
     heldout: Path | None = StudyHeldoutOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Algorithms: DPO / KTO / SimPO as score changes over the vanilla model (CARE Table 2)."""
     from culturalign.train.studies import run_algorithms
 
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, None, preset)
     methods_list = [m.strip() for m in methods.split(",") if m.strip()]
-    table = run_algorithms(model, data, out, methods_list, cfg, heldout)
-    _print_study(table, out)
+    with reporting(report_to):
+        table = run_algorithms(model, data, out, methods_list, cfg, heldout)
+    _print_study(table, out, report_to)
 
 
 @study_app.command("lr")
@@ -315,14 +327,16 @@ def lr_command(
     sets: list[str] | None = SetOpt,
     preset: str | None = PresetOpt,
     heldout: Path | None = StudyHeldoutOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Learning rate: train at each rate, choose on held-out pairs, train the chosen rate on all pairs (CARE appendix B)."""
     from culturalign.train.study_lr import parse_rates, run_lr
 
     grid = parse_rates(rates)
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
-    table = run_lr(model, data, out, cfg, grid, heldout, select_by)
-    _print_study(table, out)
+    with reporting(report_to):
+        table = run_lr(model, data, out, cfg, grid, heldout, select_by)
+    _print_study(table, out, report_to)
     typer.echo(f"final model: {out}/final/model  (use it as --model hf:{out}/final/model)")
 
 
@@ -346,14 +360,16 @@ def sizes_command(
     sets: list[str] | None = SetOpt,
     preset: str | None = PresetOpt,
     heldout: Path | None = StudyHeldoutOpt,
+    report_to: str | None = ReportToOpt,
 ) -> None:
     """Training-set size in selection-rank order: the top k picks per culture, k = 100..1000 (CAReDiO Fig. 2)."""
     from culturalign.train.study_sizes import parse_sizes, run_sizes
 
     ks = parse_sizes(sizes)
     cfg = _study_options(config, eval_name, eval_data, judge, eval_limit, sets, lora, method, preset)
-    table = run_sizes(model, data, out, ks, cfg, heldout)
-    _print_study(table, out)
+    with reporting(report_to):
+        table = run_sizes(model, data, out, ks, cfg, heldout)
+    _print_study(table, out, report_to)
 
 
 # the fidelity effects over seeds live in their own module (it attaches to study_app)

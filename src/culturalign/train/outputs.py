@@ -51,6 +51,25 @@ class TrainResult(BaseModel):
             return None
         return self.gap_after.gap - self.gap_before.gap
 
+    def tracker_metrics(self) -> dict[str, Any]:
+        """What the trackers get when training ends (``culturalign.trackers``): the
+        held-out gap before and after and its rise, beside the curves TRL logged."""
+        held: dict[str, Any] = {}
+        for when, report in (("before", self.gap_before), ("after", self.gap_after)):
+            if report is not None:
+                held[when] = {
+                    "gap": report.gap,
+                    "gap_per_token": report.gap_per_token,
+                    "accuracy": report.accuracy,
+                    "n": report.n,
+                }
+                if report.interval:
+                    held[when] |= {k: report.interval.get(k) for k in ("ci_low", "ci_high", "stderr")}
+        if self.gap_rise is not None:
+            held["gap_rise"] = self.gap_rise
+        final = {"steps": self.steps, "seconds": self.seconds, "examples": self.n_train, **self.metrics}
+        return {"heldout": held, "final": final}
+
 
 class Manifest(BaseModel):
     status: Literal["running", "interrupted", "finished"]

@@ -192,11 +192,14 @@ def train(
     merge: bool = False,
     heldout: str | Path | None = None,
     callbacks: list[Any] | None = None,
+    report_to: str | Sequence[str] | None = None,
 ) -> TrainResult:
     """Train ``model_spec`` on ``data_path`` with ``method``; write everything to ``out_dir``.
 
     ``config`` is a TrainConfig, a mapping or a YAML path layered on a preset (default
     ``care-paper``). ``callbacks`` are extra ``transformers.TrainerCallback`` objects.
+    ``report_to``: trackers for TRL's logs and the held-out gap (``culturalign.trackers``;
+    None: those ``trackers.reporting`` set, else none).
     A finished folder with ``resume=True`` returns its stored result without training.
     """
     from culturalign.extras import require
@@ -262,7 +265,11 @@ def train(
     # the training arguments before the model: building them starts the processes and
     # switches on ZeRO-3's sharded initialisation and FSDP's rank-0-only loading, which
     # from_pretrained reads (built after it, every process loaded all the weights)
-    args = trl_args(method, cfg, plan, out_dir / CHECKPOINTS, notes)
+    from culturalign import trackers
+
+    tracker_names = trackers.parse_report_to(report_to) if report_to is not None else trackers.active()
+    trl_trackers = [n for n in tracker_names if n != "tensorboard"]  # TensorBoard: our writer, below
+    args = trl_args(method, cfg, plan, out_dir / CHECKPOINTS, notes, report_to=trl_trackers)
     wait_for_everyone(args)  # every process has checked the folder before the main one writes
     loaded = load_model(model_spec, qlora=cfg.qlora, master_fp32=not cfg.lora.enabled)
     notes.extend(loaded.notes)
@@ -310,6 +317,16 @@ def train(
             notes=notes,
             model_spec=model_spec,
         )
+    tracked = trackers.start_run(
+        tracker_names,
+        # a study's cells train into CELL/model: name the run after the cell
+        out_dir.name if out_dir.name != "model" else f"{out_dir.parent.name}/model",
+        out_dir,
+        f"train-{method}",
+        {"method": method, "model": model_spec, "data": str(data_path), "train": cfg.model_dump(mode="json")},
+    )
+    for callback in tracked.trainer_callbacks() if tracked else []:
+        trainer.add_callback(callback)
     checkpoint = last_checkpoint(out_dir) if resume else None
     if resume and checkpoint is None:
         notes.append("--resume found no checkpoint; started from the beginning")
@@ -323,6 +340,8 @@ def train(
             output = trainer.train(resume_from_checkpoint=checkpoint)
     except BaseException:
         shown.close()
+        if tracked:
+            tracked.close(failed=True)
         if is_main_process():
             from culturalign.train.curves import write_curves
 
@@ -361,6 +380,9 @@ def train(
         gap_after=gap_after,
         notes=notes,
     )
+    if tracked:
+        tracked.log(trackers.flat_metrics(result.tracker_metrics()), step=result.steps)
+        tracked.close()
     if is_main_process():
         _finish(trainer, out_dir, manifest, result, cfg, title, data_path)
     return result

@@ -20,6 +20,7 @@ import difflib
 import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,16 @@ def _optimizer(cfg: TrainConfig, notes: list[str]) -> str:
     return name
 
 
-def trl_args(method: str, cfg: TrainConfig, plan: BatchPlan, checkpoint_dir: Path, notes: list[str]):
-    """The TRL config object for ``method``, every GPU-minded default set explicitly."""
+def trl_args(
+    method: str,
+    cfg: TrainConfig,
+    plan: BatchPlan,
+    checkpoint_dir: Path,
+    notes: list[str],
+    report_to: Sequence[str] = (),
+):
+    """The TRL config object for ``method``, every GPU-minded default set explicitly.
+    ``report_to``: the trackers TRL's own callbacks log to (``culturalign.trackers``)."""
     from culturalign import progress
     from culturalign.train.models import bf16_supported, cuda_available
 
@@ -140,7 +149,7 @@ def trl_args(method: str, cfg: TrainConfig, plan: BatchPlan, checkpoint_dir: Pat
         "fp16": False,
         "use_cpu": not on_gpu,
         "gradient_checkpointing": checkpointing,
-        "report_to": "none",
+        "report_to": list(report_to) or "none",
         # TRL's tqdm bar and log dictionaries only under -v; otherwise one culturalign bar
         # (progress_callback.py) shows the steps and train.log keeps every logged value
         "disable_tqdm": not progress.verbose(),
