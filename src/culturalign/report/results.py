@@ -156,8 +156,6 @@ def train_section(doc: Document, dirs: list[Path], anchors: dict[Path, str] | No
                 m.get("method", "?"),
                 Span(model_name(str(m.get("model_spec", "?"))), title=str(m.get("model_spec", "?"))),
                 m.get("status", "?"),
-                str(r.get("steps", "-")),
-                f"{r['seconds']:.0f}s" if r.get("seconds") is not None else "-",
                 _gap_text(gb),
                 _gap_text(ga),
                 change_text,
@@ -165,7 +163,7 @@ def train_section(doc: Document, dirs: list[Path], anchors: dict[Path, str] | No
             ]
         )
         details.append((d, m, anchor))
-    headers = ["run", "method", "base", "status", "steps", "time", "held-out gap before", "after"]
+    headers = ["run", "method", "base", "status", "held-out gap before", "after"]
     doc.add(
         Table(
             [*headers, "change (paired 95% CI, n)", "pair accuracy after"],
@@ -189,10 +187,15 @@ def _train_run(doc: Document, d: Path, m: dict[str, Any], anchor: str | None) ->
         )
     )
     sha = str(data.get("sha256") or "")
+    r = m.get("result") or {}
+    steps = f"{r.get('steps', '?')} steps" + (
+        f" in {r['seconds']:.0f} s" if r.get("seconds") is not None else ""
+    )
     rows: list[list[Any]] = [
         ["base model", Span(model_name(str(m.get("model_spec", "?"))), title=str(m.get("model_spec", "?")))],
         ["data", Span(f"{data.get('path', '?')} ({data.get('format', '?')})", title=sha or None)],
         ["settings", _settings_text(m.get("config") or {}, method)],
+        ["ran", f"{m.get('status', '?')}, {steps}"],
         ["output", str(d)],
     ]
     doc.add(Table(["", ""], rows, caption=f"{d.name}: what was trained, on what", kind="meta"))
