@@ -80,12 +80,21 @@ def test_care_answers_of_two_runs_side_by_side(two_care_runs):
     )
 
 
-def test_same_model_twice_gets_distinct_labels(tmp_path):
+def test_runs_are_labelled_as_the_report_labels_them(tmp_path):
+    """Two modes of one model share its name (the tables tell modes apart, and a link's
+    run= then shows both); a folder named for its mode takes the model's name."""
     q = sample_questions(1)
     for mode in ("vanilla-native", "cot-en"):
-        care_run(tmp_path / "eval/care/m" / mode, "hf:m", [judgment(q[0], "hf:m", "x", 5)])
-    labels = [r.label for r in collect([tmp_path]).runs]
-    assert sorted(labels) == ["m (cot-en)", "m (vanilla-native)"]
+        care_run(tmp_path / "exp/eval/care/m" / mode, "hf:m", [judgment(q[0], "hf:m", "x", 5)])
+    care_run(tmp_path / "z/vanilla-native", "hf:/models/SmolLM2-135M", [judgment(q[0], "hf:z", "x", 5)])
+    from culturalign.report.runs import name_runs
+    from culturalign.view.collect import find_runs
+
+    found = collect([tmp_path])
+    labels = {r.dir: r.label for r in found.runs}
+    assert sorted(labels.values()) == ["SmolLM2-135M", "m", "m"]
+    report = name_runs(find_runs([tmp_path]), [])
+    assert labels == {d.as_posix(): report.label(d) for d in report.labels}
 
 
 def test_rubric_run_scale_and_unjudged_answers(tmp_path):

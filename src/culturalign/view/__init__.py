@@ -16,10 +16,11 @@ behind it::
 Keys (all optional, any order, each value URL-encoded as by ``encodeURIComponent``;
 ``+`` also reads as a space):
 
-``run``       a run's label as the page shows it (the model folder of
-              ``eval/<kind>/<model>/<mode>-<lang>``, else the run folder under the
-              given root), or its directory, or its model spec: answers of other runs
-              are hidden
+``run``       a run's label, the same as the report's (``report.runs.name_runs``: the
+              model folder of ``eval/<kind>/<model>/<mode>-<lang>``, else the run's
+              folder name, or the model's name when that folder is ``out``,
+              ``vanilla-en`` and the like), or the run's directory (or its end), or its
+              model spec; every run it names is shown, answers of the others hidden
 ``kind``      the benchmark, a run kind such as ``eval-care`` or ``eval-prism``
 ``culture``   exact culture (``Chinese``; for choice benchmarks the country or region)
 ``category``  exact category (CARE's ``social_norms``...; a choice benchmark's topic)

@@ -120,52 +120,35 @@ def find_runs(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
     return out
 
 
-def run_label(path: Path, root: Path) -> str:
-    """The model folder of ``eval/<kind>/<model>/<mode>-<lang>`` (as the report labels a
-    run), else the folder's path under the root it was found in, else its name."""
-    parts = path.parts
-    if "eval" in parts:
-        i = len(parts) - 1 - parts[::-1].index("eval")
-        rest = parts[i + 2 :]
-        if len(rest) >= 2:
-            return rest[0]
-    try:
-        rel = path.relative_to(root).as_posix()
-    except ValueError:
-        rel = ""
-    return rel if rel and rel != "." else path.name
-
-
 def collect(roots: Sequence[Path]) -> Collection:
     """Every item of every run under ``roots``; runs without per-item files are left out."""
+    from culturalign.report.runs import name_runs
+
     roots = [Path(r) for r in roots]
+    logs = find_runs(roots)
+    names = name_runs(logs, [])  # the report's labels, so its links' run= values match
     runs: list[Run] = []
     groups: dict[str, Group] = {}
-    for root in roots:
-        for path, log in find_runs([root]):
-            kind = log.get("kind")
-            if kind not in JUDGED_KINDS and kind not in ITEM_KINDS:
-                continue
-            models = log.get("models") if isinstance(log.get("models"), dict) else {}
-            run = Run(
-                label=run_label(path, root),
-                dir=path.as_posix(),
-                kind=kind,
-                model=_spec(models.get("model")),
-                judge=_spec(models.get("judge")),
-            )
-            if kind in JUDGED_KINDS:
-                found = _judged(path, kind, JUDGED_KINDS[kind], run)
-            else:
-                found = _choice(path, kind)
-            if found is None:
-                continue
-            index = len(runs)
-            runs.append(run)
-            for group, answer in found:
-                answer["run"] = index
-                groups.setdefault(group.key, group).answers.append(answer)
-    _unique_labels(runs)
+    for path, log in logs:
+        kind = log.get("kind")
+        if kind not in JUDGED_KINDS and kind not in ITEM_KINDS:
+            continue
+        models = log.get("models") if isinstance(log.get("models"), dict) else {}
+        run = Run(
+            label=names.label(path),
+            dir=path.as_posix(),
+            kind=kind,
+            model=_spec(models.get("model")),
+            judge=_spec(models.get("judge")),
+        )
+        found = _judged(path, kind, JUDGED_KINDS[kind], run) if kind in JUDGED_KINDS else _choice(path, kind)
+        if found is None:
+            continue
+        index = len(runs)
+        runs.append(run)
+        for group, answer in found:
+            answer["run"] = index
+            groups.setdefault(group.key, group).answers.append(answer)
     if not runs:
         raise ConfigError(
             f"{', '.join(map(str, roots))}: no evaluation run with per-item files "
@@ -176,29 +159,6 @@ def collect(roots: Sequence[Path]) -> Collection:
 
 def _spec(model: Any) -> str | None:
     return model.get("spec") if isinstance(model, dict) and isinstance(model.get("spec"), str) else None
-
-
-def _unique_labels(runs: list[Run]) -> None:
-    """Two runs of one model on one benchmark (two modes, say) get their folder appended,
-    so ``run=`` picks exactly one of them; one model on two benchmarks keeps one label
-    (as in the report), and ``kind=`` tells those apart."""
-
-    def clashes() -> dict[tuple[str, str], int]:
-        seen: dict[tuple[str, str], int] = {}
-        for r in runs:
-            seen[r.kind, r.label] = seen.get((r.kind, r.label), 0) + 1
-        return seen
-
-    seen = clashes()
-    for r in runs:
-        if seen[r.kind, r.label] > 1:
-            r.label = f"{r.label} ({Path(r.dir).name})"
-    seen = clashes()  # still equal (same model and folder name under different roots): number them
-    count: dict[tuple[str, str], int] = {}
-    for r in runs:
-        if seen[r.kind, r.label] > 1:
-            count[r.kind, r.label] = count.get((r.kind, r.label), 0) + 1
-            r.label = f"{r.label} #{count[r.kind, r.label]}"
 
 
 def _judged(path: Path, kind: str, answers_file: str, run: Run) -> list[tuple[Group, dict]] | None:
