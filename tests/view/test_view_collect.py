@@ -252,3 +252,24 @@ def test_cli_writes_the_page_and_bad_input_exits_2(two_care_runs, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"{tmp_path / 'missing'}: no such run directory" in proc.stderr
+
+
+def test_cli_serve_prints_its_loopback_url_and_stops_on_ctrl_c(two_care_runs, tmp_path):
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culturalign", "view", str(two_care_runs), "-o", str(tmp_path / "v.html"), "--serve"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout.readline().strip() == str(tmp_path / "v.html")
+        line = proc.stdout.readline()
+        url = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", line).group(1)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert r.read().decode("utf-8") == (tmp_path / "v.html").read_text(encoding="utf-8")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
