@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 
 # short on purpose: the whole grammar lives in `culturalign models --help` (cli/groups.py),
@@ -87,9 +86,21 @@ def track_run(report_to: str | None, out: Path, summary: dict[str, Any], kind: s
         }
         metrics["calls"] = run_log.get("calls") or {}
     if kind is None:
-        context = click.get_current_context(silent=True)
-        kind = context.command_path.removeprefix("culturalign ") if context else "run"
+        path = _command_path()
+        kind = path.removeprefix("culturalign ") if path else "run"
     trackers.report_summary(report_to, out, kind, metrics, config=config)
+
+
+def _command_path() -> str | None:
+    """The running command's path ("culturalign eval care"). Typer 0.2x runs its own copy
+    of click (``typer._click``), whose context ``click.get_current_context`` never sees;
+    and the core install has no click of its own."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # an older typer, built on click itself
+        from click import get_current_context
+    context = get_current_context(silent=True)
+    return context.command_path if context else None
 
 
 def report_run(
