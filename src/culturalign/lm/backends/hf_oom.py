@@ -21,8 +21,8 @@ from culturalign.lm.base import OnDone
 
 log = logging.getLogger(__name__)
 
-# Messages torch raises when an allocation fails, on any device (accelerate's list, plus
-# the plain "out of memory" of older CPU builds and the "not enough memory" of newer ones).
+# What accelerate's ``should_reduce_batch_size`` misses, case-insensitively: the plain
+# "out of memory" without its full stop, and the "not enough memory" of newer CPU builds.
 _OOM_MESSAGES = (
     "out of memory",
     "can't allocate memory",
@@ -32,10 +32,14 @@ _OOM_MESSAGES = (
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
-    """True for an allocation failure on CUDA, MPS or the CPU."""
+    """True for an allocation failure on CUDA, MPS or the CPU (accelerate's test first,
+    the one ``find_executable_batch_size`` uses, then the messages it does not know)."""
     import torch
+    from accelerate.utils.memory import should_reduce_batch_size
 
-    if isinstance(exc, torch.OutOfMemoryError):
+    if isinstance(exc, torch.OutOfMemoryError) or (
+        isinstance(exc, Exception) and should_reduce_batch_size(exc)
+    ):
         return True
     if isinstance(exc, RuntimeError) and exc.args and isinstance(exc.args[0], str):
         text = exc.args[0].lower()
