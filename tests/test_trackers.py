@@ -217,3 +217,35 @@ def test_training_logs_trl_curves_and_the_heldout_gap_in_one_run(offline, tiny_m
     assert history["heldout/after/gap"] == [pytest.approx(result.gap_after.gap)]
     run = next(r.run for r in wandb_records(out) if r.WhichOneof("record_type") == "run")
     assert (run.display_name, run.project, run.job_type) == ("dpo-run", "culturalign", "train-dpo")
+
+
+@needs("tensorboard")
+def test_reporting_reaches_runs_opened_inside_it_and_ends_with_the_block(tmp_path):
+    """``study`` and ``run`` wrap their work in ``reporting``: every ``train()`` inside
+    opens its own run there without being told; outside the block nothing reports."""
+    with trackers.reporting("tensorboard"):
+        assert trackers.active() == ("tensorboard",)
+        run = trackers.start_run(None, "cell-a/model", tmp_path / "cell-a", "train-dpo")
+        assert run is not None and run.trl_report_to == [] and len(run.trainer_callbacks()) == 1
+        run.log({"heldout/after/gap": 1.5}, step=4)
+        run.close()
+    assert trackers.active() == () and trackers.start_run(None, "x", tmp_path / "x", "eval") is None
+    assert tensorboard_scalars(tmp_path / "cell-a" / "tensorboard") == {"heldout/after/gap": [(4, 1.5)]}
+
+
+def test_an_experiment_reports_every_stage_summary(tmp_path):
+    from culturalign.cli.run import _stage_summaries
+
+    (tmp_path / "eval-before").mkdir()
+    (tmp_path / "eval-before" / "summary.json").write_text('{"overall": {"average": 2.5}}', encoding="utf-8")
+    (tmp_path / "train" / "eval").mkdir(parents=True)
+    (tmp_path / "train" / "eval" / "summary.json").write_text('{"gap": 0.75}', encoding="utf-8")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "summary.json").write_text("{not json", encoding="utf-8")
+    found = _stage_summaries(tmp_path, {"spend": {"calls": 3, "cost_usd": 0.0}})
+    assert trackers.flat_metrics(found) == {
+        "spend/calls": 3.0,
+        "spend/cost_usd": 0.0,
+        "eval-before/overall/average": 2.5,
+        "train/eval/gap": 0.75,
+    }
