@@ -71,7 +71,7 @@ def _rows(path) -> dict[str, tuple]:
         }
 
 
-def test_per_process_cache_reads_main_and_writes_its_own_part(tmp_path, monkeypatch):
+def test_per_process_cache_reads_main_and_writes_its_own_part(tmp_path, monkeypatch, caplog):
     main = tmp_path / "calls.sqlite"
     first = CallCache(main, mode="shared")
     first.put("old-ok", "generate", "m", {"text": "from before"}, None)
@@ -81,8 +81,10 @@ def test_per_process_cache_reads_main_and_writes_its_own_part(tmp_path, monkeypa
     before = _rows(main)
 
     monkeypatch.setenv(netfs.MODE_ENV, "per-process")
-    cache = CallCache(main)
+    with caplog.at_level("INFO", logger="culturalign.lm.cache"):
+        cache = CallCache(main)
     assert cache.mode == "per-process" and cache.part_path == part_path(main)
+    assert f"`culturalign cache merge {main}` once the jobs are done" in caplog.text
     assert cache.get_many(["old-ok", "old-err"]) == {"old-ok": {"text": "from before"}}
     cache.put("old-err", "generate", "m", {"text": "fixed"}, None)  # the failure, retried
     cache.put("new", "generate", "m", {"text": "fresh"}, None)

@@ -14,6 +14,7 @@ merged later (``culturalign.lm.cache_parts``); lookups and counts see both.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -23,6 +24,8 @@ from typing import Any
 from culturalign.errors import ConfigError
 from culturalign.lm import cache_parts
 from culturalign.sqlite import connect_shared
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -74,6 +77,14 @@ class CallCache:
                 self._reads_main = cache_parts.attach_main(self._db, self.path)
                 if self._reads_main:
                     self._db.executescript(_EVERY_CALL)
+            log.info(
+                "call cache %s: one file per process here (network filesystem or %s); this process "
+                "writes %s; fold the parts in with `culturalign cache merge %s` once the jobs are done",
+                self.path,
+                "CULTURALIGN_CACHE_MODE",
+                self.part_path,
+                self.path,
+            )
         else:
             self.mode, self.part_path = "shared", None
             self._db = connect_shared(self.path)
