@@ -35,6 +35,7 @@ EXTRAS: dict[str, str] = {
     "postgres": "a PostgreSQL annotation database",
     "deepspeed": "DeepSpeed multi-GPU training",
     "bench": "lm-evaluation-harness comparisons",
+    "inspect": "the inspect_ai task for CARE judging (culturalign.interop.inspect_care)",
     "trackers": "--report-to wandb, mlflow or tensorboard",
 }
 
@@ -63,6 +64,7 @@ MODULE_EXTRA: dict[str, str] = {
     "psycopg": "postgres",
     "deepspeed": "deepspeed",
     "lm_eval": "bench",
+    "inspect_ai": "inspect",
     "wandb": "trackers",
     "mlflow": "trackers",
     "tensorboard": "trackers",
@@ -74,6 +76,7 @@ _DISTRIBUTION = {
     "multipart": "python-multipart",
     "huggingface_hub": "huggingface-hub",
     "lm_eval": "lm-eval",
+    "inspect_ai": "inspect-ai",
     "mlflow": "mlflow-skinny",
 }
 
