@@ -195,7 +195,7 @@ def merge_parts(main: str | Path, *, include_running: bool = False) -> MergeRepo
             for leftover in (part, part.with_name(part.name + "-journal")):
                 leftover.unlink(missing_ok=True)
             report.parts += 1
-            log.info("merged cache part %s into %s", part.name, main)
+            log.debug("merged cache part %s into %s", part.name, main)
     finally:
         db.close()
     report.skipped = tuple(skipped)
