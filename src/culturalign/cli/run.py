@@ -92,16 +92,21 @@ def report(
     out: Path = typer.Option(None, "--out", "-o", help="output file stem (default: RUN_DIR/report)"),
     fmt: list[str] = typer.Option(["html", "md"], "--format", "-f", help="html and/or md"),
     baseline: str = typer.Option(None, help="model (name or spec) to take deltas against"),
+    annotations: list[Path] = typer.Option(
+        [], "--annotations", help="an annotation database to report on (progress, agreement, ratings)"
+    ),
 ) -> None:
     """Write one self-contained HTML report (images embedded) and/or Markdown."""
     from culturalign.errors import ConfigError
     from culturalign.report.build import build_report, discover, has_results
 
-    if not has_results(discover(run_dirs)):  # an empty report written into the folder helps no one
+    if not annotations and not has_results(
+        discover(run_dirs)
+    ):  # an empty report written into the folder helps no one
         raise ConfigError(
             f"{', '.join(map(str, run_dirs))}: no results to report (no run.json, "
             "culturalign-train.json or study.csv inside)"
         )
-    paths = build_report(run_dirs, out=out, formats=fmt, baseline=baseline)
+    paths = build_report(run_dirs, out=out, formats=fmt, baseline=baseline, annotations=annotations)
     for p in paths:
         typer.echo(str(p))

@@ -18,6 +18,7 @@ from typing import Any
 
 from culturalign.errors import ConfigError, DataError, Problem
 from culturalign.io import atomic_write_text, read_json_object
+from culturalign.report.annotations import annotation_section, find_databases, judge_agreement_section
 from culturalign.report.document import (
     Document,
     Heading,
@@ -58,6 +59,7 @@ class Found:
     train: list[Path] = field(default_factory=list)
     studies: list[Path] = field(default_factory=list)
     run_logs: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+    annotations: list[Path] = field(default_factory=list)  # annotation databases
 
 
 def discover(roots: Sequence[Path]) -> Found:
@@ -81,11 +83,12 @@ def discover(roots: Sequence[Path]) -> Found:
             p.parent for p in sorted(root.rglob("culturalign-train.json")) if "checkpoint-" not in str(p)
         ]
         found.studies += [p.parent for p in sorted(root.rglob("study.csv"))]
+        found.annotations += [p for p in find_databases(root) if p not in found.annotations]
     return found
 
 
 def has_results(found: Found) -> bool:
-    return bool(found.run_logs or found.train or found.studies)
+    return bool(found.run_logs or found.train or found.studies or found.annotations)
 
 
 def _label(path: Path, roots: Sequence[Path] = ()) -> str:
@@ -115,44 +118,6 @@ def _choice_section(doc: Document, kind: str, dirs: list[Path], label_of: Callab
                 doc.add(Paragraph(f"Stability ({label}): {line}"))
         for png in sorted(d.glob("*.png")):
             doc.add(Image(png, f"{label}: {png.stem}"))
-
-
-def _agreement_section(doc: Document, dirs: list[Path], label_of: Callable[[Path], str]) -> None:
-    doc.add(Heading("Judge vs. human ratings"))
-    rows = []
-    for d in dirs:
-        f = d / "agreement.json"
-        if not f.exists():
-            continue
-        a = read_json_object(f)
-        st = a.get("stats") or {}
-
-        def num(key: str, st=st) -> str:
-            v = st.get(key)
-            return f"{v:.3f}" if isinstance(v, int | float) else "undefined"
-
-        rows.append(
-            [
-                label_of(d),
-                str(a.get("judge", "?")),
-                str(st.get("n_pairs", 0)),
-                num("pearson"),
-                num("spearman"),
-                num("kendall_tau"),
-                str(a.get("n_invalid", 0)),
-            ]
-        )
-    if rows:
-        doc.add(
-            Table(
-                ["run", "judge", "pairs", "Pearson", "Spearman", "Kendall's tau", "invalid judgments"],
-                rows,
-                caption="Correlation of judge and native-speaker ratings (CARE appendix C.2)",
-            )
-        )
-    for d in dirs:
-        for png in sorted(d.glob("*.png")):
-            doc.add(Image(png, f"{label_of(d)}: rating distributions, judge vs. humans (CARE Fig. 10)"))
 
 
 def _selection_section(doc: Document, dirs: list[Path]) -> None:
@@ -295,10 +260,20 @@ def _decorate(doc: Document, names: RunNames) -> None:
 
 
 def build_document(
-    run_dirs: Sequence[Path], *, baseline: str | None = None, title: str = "culturalign report", figs: Path
+    run_dirs: Sequence[Path],
+    *,
+    baseline: str | None = None,
+    title: str = "culturalign report",
+    figs: Path,
+    annotations: Sequence[Path] = (),
 ) -> Document:
     roots = [Path(p) for p in run_dirs]
     found = discover(roots)
+    for db in annotations:
+        if not Path(db).is_file():
+            raise ConfigError(f"--annotations {db}: no such annotation database")
+        if Path(db) not in found.annotations:
+            found.annotations.append(Path(db))
     names = name_runs(found.run_logs, found.train)
     label_of = names.label
     baseline = names.baseline(baseline)  # a model's name, its folder or its spec; tables speak names
@@ -333,7 +308,9 @@ def build_document(
     if found.studies:
         studies_section(doc, found.studies)
     if found.runs.get("judge-agreement"):
-        _agreement_section(doc, found.runs["judge-agreement"], label_of)
+        judge_agreement_section(doc, found.runs["judge-agreement"], label_of)
+    if found.annotations:
+        annotation_section(doc, found.annotations, figs)
     if found.runs.get("select"):
         _selection_section(doc, found.runs["select"])
     known = {"eval-care", "judge-agreement", "select", *CHOICE_TITLES}
@@ -352,13 +329,17 @@ def build_report(
     formats: Sequence[str] = ("html", "md"),
     baseline: str | None = None,
     title: str = "culturalign report",
+    annotations: Sequence[Path] = (),
 ) -> list[Path]:
+    """Write the report as ``OUT.html`` (one self-contained file) and/or ``OUT.md``, with
+    the figures it draws in ``OUT_files/``; ``annotations`` adds annotation databases
+    that do not sit in a run directory."""
     bad = [f for f in formats if f not in ("html", "md")]
     if bad:
         raise ConfigError(f"unknown report format(s) {bad}; use html and/or md")
     out = Path(out) if out else Path(run_dirs[0]) / "report"
     figs = out.with_name(out.name + "_files")  # the Markdown copies its images here too
-    doc = build_document(run_dirs, baseline=baseline, title=title, figs=figs)
+    doc = build_document(run_dirs, baseline=baseline, title=title, figs=figs, annotations=annotations)
     written = []
     if "html" in formats:
         p = out.with_suffix(".html")

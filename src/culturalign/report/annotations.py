@@ -1,0 +1,217 @@
+"""The report's sections on human ratings: the annotation database (progress, agreement
+between annotators with its intervals, rating distributions) and the judge against the
+human ratings (CARE appendix C.2, Fig. 10).
+
+An annotation database joins a report when it is named with ``report --annotations DB``
+or sits in a run directory as ``annotations*.sqlite`` / ``annotations*.db`` (the name
+``annotate import`` suggests). Only names are matched: other SQLite files in a run (a
+model cache) are never opened.
+
+Agreement figures are ``annotate agreement``'s own (``annotate.agreement``: kappa for
+categories, Krippendorff's alpha for ratings, each with its bootstrap interval over
+items and a warning under 30 items). The judge-vs-human correlations get their 95%
+interval here, by resampling the (human, judge) pairs of the run's ``judgments.jsonl``
+(``uncertainty.statistic_interval``), since a correlation on 40 responses can be far
+from the paper's 0.93.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from culturalign.io import read_json_object
+from culturalign.report.document import Document, Heading, Image, Paragraph, Table
+
+PATTERNS = ("annotations*.sqlite", "annotations*.db")
+
+
+def find_databases(root: Path) -> list[Path]:
+    return sorted({p for pattern in PATTERNS for p in Path(root).rglob(pattern) if p.is_file()})
+
+
+# -- the annotation database ----------------------------------------------------------------------
+def _ratings(judgments: Sequence[Any], items: dict[str, str]) -> dict[str, list[int]]:
+    """Every response rating (1-10) an annotator gave, by the item's culture."""
+    from culturalign.annotate import vocab
+
+    out: dict[str, list[int]] = {}
+    for j in judgments:
+        if j.task != vocab.RANK:
+            continue
+        for entry in j.payload.get("responses") or []:
+            if isinstance(entry.get("rating"), int):
+                out.setdefault(items.get(j.item_key, "not given"), []).append(entry["rating"])
+    return out
+
+
+def _rating_plot(ratings: dict[str, list[int]], out_png: Path) -> Path:
+    from culturalign.annotate import vocab
+    from culturalign.report.plots import _plt
+
+    plt = _plt()
+    bins = list(range(vocab.RATING_MIN, vocab.RATING_MAX + 1))
+    fig, ax = plt.subplots(figsize=(8, 3.4), dpi=100)
+    width = 0.8 / max(1, len(ratings))
+    for k, (culture, values) in enumerate(sorted(ratings.items())):
+        counts = Counter(values)
+        xs = [b + (k - (len(ratings) - 1) / 2) * width for b in bins]
+        ax.bar(xs, [counts.get(b, 0) for b in bins], width, label=f"{culture} (n={len(values)})")
+    ax.set_xticks(bins)
+    ax.set_xlabel(f"human rating ({bins[0]}: poor → {bins[-1]}: excellent)")
+    ax.set_ylabel("responses")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, not over
+    fig.tight_layout()
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png)
+    plt.close(fig)
+    return out_png
+
+
+def annotation_section(doc: Document, dbs: Sequence[Path], figs: Path) -> None:
+    from culturalign.annotate.agreement import compute_agreement
+    from culturalign.annotate.review import progress
+    from culturalign.annotate.store import Store
+
+    doc.add(Heading("Annotation database"))
+    for k, db in enumerate(dbs):
+        store = Store(db)
+        try:
+            items = store.items()
+            judgments = store.judgments()
+            _people, cultures = progress(store)  # per culture only: a report is shared, names stay out
+        finally:
+            store.dispose()
+        doc.add(Paragraph(f"{db}: {len(items)} items, {len(judgments)} current judgments."))
+        rows = [
+            [
+                c.label,
+                str(c.items),
+                str(c.tasks_done),
+                str(c.tasks_skipped),
+                str(c.tasks_total),
+                f"{c.share:.0%}",
+            ]
+            for c in cultures
+        ]
+        if rows:
+            doc.add(
+                Table(
+                    ["culture", "items", "tasks done", "skipped", "assigned", "progress"],
+                    rows,
+                    caption="Progress by culture",
+                    kind="meta",
+                )
+            )
+        report = compute_agreement(judgments)
+        rows = []
+        for f in report.overall:
+            value = "undefined" if f.value is None else f"{f.value:.3f}"
+            rows.append(
+                [
+                    f.name,
+                    f.method,
+                    f"{value} {f.interval_text()} (n={f.n_items})",
+                    str(f.n_units),
+                    str(f.n_annotators),
+                    "; ".join(n for n in (f.note, f.warning) if n) or "–",
+                ]
+            )
+        if rows:
+            doc.add(
+                Table(
+                    ["what", "method", "agreement [95% CI] (n items)", "compared", "annotators", "note"],
+                    rows,
+                    caption="Agreement between annotators (bootstrap over items, 95%)",
+                )
+            )
+        ratings = _ratings(judgments, {it.key: str(it.content.get("culture") or "not given") for it in items})
+        if ratings:
+            png = _rating_plot(ratings, figs / f"annotation-ratings-{k}.png")
+            doc.add(Image(png, "Human ratings by culture (every rated response of every annotator)"))
+
+
+# -- the judge against humans (CARE Fig. 10) ------------------------------------------------------
+def _correlation(kind: str) -> Callable[[Sequence[tuple[float, float]]], float | None]:
+    """The statistic resampled for an interval: Pearson and Spearman (Pearson on average
+    ranks) in numpy, Kendall's tau-b from scipy; None where one side does not vary."""
+    import numpy as np
+    from scipy import stats as st
+
+    def stat(pairs: Sequence[tuple[float, float]]) -> float | None:
+        a = np.asarray(pairs, dtype=float)
+        h, j = a[:, 0], a[:, 1]
+        if h.min() == h.max() or j.min() == j.max():
+            return None
+        if kind == "kendall":
+            return float(st.kendalltau(h, j).statistic)
+        if kind == "spearman":
+            h, j = st.rankdata(h), st.rankdata(j)
+        return float(np.corrcoef(h, j)[0, 1])
+
+    return stat
+
+
+def _pairs(d: Path) -> list[tuple[float, float]]:
+    from culturalign.io import read_records
+    from culturalign.records.judgment import Judgment
+
+    f = d / "judgments.jsonl"
+    if not f.is_file():
+        return []
+    return [
+        (float(j.human_rating), float(j.rating))
+        for j in read_records(f, Judgment)
+        if j.valid and j.human_rating is not None and j.rating is not None
+    ]
+
+
+def _with_interval(value: Any, pairs: list[tuple[float, float]], kind: str) -> str:
+    from culturalign.uncertainty import statistic_interval
+
+    if not isinstance(value, int | float):
+        return "undefined"
+    if len(pairs) < 2:
+        return f"{value:.3f} (n={len(pairs)}, too small)"
+    ci = statistic_interval(pairs, _correlation(kind), resamples=500)
+    if ci["ci_low"] is None:
+        return f"{value:.3f} (n={len(pairs)})"
+    return f"{value:.3f} [{ci['ci_low']:.3f}, {ci['ci_high']:.3f}] (n={len(pairs)})"
+
+
+def judge_agreement_section(doc: Document, dirs: list[Path], label_of: Callable[[Path], str]) -> None:
+    doc.add(Heading("Judge vs. human ratings"))
+    rows = []
+    for d in dirs:
+        f = d / "agreement.json"
+        if not f.exists():
+            continue
+        a = read_json_object(f)
+        st = a.get("stats") or {}
+        pairs = _pairs(d)
+        rows.append(
+            [
+                label_of(d),
+                str(a.get("judge", "?")),
+                str(st.get("n_pairs", 0)),
+                _with_interval(st.get("pearson"), pairs, "pearson"),
+                _with_interval(st.get("spearman"), pairs, "spearman"),
+                _with_interval(st.get("kendall_tau"), pairs, "kendall"),
+                str(a.get("n_invalid", 0)),
+            ]
+        )
+    if rows:
+        doc.add(
+            Table(
+                ["run", "judge", "pairs", "Pearson", "Spearman", "Kendall's tau", "invalid judgments"],
+                rows,
+                caption="Correlation of judge and native-speaker ratings (CARE appendix C.2; the paper's "
+                "GPT-4o: Pearson 0.933, Spearman 0.901, Kendall 0.733); 95% CI: bootstrap over the pairs",
+            )
+        )
+    for d in dirs:
+        for png in sorted(d.glob("*.png")):
+            doc.add(Image(png, f"{label_of(d)}: rating distributions, judge vs. humans (CARE Fig. 10)"))
