@@ -57,6 +57,15 @@ def tensorboard_scalars(log_dir: Path) -> dict[str, list[tuple[int, float]]]:
     return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
 
 
+def tensorboard_config(log_dir: Path) -> str:
+    """The run's configuration, written as TensorBoard text."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(log_dir))
+    acc.Reload()
+    return acc.Tensors("culturalign/config/text_summary")[0].tensor_proto.string_val[0].decode()
+
+
 def wandb_records(out_dir: Path) -> list:
     """The records of the one offline W&B run under ``out_dir``: the ``.wandb`` file is a
     header plus LevelDB-log framing (32 KiB blocks, 7-byte record headers) of protobufs."""
@@ -180,6 +189,8 @@ def test_an_eval_command_logs_its_summary(tiny_model_dir, tmp_path, monkeypatch,
         | {k: v for k, v in logged.items() if k.startswith(("calls/", "problems"))}
     )
     assert logged["calls/model/calls"] >= 1 and logged["problems"] == 0
+    config = json.loads(tensorboard_config(out / "tensorboard"))
+    assert config["kind"] == "eval mcq" and config["models"]["model"] == f"hf:{tiny_model_dir}"
 
 
 @needs("tensorboard")
