@@ -196,8 +196,26 @@ def test_cli_exports_and_refuses_bad_input_with_exit_2(tmp_path):
     for args, expected in [
         (["-b", "nope", "-d", str(SAMPLE / "choice_mcq.jsonl")], "unknown benchmark 'nope'"),
         (["-b", "opinions", "-d", str(SAMPLE / "opinions_wvs"), "--country", "Atlantis"], "Atlantis"),
-        (["-b", "mcq", "-d", str(tmp_path / "missing.jsonl")], "missing.jsonl"),
     ]:
         proc = _cli("export", "lm-eval", str(tmp_path / "bad"), *args)
         out = proc.stdout + proc.stderr
         assert proc.returncode == 2 and "Traceback" not in out and expected in out, out
+
+
+def test_real_wvs_and_cali_export_one_document_per_scored_unit(shared_data, tmp_path):
+    wvs = load_items("opinions", shared_data / "wvs")
+    export_lm_eval(tmp_path, "opinions", wvs)
+    docs = _docs(tmp_path, "culturalign_opinions")
+    assert len(docs) == sum(len(q.target_distributions) for q in wvs if q.target_distributions)
+    for doc in docs[:: max(1, len(docs) // 200)]:
+        assert f"from {doc['country']} " in doc["prompt"] and sum(doc["target"]) == pytest.approx(1, abs=1e-3)
+        assert len(doc["choices"]) == len(doc["target"])
+
+    cali = load_items("cali", shared_data / "cali" / "data.tsv")
+    export_lm_eval(tmp_path, "cali", cali)
+    for culture, task in [
+        ("United States", "culturalign_cali_united_states"),
+        ("India", "culturalign_cali_india"),
+    ]:
+        golds = [p.gold(culture) for p in cali if culture in p.labels]
+        assert [d["choices"][d["gold"]] for d in _docs(tmp_path, task)] == [g for g in golds if g is not None]

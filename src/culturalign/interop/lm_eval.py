@@ -9,6 +9,11 @@ the options are the continuations, so lm-eval's per-option log-likelihoods are t
 numbers culturalign reads (for one-token labels, such as option letters, the next-token
 log-probability it reads is the whole continuation). No lm-eval import is needed here.
 
+Two limits on that agreement: run lm-eval without ``--apply_chat_template`` (the tasks
+hold culturalign's raw ``--no-chat`` prompts, with the answer prefix in the text); and a
+label the tokenizer splits into several tokens (`` True`` in a small vocabulary) is
+read by culturalign from its first token only, while lm-eval sums all of them.
+
 Tasks (all tagged ``culturalign``):
 
 * ``culturalign_opinions``: one document per (question, country); ``similarity`` is
