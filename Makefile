@@ -11,7 +11,7 @@ STAMP := $(VENV)/.culturalign-$(shell cat pyproject.toml Makefile | sha1sum | cu
 DEV_STAMP := $(STAMP)-dev
 BENCH_STAMP := $(STAMP)-bench
 
-.PHONY: demo test install install-dev bench gpu-check lint test-deps clean-venv
+.PHONY: demo test test-lowest install install-dev bench gpu-check lint test-deps clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,9 +62,23 @@ test-deps:
 demo: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(VENV)/bin/culturalign demo
 
+# The lean install is checked too: .ci/lean.sh puts the core alone (no extras, no torch)
+# into a fresh venv in the background while the suite runs, then tests/lean drives it
+# against a local OpenAI-compatible server.
+LEAN_VENV ?= /tmp/culturalign-lean-venv
+
 test: install-dev
+	@.ci/lean.sh $(LEAN_VENV) > $(LEAN_VENV).log 2>&1 &
 	$(VENV)/bin/ruff check src tests benchmarks
 	OMP_NUM_THREADS=1 $(VENV)/bin/pytest -q
+	CULTURALIGN_LEAN_VENV=$(LEAN_VENV) OMP_NUM_THREADS=1 $(VENV)/bin/pytest -q tests/lean
+	@echo "lean install (status, seconds): $$(cat $(LEAN_VENV).rc)"
+
+# The core at the lowest versions pyproject.toml allows, installed and tested the same way
+# (not part of `make test`: another minute of pip on every run for bounds that rarely move)
+test-lowest: install-dev
+	.ci/lean.sh $(LEAN_VENV)-lowest --lowest > $(LEAN_VENV)-lowest.log 2>&1 || { tail -40 $(LEAN_VENV)-lowest.log; exit 1; }
+	CULTURALIGN_LEAN_VENV=$(LEAN_VENV)-lowest OMP_NUM_THREADS=1 $(VENV)/bin/pytest -q tests/lean
 
 bench: $(BENCH_STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) $$f || exit 1; done
