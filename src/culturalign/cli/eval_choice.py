@@ -58,6 +58,8 @@ def _finish(
     def show() -> None:
         typer.echo((out / "table.md").read_text(encoding="utf-8"))
         typer.echo(f"wrote {out}/items.jsonl, summary.json, table.md, table.csv, run.json")
+        if (out / "lm_eval_results.json").is_file():
+            typer.echo(f"wrote {out}/lm_eval_results.json (lm-evaluation-harness's results shape)")
         if summary.get("robustness"):
             typer.echo(f"wrote {out}/robustness.jsonl, robustness.md")
 
