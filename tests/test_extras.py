@@ -30,6 +30,7 @@ CORE_IMPORTS = {
     "pyarrow": "pyarrow",
     "pydantic": "pydantic",
     "typer": "typer",
+    "click": "typer",  # imported only under an older typer, which is built on click and installs it
     "rich": "rich",
     "yaml": "pyyaml",
     "httpx": "httpx",
@@ -138,10 +139,14 @@ def _cli_without(blocked: str, *args: str) -> subprocess.CompletedProcess:
 def test_cli_without_trl_or_sqlalchemy_says_what_to_install(tmp_path):
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("")
-    train = _cli_without("trl,peft", "train", "dpo", "--model", "hf:x", "--data", pairs, "--out", tmp_path / "r")
+    train = _cli_without(
+        "trl,peft", "train", "dpo", "--model", "hf:x", "--data", pairs, "--out", tmp_path / "r"
+    )
     assert train.returncode == 2, train.stderr
     assert "Traceback" not in train.stderr
-    assert "trl, peft are needed to train; install them with: pip install 'culturalign[train]'" in train.stderr
+    assert (
+        "trl, peft are needed to train; install them with: pip install 'culturalign[train]'" in train.stderr
+    )
     # a module missing deep inside a command: the CLI's catch-all names its extra
     db = tmp_path / "a.sqlite"
     annotate = _cli_without("sqlalchemy", "annotate", "users", "list", "--db", db)
