@@ -106,7 +106,7 @@ def test_report_renders_with_all_images(report_html, tmp_path):
 
 # -- a hand-made folder with enough items for findings --------------------------------------------
 CULTURES = ("Japanese", "Chinese", "Arab")
-CATEGORIES = ("entities", "opinion", "social_norms", "commonsense", "literacy")
+CATEGORIES = ("cultural_entities", "opinion", "social_norms", "cultural_commonsense", "literacy")
 
 
 def _run_log(d: Path, kind: str, spec: str, adapter: str | None = None) -> None:
@@ -158,6 +158,7 @@ def _care(root: Path, model: str, spec: str, lift: dict[str, int], adapter: str 
     d.mkdir(parents=True)
     s = summarize(js, label=model, judge="openai:gpt-4o", mode="vanilla", lang="en", model=spec)
     (d / "summary.json").write_text(s.model_dump_json(), encoding="utf-8")
+    (d / "judgments.jsonl").write_text("".join(j.model_dump_json() + "\n" for j in js), encoding="utf-8")
     _run_log(d, "eval-care", spec, adapter)
 
 
@@ -196,16 +197,42 @@ def _train(root: Path) -> Path:
 
 
 def test_report_summary_layout_and_screenshot(tmp_path):
+    from culturalign import view
     from culturalign.report.build import build_report
 
     root = tmp_path / "runs"
     train = _train(root)
     _care(root, "base", "hf:/models/SmolLM2-135M-Instruct", {})
     _care(root, "dpo", f"hf:{train}", {"Japanese": 1, "Chinese": 1}, adapter="ad8654e57d1988fe")
-    html_path, _ = build_report([root], out=root / "report", baseline="base")
+    html_path, _, view_path = build_report([root], out=root / "report", baseline="base", viewer=view)
     layout, missing_n, headings, external, target = _open(html_path, tmp_path, "report")
     _check(layout, missing_n, external, target)
+    assert view_path == root / "view.html" and view_path.is_file()
     html = html_path.read_text()
     assert "dpo raised the Japanese average by +" in html and "(n=1, too small)" in html
     assert "<a href='#train-dpo'>" in html and "id='train-dpo'" in html
     assert headings[:3] == ["Summary", "CARE: judged answers to culture-specific questions", "Training"]
+
+
+def test_a_cell_opens_its_items_in_the_viewer(tmp_path):
+    """Clicking a CARE number opens view.html on exactly the items behind it."""
+    from playwright.sync_api import sync_playwright
+
+    from culturalign import view
+    from culturalign.report.build import build_report
+
+    root = tmp_path / "runs"
+    _care(root, "base", "hf:/models/SmolLM2-135M-Instruct", {})
+    html_path, *_ = build_report([root], out=root / "report", formats=["html"], viewer=view)
+    with sync_playwright() as p:
+        browser = launch(p, tmp_path / "profile", viewport={"width": 1280, "height": 900})
+        page = browser.new_page()
+        page.goto(html_path.as_uri())
+        cell = page.locator("table.results td a[href^='view.html#']").first
+        assert "(n=6)" in cell.inner_text()  # Japanese, Entities: six items
+        cell.click()
+        page.wait_for_url("**/view.html#*")
+        counts = page.locator("#counts").inner_text()
+        browser.close()
+    assert "culture=Japanese" in page.url and "category=cultural_entities" in page.url
+    assert counts.startswith("6 of 85 items match"), counts

@@ -95,6 +95,9 @@ def report(
     annotations: list[Path] = typer.Option(
         [], "--annotations", help="an annotation database to report on (progress, agreement, ratings)"
     ),
+    view: bool = typer.Option(
+        True, "--view/--no-view", help="also write view.html beside the report; numbers link to their answers"
+    ),
 ) -> None:
     """Write one self-contained HTML report (images embedded) and/or Markdown."""
     from culturalign.errors import ConfigError
@@ -107,6 +110,15 @@ def report(
             f"{', '.join(map(str, run_dirs))}: no results to report (no run.json, "
             "culturalign-train.json or study.csv inside)"
         )
-    paths = build_report(run_dirs, out=out, formats=fmt, baseline=baseline, annotations=annotations)
+    from culturalign import view as viewer
+
+    paths = build_report(
+        run_dirs,
+        out=out,
+        formats=fmt,
+        baseline=baseline,
+        annotations=annotations,
+        viewer=viewer if view else None,
+    )
     for p in paths:
         typer.echo(str(p))

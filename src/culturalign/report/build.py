@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from culturalign.errors import ConfigError, DataError, Problem
 from culturalign.io import atomic_write_text, read_json_object
@@ -266,6 +266,7 @@ def build_document(
     title: str = "culturalign report",
     figs: Path,
     annotations: Sequence[Path] = (),
+    view: Callable[..., str | None] | None = None,
 ) -> Document:
     roots = [Path(p) for p in run_dirs]
     found = discover(roots)
@@ -295,7 +296,7 @@ def build_document(
     if has_results(found):
         summary_section(doc, found, care_runs, names, baseline, list(CHOICE_TITLES))
     if care_runs:
-        care_section(doc, care_runs, baseline, figs)
+        care_section(doc, care_runs, baseline, figs, view)
     from culturalign.report.benchmarks import benchmark_section
 
     benchmark_section(doc, found.runs, label_of, csv_dir=figs)  # 002 Table 2 layout
@@ -322,6 +323,34 @@ def build_document(
     return doc
 
 
+class Viewer(Protocol):
+    """What the report needs of ``culturalign.view`` (passed in by the caller, so the
+    report does not import the viewer, which imports the report's run naming)."""
+
+    def write_view(self, run_dirs: Sequence[Path], path: Path | None = None) -> Path: ...
+
+    def link(self, run: str | None = None, **filters: Any) -> str: ...
+
+
+def _view_links(viewer: Viewer, run_dirs: Sequence[Path], path: Path) -> Callable[..., str | None] | None:
+    """Write the viewer beside the report; the function that links a cell to its items
+    there (None when no run has per-item files to show)."""
+    try:
+        viewer.write_view(list(run_dirs), path)
+    except ConfigError:
+        return None
+
+    def link(run_dir: Path, **filters: Any) -> str:
+        d = Path(run_dir)
+        try:  # the run's folder relative to the report: short, and picks exactly one run
+            ref = d.resolve().relative_to(path.parent.resolve()).as_posix()
+        except ValueError:
+            ref = d.as_posix()
+        return path.name + viewer.link(ref, kind="eval-care", **filters)
+
+    return link
+
+
 def build_report(
     run_dirs: Sequence[Path],
     *,
@@ -330,16 +359,22 @@ def build_report(
     baseline: str | None = None,
     title: str = "culturalign report",
     annotations: Sequence[Path] = (),
+    viewer: Viewer | None = None,
 ) -> list[Path]:
     """Write the report as ``OUT.html`` (one self-contained file) and/or ``OUT.md``, with
     the figures it draws in ``OUT_files/``; ``annotations`` adds annotation databases
-    that do not sit in a run directory."""
+    that do not sit in a run directory. With ``viewer`` (the ``culturalign.view``
+    module), the viewer page is written beside the report as ``view.html`` and every
+    CARE number links to the answers behind it."""
     bad = [f for f in formats if f not in ("html", "md")]
     if bad:
         raise ConfigError(f"unknown report format(s) {bad}; use html and/or md")
     out = Path(out) if out else Path(run_dirs[0]) / "report"
     figs = out.with_name(out.name + "_files")  # the Markdown copies its images here too
-    doc = build_document(run_dirs, baseline=baseline, title=title, figs=figs, annotations=annotations)
+    view = _view_links(viewer, run_dirs, out.with_name("view.html")) if viewer is not None else None
+    doc = build_document(
+        run_dirs, baseline=baseline, title=title, figs=figs, annotations=annotations, view=view
+    )
     written = []
     if "html" in formats:
         p = out.with_suffix(".html")
@@ -349,4 +384,6 @@ def build_report(
         p = out.with_suffix(".md")
         atomic_write_text(p, to_markdown(doc, p))
         written.append(p)
+    if view is not None:
+        written.append(out.with_name("view.html"))
     return written

@@ -46,19 +46,36 @@ def load_care_runs(dirs: list[Path], label_of: Callable[[Path], str]) -> list[An
     return [ct.load_run(d, label_of(d)) for d in dirs]
 
 
-def care_section(doc: Document, runs: list[Any], baseline: str | None, figs: Path) -> None:
-    """``runs``: ``CareRun``s (``load_care_runs``), loaded once for the summary and here."""
+def care_section(
+    doc: Document,
+    runs: list[Any],
+    baseline: str | None,
+    figs: Path,
+    view: Callable[..., str | None] | None = None,
+) -> None:
+    """``runs``: ``CareRun``s (``load_care_runs``), loaded once for the summary and here.
+    ``view(run_dir, culture=..., category=..., scope=...)``: the viewer link for a cell's
+    items (``view.link``), or None when no viewer is written."""
     from culturalign.evals.care import tables as ct
     from culturalign.report.plots import care_bars
 
     doc.add(Heading("CARE: judged answers to culture-specific questions"))
     doc.add(Paragraph(ct.SCALE + ". " + ct.INVALID_NOTE + " " + ct.CELL_NOTE))
+    if view is not None:
+        doc.add(
+            Paragraph(
+                "Each number links to the answers behind it in the viewer (view.html, beside this file)."
+            )
+        )
     by_setting: dict[tuple, list] = defaultdict(list)
     for r in runs:
         by_setting[(r.summary.mode, r.summary.lang)].append(r)
     for (mode, lang), group in sorted(by_setting.items(), key=lambda kv: (kv[0][0] != "vanilla", str(kv[0]))):
+        paths = {r.label: r.path for r in group}
         table = ct.category_table(group, title=f"By category (mode {mode}, language {lang})")
-        add_care_table(doc, table, notes=ct.averages_note(table.blocks))
+        add_care_table(
+            doc, table, notes=ct.averages_note(table.blocks), link=_linker(view, paths, "category")
+        )
         png = care_bars(group, figs / f"care-{mode}-{lang}.png")
         if png:
             doc.add(
@@ -75,12 +92,44 @@ def care_section(doc: Document, runs: list[Any], baseline: str | None, figs: Pat
             delta = ct.delta_table(
                 [r for r in group if r is not base], base, title=f"Change against {base.label}"
             )
-            add_care_table(doc, delta, notes=[n for n in delta.notes if _is_change_note(n)])
+            add_care_table(
+                doc,
+                delta,
+                notes=[n for n in delta.notes if _is_change_note(n)],
+                link=_linker(view, paths, "category"),
+            )
         add_care_table(
-            doc, ct.scope_table(group, title=f"By geographic scope (mode {mode}, language {lang})")
+            doc,
+            ct.scope_table(group, title=f"By geographic scope (mode {mode}, language {lang})"),
+            link=_linker(view, paths, "scope"),
         )
     if len(by_setting) > 1:
         add_care_table(doc, ct.mode_table(runs, title="By prompting mode"))
+
+
+CellLink = Callable[[str, str, str], str | None]  # (row label, block title = culture, column key)
+
+
+def _linker(
+    view: Callable[..., str | None] | None, paths: dict[str, Path | None], dim: str
+) -> CellLink | None:
+    """A cell's viewer link: its run (by folder: two modes of one model share a label),
+    the block's culture and the column's category or scope (none for the averages)."""
+    from culturalign.evals.care.stats import UNCATEGORISED
+    from culturalign.evals.care.tables import AVERAGE, AVERAGE_OF_CATEGORIES
+
+    if view is None:
+        return None
+
+    def link(label: str, culture: str, key: str) -> str | None:
+        d = paths.get(label)
+        if d is None or not Path(d).is_dir():
+            return None
+        if key in (AVERAGE, AVERAGE_OF_CATEGORIES, UNCATEGORISED):
+            return view(d, culture=culture)
+        return view(d, culture=culture, **{dim: key})
+
+    return link
 
 
 def _is_change_note(note: str) -> bool:
@@ -89,14 +138,23 @@ def _is_change_note(note: str) -> bool:
     return note == PAIRED_NOTE or "includes 0" in note or "plain differences" in note
 
 
-def add_care_table(doc: Document, table: Any, notes: Sequence[str] = ()) -> None:
+def add_care_table(
+    doc: Document, table: Any, notes: Sequence[str] = (), link: CellLink | None = None
+) -> None:
     """Each block as a table, then the notes that explain its numbers (which changes
-    include 0, which average is which)."""
+    include 0, which average is which); with ``link``, each number links to its items."""
     from culturalign.evals.care import tables as ct
 
     for block in table.blocks:
         headers, rows = ct.block_rows(table, block)
-        doc.add(Table(headers, rows, caption=f"{table.title}: {block.title}"))
+        cells: list[list[Any]] = [list(r) for r in rows]
+        if link is not None:
+            for row, data in zip(cells, block.rows, strict=True):
+                for k, key in enumerate(block.keys):
+                    href = link(data.label, block.title, key)
+                    if href and row[k + 1] not in ("–", ""):
+                        row[k + 1] = Span(row[k + 1], href=href)
+        doc.add(Table(headers, cells, caption=f"{table.title}: {block.title}"))
     for n in notes:
         doc.add(Paragraph(n))
 
