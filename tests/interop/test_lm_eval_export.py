@@ -20,6 +20,7 @@ from culturalign.datasets import cali as cali_loader
 from culturalign.datasets import culturalbench as cb_loader
 from culturalign.datasets import globalopinion
 from culturalign.datasets import mcq as mcq_loader
+from culturalign.errors import ConfigError
 from culturalign.evals.choice.cali import run_cali
 from culturalign.evals.choice.culturalbench import run_culturalbench
 from culturalign.evals.choice.mcq import run_mcq
@@ -178,28 +179,23 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_exports_and_refuses_bad_input_with_exit_2(tmp_path):
-    proc = _cli(
-        "export",
-        "lm-eval",
-        str(tmp_path / "t"),
-        "-b",
-        "opinions",
-        "-d",
-        str(SAMPLE / "opinions_wvs"),
-        "-n",
-        "2",
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "culturalign_opinions:" in proc.stdout and "--include_path" in proc.stdout
+    from typer.testing import CliRunner
+
+    from culturalign.cli import app
+
+    args = ["export", "lm-eval", str(tmp_path / "t"), "-b", "opinions", "-d", str(SAMPLE / "opinions_wvs")]
+    result = CliRunner().invoke(app, [*args, "-n", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tasks"]["culturalign_opinions"]["docs"] > 0
     assert (tmp_path / "t" / "culturalign_opinions.yaml").is_file()
 
-    for args, expected in [
-        (["-b", "nope", "-d", str(SAMPLE / "choice_mcq.jsonl")], "unknown benchmark 'nope'"),
-        (["-b", "opinions", "-d", str(SAMPLE / "opinions_wvs"), "--country", "Atlantis"], "Atlantis"),
-    ]:
-        proc = _cli("export", "lm-eval", str(tmp_path / "bad"), *args)
-        out = proc.stdout + proc.stderr
-        assert proc.returncode == 2 and "Traceback" not in out and expected in out, out
+    with pytest.raises(ConfigError, match="unknown benchmark 'nope'"):
+        load_items("nope", SAMPLE / "choice_mcq.jsonl")
+    with pytest.raises(ConfigError, match="unknown mode"):
+        export_lm_eval(tmp_path / "m", "mcq", load_items("mcq", SAMPLE / "choice_mcq.jsonl"), mode="words")
+    proc = _cli(*args, "--country", "Atlantis")  # the real entry point: exit 2, no traceback
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in out and "--country Atlantis" in out, out
 
 
 def test_real_wvs_and_cali_export_one_document_per_scored_unit(shared_data, tmp_path):
