@@ -67,3 +67,31 @@ def test_summary_names_models_by_spec_and_links_the_training_run(tmp_path):
     assert "title='88faa1fa2aabad0c1234'>88faa1fa2a</abbr>" in html
     # an API judge has no weights hash: no empty brackets in the provenance
     assert "[]" not in html and "judge=gpt-4o" in html
+
+
+def test_summary_says_which_answers_were_not_rated(tmp_path):
+    from culturalign.evals.care.stats import summarize
+    from culturalign.records.judgment import Judgment
+
+    def judged(k: int, rating: int | None) -> Judgment:
+        return Judgment(item_id=f"i{k}", question="q", reference="a", response="r", category="opinion",
+                        culture="Chinese", judge="hf:tiny", rating=rating, valid=rating is not None,
+                        status="ok" if rating is not None else "invalid")  # fmt: skip
+
+    for model, ratings in (("none-rated", [None, None, None]), ("some-rated", [5, None, 7])):
+        d = tmp_path / "eval" / "care" / model / "vanilla-en"
+        d.mkdir(parents=True)
+        s = summarize([judged(k, r) for k, r in enumerate(ratings)], label=model, mode="vanilla", lang="en")
+        (d / "summary.json").write_text(s.model_dump_json(), encoding="utf-8")
+        (d / "run.json").write_text(json.dumps({"kind": "eval-care"}), encoding="utf-8")
+    _, md_path = build_report([tmp_path], out=tmp_path / "report")
+    summary = _summary(md_path.read_text())
+    assert (
+        "none-rated, CARE (vanilla, en): none of its 3 answers has a valid rating: nothing to conclude"
+        in summary
+    )
+    assert (
+        "some-rated, CARE (vanilla, en): 1 of 3 answers have no valid rating; the means leave them out"
+        in summary
+    )
+    assert "No baseline was named" in summary

@@ -264,6 +264,39 @@ def _train_findings(
             _sentence(who, "the held-out gap", "before", change, "held-out pairs", "", found, zero, small, 3)
 
 
+def _scored_items(d: Path) -> int | None:
+    f = d / "items.jsonl"
+    if not f.is_file():
+        return None
+    with f.open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def _other_text(kind: str, dirs: Sequence[Path], names: RunNames) -> str:
+    """``opinions: base 8 scored items, dpo 8`` (what each run's numbers rest on)."""
+    parts = []
+    for d in dirs:
+        n = _scored_items(d)
+        parts.append(names.label(d) + (f" ({n} per-item records)" if n is not None else ""))
+    return f"{kind.removeprefix('eval-')}: " + ", ".join(parts)
+
+
+def _unrated(runs: Sequence[Any]) -> list[str]:
+    """CARE answers without a valid rating: a run whose judge rated none says nothing."""
+    out = []
+    for r in runs:
+        counts = r.summary.counts or {}
+        items, invalid = counts.get("items", 0), counts.get("invalid", 0) + counts.get("skipped", 0)
+        where = f"{r.label}, CARE ({r.summary.mode}, {r.summary.lang})"
+        if items and invalid >= items:
+            out.append(f"{where}: none of its {items} answers has a valid rating: nothing to conclude")
+        elif items and invalid:
+            out.append(
+                f"{where}: {invalid} of {items} answers have no valid rating; the means leave them out"
+            )
+    return out
+
+
 def summary_section(
     doc: Document,
     found_runs: Any,
@@ -280,13 +313,7 @@ def summary_section(
     _care_data(doc, care_runs)
     others = sorted(k for k in found_runs.runs if k.startswith("eval") and k != "eval-care")
     if others:
-        doc.add(
-            Paragraph(
-                "Other evaluations: "
-                + ", ".join(f"{k.removeprefix('eval-')} ({len(found_runs.runs[k])} runs)" for k in others)
-                + "."
-            )
-        )
+        doc.add(Bullets([_other_text(k, found_runs.runs[k], names) for k in others]))
     if found_runs.train:
         doc.add(Paragraph(f"Training runs: {', '.join(t.name for t in found_runs.train)} (see Training)."))
     found: list[str] = []
@@ -308,6 +335,12 @@ def summary_section(
     if zero:
         doc.add(Paragraph(f"No measurable change (the interval includes 0), {len(zero)}:"))
         doc.add(Bullets(zero))
+    unrated = _unrated(care_runs)
+    if unrated:
+        doc.add(
+            Paragraph("Not rated (the judge gave no usable rating after its retries, or nothing to judge):")
+        )
+        doc.add(Bullets(unrated))
     if small:
         doc.add(
             Paragraph(
