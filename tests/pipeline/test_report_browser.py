@@ -4,17 +4,19 @@ every number in a results table next to its n.
 
 Two reports: one from a real (tiny) experiment run, and one from a hand-made run folder
 with enough CARE items for intervals and findings, whose full-page screenshot is the
-README's (``CULTURALIGN_SCREENSHOTS=docs/img``)."""
+README's: its summary box as ``report-summary.png`` (``CULTURALIGN_SCREENSHOTS=docs/img``)."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
 from pathlib import Path
 
 import pytest
 
-from chromium import BROWSER_MARKS, launch, screenshot
+from chromium import BROWSER_MARKS, launch
 
 pytestmark = BROWSER_MARKS
 
@@ -62,9 +64,29 @@ def _open(html: Path, tmp_path: Path, shot: str):
         layout = page.evaluate(LAYOUT)
         missing_n = page.evaluate(N_IN_EVERY_CELL)
         headings = page.locator("h2").all_inner_texts()
-        target = screenshot(page, tmp_path, shot)
+        target = tmp_path / f"{shot}.png"  # the whole page: checked here, too long for the README
+        page.screenshot(path=str(target), full_page=True)
+        _summary_shot(page, tmp_path, shot + "-summary", readme=shot == "report")
         browser.close()
     return layout, missing_n, headings, external, target
+
+
+# resolved now: a test below changes the working directory
+SHOTS = (
+    Path(os.environ["CULTURALIGN_SCREENSHOTS"]).resolve()
+    if os.environ.get("CULTURALIGN_SCREENSHOTS")
+    else None
+)
+
+
+def _summary_shot(page, tmp_path: Path, name: str, readme: bool) -> Path:
+    """The summary box alone (the README shows it; the full page is several screens)."""
+    target = tmp_path / f"{name}.png"
+    page.locator("section.summary").screenshot(path=str(target))
+    if readme and SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, SHOTS / target.name)
+    return target
 
 
 def _check(layout, missing_n, external, target: Path) -> None:
@@ -196,14 +218,15 @@ def _train(root: Path) -> Path:
     return d
 
 
-def test_report_summary_layout_and_screenshot(tmp_path):
+def test_report_summary_layout_and_screenshot(tmp_path, monkeypatch):
     from culturalign import view
     from culturalign.report.build import build_report
 
+    monkeypatch.chdir(tmp_path)  # the trained model's spec is relative, as typed (and in the screenshot)
     root = tmp_path / "runs"
-    train = _train(root)
+    _train(root)
     _care(root, "base", "hf:/models/SmolLM2-135M-Instruct", {})
-    _care(root, "dpo", f"hf:{train}", {"Japanese": 1, "Chinese": 1}, adapter="ad8654e57d1988fe")
+    _care(root, "dpo", "hf:runs/train/dpo", {"Japanese": 1, "Chinese": 1}, adapter="ad8654e57d1988fe")
     html_path, _, view_path = build_report([root], out=root / "report", baseline="base", viewer=view)
     layout, missing_n, headings, external, target = _open(html_path, tmp_path, "report")
     _check(layout, missing_n, external, target)

@@ -144,6 +144,7 @@ def _selection_section(doc: Document, dirs: list[Path]) -> None:
                     rows,
                     caption=f"{d.name}: θ={cfg.get('theta')}, linkage {cfg.get('linkage')}, "
                     f"r={cfg.get('representativeness')}, budget {cfg.get('budget')} {cfg.get('budget_unit')}",
+                    kind="meta",  # counts of the data, not scores
                 )
             )
             for n in s.get("notes") or []:
