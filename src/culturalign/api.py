@@ -147,7 +147,7 @@ def train(
     out_dir: str | Path | None = None,
     **options: Any,
 ) -> TrainResult:
-    """Train ``model`` (an ``hf:`` spec) with ``method`` (sft, dpo, kto, simpo, orpo, ...)
+    """Train ``model`` (an ``hf:`` spec) with ``method`` (sft, dpo, kto or simpo)
     on ``data``: a file or ``hf:`` spec, or records (``PreferencePair``, ``UnpairedExample``,
     ...) already in memory, written first to ``OUT_DIR.input.jsonl`` beside the run folder
     (the run's manifest names and hashes its data file, so the file must stay).
