@@ -89,6 +89,11 @@ def test_annotations_option_and_judge_agreement_intervals(tmp_path):
     _, md_path = build_report([tmp_path / "runs"], out=tmp_path / "report", annotations=[db])
     md = md_path.read_text()
     assert f"{db}: 4 items" in md
+    summary = md[md.index("## Summary") : md.index("## Judge vs. human ratings")]
+    assert "Judge hf:judge against native-speaker ratings (agree): Pearson 0.950 [" in summary
+    assert "(CARE's GPT-4o judge: 0.933)" in summary
+    assert "Annotators' agreement on rating (team.sqlite): Krippendorff's alpha (ordinal)" in summary
+    assert "over 3 items; only 3 item(s): too few to read" in summary
     row = next(line for line in md.splitlines() if line.startswith("| agree |"))
     # each correlation with a bootstrap interval over the six pairs and its n
     assert row.count("(n=6)") == 3 and "0.950 [" in row and "0.860 [" in row

@@ -71,13 +71,18 @@ def _rating_plot(ratings: dict[str, list[int]], out_png: Path) -> Path:
     return out_png
 
 
-def annotation_section(doc: Document, dbs: Sequence[Path], figs: Path) -> None:
+_READ: dict[tuple[str, float], tuple[list[Any], list[Any], list[Any], Any]] = {}
+
+
+def _read(db: Path) -> tuple[list[Any], list[Any], list[Any], Any]:
+    """Items, current judgments, progress by culture and the agreement report of one
+    database, read once per report (the summary and the section both use them)."""
     from culturalign.annotate.agreement import compute_agreement
     from culturalign.annotate.review import progress
     from culturalign.annotate.store import Store
 
-    doc.add(Heading("Annotation database"))
-    for k, db in enumerate(dbs):
+    key = (str(Path(db).resolve()), Path(db).stat().st_mtime)
+    if key not in _READ:
         store = Store(db)
         try:
             items = store.items()
@@ -85,6 +90,15 @@ def annotation_section(doc: Document, dbs: Sequence[Path], figs: Path) -> None:
             _people, cultures = progress(store)  # per culture only: a report is shared, names stay out
         finally:
             store.dispose()
+        _READ.clear()  # one database's worth kept: reports are built one at a time
+        _READ[key] = (items, judgments, cultures, compute_agreement(judgments))
+    return _READ[key]
+
+
+def annotation_section(doc: Document, dbs: Sequence[Path], figs: Path) -> None:
+    doc.add(Heading("Annotation database"))
+    for k, db in enumerate(dbs):
+        items, judgments, cultures, report = _read(db)
         doc.add(Paragraph(f"{db}: {len(items)} items, {len(judgments)} current judgments."))
         rows = [
             [
@@ -106,7 +120,6 @@ def annotation_section(doc: Document, dbs: Sequence[Path], figs: Path) -> None:
                     kind="meta",
                 )
             )
-        report = compute_agreement(judgments)
         rows = []
         for f in report.overall:
             value = "undefined" if f.value is None else f"{f.value:.3f}"
@@ -169,6 +182,9 @@ def _pairs(d: Path) -> list[tuple[float, float]]:
     ]
 
 
+_CI: dict[tuple, dict[str, Any]] = {}
+
+
 def _with_interval(value: Any, pairs: list[tuple[float, float]], kind: str) -> str:
     from culturalign.uncertainty import statistic_interval
 
@@ -176,7 +192,11 @@ def _with_interval(value: Any, pairs: list[tuple[float, float]], kind: str) -> s
         return "undefined"
     if len(pairs) < 2:
         return f"{value:.3f} (n={len(pairs)}, too small)"
-    ci = statistic_interval(pairs, _correlation(kind), resamples=500)
+    key = (kind, tuple(pairs))
+    if key not in _CI:  # the summary and the section ask for the same interval
+        _CI.clear() if len(_CI) > 64 else None
+        _CI[key] = statistic_interval(pairs, _correlation(kind), resamples=500)
+    ci = _CI[key]
     if ci["ci_low"] is None:
         return f"{value:.3f} (n={len(pairs)})"
     return f"{value:.3f} [{ci['ci_low']:.3f}, {ci['ci_high']:.3f}] (n={len(pairs)})"
@@ -215,3 +235,38 @@ def judge_agreement_section(doc: Document, dirs: list[Path], label_of: Callable[
     for d in dirs:
         for png in sorted(d.glob("*.png")):
             doc.add(Image(png, f"{label_of(d)}: rating distributions, judge vs. humans (CARE Fig. 10)"))
+
+
+def agreement_lines(
+    judge_runs: Sequence[Path], dbs: Sequence[Path], label_of: Callable[[Path], str]
+) -> list[str]:
+    """The summary's sentences on human ratings: the judge's correlation with them (with
+    the paper's value beside it) and the annotators' agreement with each other."""
+    out = []
+    for d in judge_runs:
+        f = d / "agreement.json"
+        if not f.is_file():
+            continue
+        a = read_json_object(f)
+        st = a.get("stats") or {}
+        if isinstance(st.get("pearson"), int | float):
+            text = _with_interval(st["pearson"], _pairs(d), "pearson")
+            out.append(
+                f"Judge {a.get('judge', '?')} against native-speaker ratings ({label_of(d)}): Pearson {text} "
+                "(CARE's GPT-4o judge: 0.933)."
+            )
+        else:
+            out.append(
+                f"Judge {a.get('judge', '?')} ({label_of(d)}): the correlation with human ratings is undefined."
+            )
+    for db in dbs:
+        _, _, _, report = _read(db)
+        for f in report.overall:
+            if f.value is None:
+                continue
+            warn = f"; {f.warning}" if f.warning else ""
+            out.append(
+                f"Annotators' agreement on {f.name} ({Path(db).name}): {f.method} {f.value:.3f} "
+                f"{f.interval_text()} over {f.n_items} items{warn}."
+            )
+    return out

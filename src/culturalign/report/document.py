@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +104,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}caption{capt
 table.meta td,table.meta th{text-align:left}table.meta td{font-size:.92em}
 .wrap{overflow-wrap:anywhere}
 .summary h2{margin-top:.6em}
-td.small{color:#777;font-style:italic;background:#fafafa}
+td.small{color:#777;font-style:italic;background:#fafafa}td.t{text-align:left}
 abbr{text-decoration:underline dotted;cursor:help}
 .note{background:#fff4e5;border-left:4px solid #f0a000;padding:.6em 1em;margin:1em 0}
 .summary{background:#f4f8fc;border:1px solid #c9d9ea;padding:.2em 1.2em 1em;margin:1em 0}
@@ -133,18 +134,23 @@ def _span_html(t: Text) -> str:
     return inner
 
 
+_NUMBER = re.compile(r"^\s*[-+−–]?\s*(\d|$)")
+
+
+def _cell_class(text: str) -> str:
+    """``small`` for a value too small to read; ``t`` (left-aligned) for words."""
+    if SMALL_MARK in text:
+        return "small"
+    return "n" if _NUMBER.match(text) else "t"
+
+
 def _table_html(b: Table) -> str:
     e = html.escape
     cap = f"<caption>{e(b.caption)}</caption>" if b.caption else ""
     head = "".join(f"<th>{e(h)}</th>" for h in b.headers)
     thead = f"<thead><tr>{head}</tr></thead>" if any(b.headers) else ""  # a key/value table has none
     body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td class='small'>{_span_html(c)}</td>" if SMALL_MARK in str(c) else f"<td>{_span_html(c)}</td>"
-            for c in row
-        )
-        + "</tr>"
+        "<tr>" + "".join(f"<td class='{_cell_class(str(c))}'>{_span_html(c)}</td>" for c in row) + "</tr>"
         for row in b.rows
     )
     return f"<div class='tw'><table class='{e(b.kind)}'>{cap}{thead}<tbody>{body}</tbody></table></div>"

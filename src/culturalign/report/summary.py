@@ -307,8 +307,11 @@ def summary_section(
 ) -> None:
     """``found_runs`` is ``build.Found``; ``care_runs`` the loaded CARE runs (``CareRun``);
     ``choice_kinds`` the run kinds whose headline metrics have per-item units."""
+    from culturalign.report.annotations import agreement_lines
+
     doc.add(Heading("Summary", anchor="summary"))
-    doc.add(Heading("What was evaluated", level=3))
+    if any(str(log.get("kind", "")).startswith("eval") for _, log in found_runs.run_logs) or care_runs:
+        doc.add(Heading("What was evaluated", level=3))
     _evaluated(doc, found_runs.run_logs, names)
     _care_data(doc, care_runs)
     others = sorted(k for k in found_runs.runs if k.startswith("eval") and k != "eval-care")
@@ -323,13 +326,18 @@ def summary_section(
     _choice_findings(found_runs.runs, choice_kinds, names.label, baseline, found, zero, small)
     _train_findings(found_runs.train, names, found, zero, small)
     doc.add(Heading("Findings", level=3))
-    if not baseline:
+    comparable = any(len(d) > 1 for k, d in found_runs.runs.items() if k.startswith("eval"))
+    if not baseline and comparable:
         found.append("No baseline was named (report --baseline MODEL): no changes between runs are computed.")
-    doc.add(
-        Paragraph(
-            "Changes are paired over the items both runs scored, with 95% bootstrap intervals; "
-            "only changes whose interval excludes 0 are stated as findings."
+    if found or zero or small:  # there are changes between runs to read
+        doc.add(
+            Paragraph(
+                "Changes are paired over the items both runs scored, with 95% bootstrap intervals; "
+                "only changes whose interval excludes 0 are stated as findings."
+            )
         )
+    found.extend(
+        agreement_lines(found_runs.runs.get("judge-agreement", []), found_runs.annotations, names.label)
     )
     doc.add(Bullets(found or ["No change between runs has an interval that excludes 0."]))
     if zero:
