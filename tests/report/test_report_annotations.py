@@ -97,3 +97,25 @@ def test_annotations_option_and_judge_agreement_intervals(tmp_path):
     row = next(line for line in md.splitlines() if line.startswith("| agree |"))
     # each correlation with a bootstrap interval over the six pairs and its n
     assert row.count("(n=6)") == 3 and "0.950 [" in row and "0.860 [" in row
+
+
+def test_a_file_named_like_a_database_that_is_not_one_is_a_clear_error(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    from culturalign.errors import ConfigError
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "annotations.db").write_text("not a database", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"annotations\.db: not an annotation database"):
+        build_report([runs], out=tmp_path / "report")
+    other = tmp_path / "other" / "annotations.sqlite"  # a SQLite file of something else
+    other.parent.mkdir()
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    with pytest.raises(ConfigError, match="no annotators, items, submissions table"):
+        build_report([other.parent], out=tmp_path / "report")
+    with sqlite3.connect(other) as conn:  # and the report left it as it was
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["t"]

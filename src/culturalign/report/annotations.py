@@ -83,6 +83,7 @@ def _read(db: Path) -> tuple[list[Any], list[Any], list[Any], Any]:
 
     key = (str(Path(db).resolve()), Path(db).stat().st_mtime)
     if key not in _READ:
+        _check_database(Path(db))
         store = Store(db)
         try:
             items = store.items()
@@ -93,6 +94,24 @@ def _read(db: Path) -> tuple[list[Any], list[Any], list[Any], Any]:
         _READ.clear()  # one database's worth kept: reports are built one at a time
         _READ[key] = (items, judgments, cultures, compute_agreement(judgments))
     return _READ[key]
+
+
+def _check_database(db: Path) -> None:
+    """A clear error for a file that is not an annotation database, found before the
+    store opens it (opening creates missing tables: a report must not write into a file
+    it was only asked to read)."""
+    import sqlite3
+
+    from culturalign.errors import ConfigError
+
+    try:
+        with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"{db}: not an annotation database ({exc})") from None
+    missing = {"items", "submissions", "annotators"} - tables
+    if missing:
+        raise ConfigError(f"{db}: not an annotation database (no {', '.join(sorted(missing))} table)")
 
 
 def annotation_section(doc: Document, dbs: Sequence[Path], figs: Path) -> None:
