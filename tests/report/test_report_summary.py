@@ -95,3 +95,12 @@ def test_summary_says_which_answers_were_not_rated(tmp_path):
         in summary
     )
     assert "No baseline was named" in summary
+
+
+def test_cells_link_to_the_viewer_only_where_it_has_the_items(tmp_path):
+    from culturalign import view
+
+    root = make_run_folder(tmp_path)  # CARE summaries without their judgments; opinions with items
+    html_path, _, view_path = build_report([root], out=root / "report", viewer=view)
+    assert view_path == root / "view.html" and view_path.is_file()  # the opinion items are there
+    assert "href='view.html#" not in html_path.read_text()  # but no CARE answer to open

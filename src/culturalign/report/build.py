@@ -10,6 +10,7 @@ intervals and paired changes, live in ``report.results``.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -333,13 +334,8 @@ class Viewer(Protocol):
     def link(self, run: str | None = None, **filters: Any) -> str: ...
 
 
-def _view_links(viewer: Viewer, run_dirs: Sequence[Path], path: Path) -> Callable[..., str | None] | None:
-    """Write the viewer beside the report; the function that links a cell to its items
-    there (None when no run has per-item files to show)."""
-    try:
-        viewer.write_view(list(run_dirs), path)
-    except ConfigError:
-        return None
+def _view_links(viewer: Viewer, path: Path) -> Callable[..., str | None]:
+    """The function that links a cell to its items in the viewer page at ``path``."""
 
     def link(run_dir: Path, **filters: Any) -> str:
         d = Path(run_dir)
@@ -372,7 +368,8 @@ def build_report(
         raise ConfigError(f"unknown report format(s) {bad}; use html and/or md")
     out = Path(out) if out else Path(run_dirs[0]) / "report"
     figs = out.with_name(out.name + "_files")  # the Markdown copies its images here too
-    view = _view_links(viewer, run_dirs, out.with_name("view.html")) if viewer is not None else None
+    view_path = out.with_name("view.html")
+    view = _view_links(viewer, view_path) if viewer is not None else None
     doc = build_document(
         run_dirs, baseline=baseline, title=title, figs=figs, annotations=annotations, view=view
     )
@@ -385,6 +382,8 @@ def build_report(
         p = out.with_suffix(".md")
         atomic_write_text(p, to_markdown(doc, p))
         written.append(p)
-    if view is not None:
-        written.append(out.with_name("view.html"))
+    if viewer is not None:  # after the report: a report that fails leaves no page behind
+        # no run with per-item files (ConfigError): nothing to view, and no cell was linked
+        with contextlib.suppress(ConfigError):
+            written.append(viewer.write_view(list(run_dirs), view_path))
     return written

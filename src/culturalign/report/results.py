@@ -123,8 +123,8 @@ def _linker(
 
     def link(label: str, culture: str, key: str) -> str | None:
         d = paths.get(label)
-        if d is None or not Path(d).is_dir():
-            return None
+        if d is None or not any((Path(d) / f).is_file() for f in ("judgments.jsonl", "responses.jsonl")):
+            return None  # a summary without its items: the viewer has nothing to show for it
         if key in (AVERAGE, AVERAGE_OF_CATEGORIES, UNCATEGORISED):
             return view(d, culture=culture)
         return view(d, culture=culture, **{dim: key})
