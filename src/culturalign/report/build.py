@@ -1,11 +1,17 @@
-"""Find what run directories hold and write the report (issue 10).
+"""Find what run directories hold and write the report (issue 10; the results-section
+layout of issue 19).
 
 Run directories are recognised by their files: ``run.json`` (every evaluation and
 stage that uses the run log; its ``kind`` says what it is), ``culturalign-train.json``
-(a training run), ``study.csv`` (a training study). A CARE run is read through the CARE
-tables module so the report shows exactly the numbers ``eval care`` printed. The
-sections for scores that change between runs (CARE, training, studies), with their
-intervals and paired changes, live in ``report.results``.
+(a training run), ``study.csv`` (a training study), ``annotations*.sqlite`` (an
+annotation database). The report opens with ``report.summary`` (what was evaluated,
+the findings with their intervals, what is too small to conclude); runs are named by
+``report.runs`` (model names, specs on hover, links to training runs). A CARE run is
+read through the CARE tables module so the report shows exactly the numbers ``eval
+care`` printed; the sections for scores that change between runs live in
+``report.results``, the human-rating ones in ``report.annotations``, the rest in
+``report.sections``. With a viewer (``build_report(viewer=culturalign.view)``) the
+answers page is written beside the report and numbers link to their items.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ from culturalign.report.annotations import annotation_section, find_databases, j
 from culturalign.report.document import (
     Document,
     Heading,
-    Image,
     Note,
     Paragraph,
     Preformatted,
@@ -36,22 +41,12 @@ from culturalign.report.results import (
     care_section,
     choice_changes,
     load_care_runs,
-    read_csv,
     studies_section,
     train_section,
 )
 from culturalign.report.runs import RunNames, folder_label, name_runs
+from culturalign.report.sections import CHOICE_TITLES, choice_section, other_section, selection_section
 from culturalign.report.summary import summary_section
-
-CHOICE_TITLES = {
-    "eval-care-choice": "CARE reference choice (judge-free: the human reference among others, by log-likelihood)",
-    "eval-opinions": "Opinion distributions (cultureSim; each table names its Jensen–Shannon measure)",
-    "eval-culturalbench": "CulturalBench",
-    "eval-cali": "Culturally-aware NLI (CALI)",
-    "eval-blend": "BLEnD short answers",
-    "eval-mcq": "Multiple choice",
-    "eval-grounded": "Situation-grounded questions (knowledge entailment)",
-}
 
 
 @dataclass
@@ -97,76 +92,6 @@ def _label(path: Path, roots: Sequence[Path] = ()) -> str:
     that have no run logs at hand (the demo's closing screen); the report itself names
     runs with ``runs.name_runs``."""
     return folder_label(path) or path.name
-
-
-def _choice_section(doc: Document, kind: str, dirs: list[Path], label_of: Callable[[Path], str]) -> None:
-    doc.add(Heading(CHOICE_TITLES.get(kind, kind)))
-    for d in dirs:
-        label = label_of(d)
-        if (d / "table.csv").exists():
-            headers, rows = read_csv(d / "table.csv")
-            doc.add(Table(headers, rows, caption=label))
-            if any(h.endswith("95% CI") for h in headers):
-                from culturalign.evals.choice.run import INTERVAL_NOTE
-
-                doc.add(Paragraph(INTERVAL_NOTE))
-        elif (d / "table.md").exists():
-            doc.add(Paragraph(label), Preformatted((d / "table.md").read_text(encoding="utf-8")))
-        if (d / "robustness.md").exists():  # the run was scored under option orders × wordings
-            from culturalign.evals.robustness.compare import stability_lines
-
-            for line in stability_lines(read_json_object(d / "summary.json", "a run summary")):
-                doc.add(Paragraph(f"Stability ({label}): {line}"))
-        for png in sorted(d.glob("*.png")):
-            doc.add(Image(png, f"{label}: {png.stem}"))
-
-
-def _selection_section(doc: Document, dirs: list[Path]) -> None:
-    doc.add(Heading("CAReDiO data selection"))
-    for d in dirs:
-        f = d / "summary.json"
-        if f.exists():
-            s = read_json_object(f)
-            rows = [
-                [
-                    c,
-                    str(b.get("samples", "")),
-                    str(b.get("clusters", "")),
-                    str(b.get("largest_cluster", "")),
-                    str(b.get("picked", "")),
-                    str(b.get("tokens_picked", "")),
-                ]
-                for c, b in (s.get("cultures") or {}).items()
-            ]
-            cfg = s.get("config") or {}
-            doc.add(
-                Table(
-                    ["culture", "samples", "clusters", "largest cluster", "picked", "tokens picked"],
-                    rows,
-                    caption=f"{d.name}: θ={cfg.get('theta')}, linkage {cfg.get('linkage')}, "
-                    f"r={cfg.get('representativeness')}, budget {cfg.get('budget')} {cfg.get('budget_unit')}",
-                    kind="meta",  # counts of the data, not scores
-                )
-            )
-            for n in s.get("notes") or []:
-                doc.add(Paragraph(n))
-        for png, what in (
-            ("pca.png", "PCA of the selected data by culture (CAReDiO Fig. 3a)"),
-            ("tfidf.png", "top tf-idf phrases per culture (CAReDiO Fig. 3b)"),
-        ):
-            if (d / png).exists():
-                doc.add(Image(d / png, f"{d.name}: {what}"))
-
-
-def _other_section(doc: Document, kind: str, dirs: list[Path], label_of: Callable[[Path], str]) -> None:
-    doc.add(Heading(kind))
-    for d in dirs:
-        for f in ("table.csv",):
-            if (d / f).exists():
-                headers, rows = read_csv(d / f)
-                doc.add(Table(headers, rows, caption=label_of(d)))
-        for png in sorted(d.glob("*.png")):
-            doc.add(Image(png, f"{label_of(d)}: {png.stem}"))
 
 
 def _model_cell(role: str, m: dict[str, Any]) -> Span:
@@ -304,7 +229,7 @@ def build_document(
     benchmark_section(doc, found.runs, label_of, csv_dir=figs)  # 002 Table 2 layout
     for kind in CHOICE_TITLES:
         if found.runs.get(kind):
-            _choice_section(doc, kind, found.runs[kind], label_of)
+            choice_section(doc, kind, found.runs[kind], label_of, view)
             choice_changes(doc, kind, found.runs[kind], label_of, baseline)
     if found.train:
         train_section(doc, found.train, names.train_anchor)
@@ -315,11 +240,11 @@ def build_document(
     if found.annotations:
         annotation_section(doc, found.annotations, figs)
     if found.runs.get("select"):
-        _selection_section(doc, found.runs["select"])
+        selection_section(doc, found.runs["select"])
     known = {"eval-care", "judge-agreement", "select", *CHOICE_TITLES}
     for kind, dirs in sorted(found.runs.items()):
         if kind not in known and not kind.startswith("train"):
-            _other_section(doc, kind, dirs, label_of)
+            other_section(doc, kind, dirs, label_of)
     _provenance(doc, found, roots, label_of)
     _decorate(doc, names)
     return doc
@@ -343,7 +268,7 @@ def _view_links(viewer: Viewer, path: Path) -> Callable[..., str | None]:
             ref = d.resolve().relative_to(path.parent.resolve()).as_posix()
         except ValueError:
             ref = d.as_posix()
-        return path.name + viewer.link(ref, kind="eval-care", **filters)
+        return path.name + viewer.link(ref, **{"kind": "eval-care", **filters})
 
     return link
 
