@@ -227,7 +227,9 @@ def overall_table(rows: dict[str, dict[str, Score]]) -> Table:
     out = []
     for label, scores in rows.items():
         unit = [s.cell for s in scores.values() if s.scale == "0-1" and s.cell is not None]
-        mean = f"{sum(unit) / len(unit):.3f} (of {len(unit)} benchmarks)" if unit else "-"
+        mean = (
+            f"{sum(unit) / len(unit):.3f} (of {len(unit)} benchmark{'s' * (len(unit) != 1)})" if unit else "-"
+        )
         out.append(
             [
                 label,
@@ -250,7 +252,7 @@ def culture_tables(rows: dict[str, dict[str, Score]]) -> list[Table]:
             [
                 label,
                 *[_fmt(s.per_culture.get(c), s.per_culture_n.get(c)) for c in cultures],
-                f"{s.cell:.3f} (of {len(s.per_culture)} cultures)",
+                f"{s.cell:.3f} (of {len(s.per_culture)} culture{'s' * (len(s.per_culture) != 1)})",
             ]
             for label, s in scores.items()
         ]

@@ -134,7 +134,7 @@ def _span_html(t: Text) -> str:
     return inner
 
 
-_NUMBER = re.compile(r"^\s*[-+−–]?\s*(\d|$)")
+_NUMBER = re.compile(r"^\s*[-+−–\[]?\s*(\d|$)")  # 0.5, -1, [0.4, 0.7], –
 
 
 def _cell_class(text: str) -> str:

@@ -12,6 +12,7 @@ another way.
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,9 +22,15 @@ from culturalign.io import read_json_model, read_json_object
 from culturalign.report.document import Document, Heading, Image, Paragraph, Span, Table
 from culturalign.report.runs import model_name
 
+_INTERVAL = re.compile(r"^\[(-?[\d.]+(?:e-?\d+)?), (-?[\d.]+(?:e-?\d+)?)\]$")
+
 
 def fmt_cell(text: str) -> str:
-    """Long floats from CSV files shown with 3 decimals; everything else unchanged."""
+    """Long floats from CSV files shown with 3 decimals, intervals ``[lo, hi]`` too;
+    everything else unchanged."""
+    m = _INTERVAL.match(text.strip())
+    if m:
+        return f"[{float(m[1]):.3f}, {float(m[2]):.3f}]"
     try:
         value = float(text)
     except ValueError:
