@@ -124,6 +124,7 @@ def test_report_renders_with_all_images(report_html, tmp_path):
     assert any("CARE" in h for h in headings) and any("Opinion" in h for h in headings)
     assert not (report_html.parent / "report_figures").exists()  # one figures folder
     assert (report_html.parent / "report_files").is_dir()
+    assert (report_html.parent / "view.html").is_file()  # the experiment's answers, beside the report
 
 
 # -- a hand-made folder with enough items for findings --------------------------------------------

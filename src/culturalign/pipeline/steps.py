@@ -139,6 +139,7 @@ def report_stage(ctx: RunContext, node: Node) -> Stage:
     s = node.spec
 
     def run() -> dict[str, Any]:
+        from culturalign import view
         from culturalign.report.build import build_report
 
         paths = build_report(
@@ -147,6 +148,7 @@ def report_stage(ctx: RunContext, node: Node) -> Stage:
             formats=s.formats,
             baseline=s.baseline,
             title=f"culturalign report: {ctx.exp.name}",
+            viewer=view,  # view.html beside the report; its numbers link to the answers
         )
         return {"files": [str(p) for p in paths]}
 
