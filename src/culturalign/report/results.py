@@ -227,7 +227,8 @@ def train_section(doc: Document, dirs: list[Path], anchors: dict[Path, str] | No
                 f"{ga.accuracy:.2f} (n={ga.n})" if ga is not None and ga.accuracy is not None else "-",
             ]
         )
-        details.append((d, m, anchor))
+        gap = f"{_gap_text(gb)} → {_gap_text(ga)}; change {change_text}" if gb or ga else "not measured"
+        details.append((d, m, anchor, gap))
     headers = ["run", "method", "base", "status", "held-out gap before", "after"]
     doc.add(
         Table(
@@ -239,11 +240,11 @@ def train_section(doc: Document, dirs: list[Path], anchors: dict[Path, str] | No
     )
     for s in sentences:
         doc.add(Paragraph(s))
-    for d, m, anchor in details:
-        _train_run(doc, d, m, anchor)
+    for d, m, anchor, gap in details:
+        _train_run(doc, d, m, anchor, gap)
 
 
-def _train_run(doc: Document, d: Path, m: dict[str, Any], anchor: str | None) -> None:
+def _train_run(doc: Document, d: Path, m: dict[str, Any], anchor: str | None, gap: str) -> None:
     method = str(m.get("method", "?"))
     data = m.get("data") or {}
     doc.add(
@@ -261,6 +262,7 @@ def _train_run(doc: Document, d: Path, m: dict[str, Any], anchor: str | None) ->
         ["data", Span(f"{data.get('path', '?')} ({data.get('format', '?')})", title=sha or None)],
         ["settings", _settings_text(m.get("config") or {}, method)],
         ["ran", f"{m.get('status', '?')}, {steps}"],
+        ["held-out gap", gap],
         ["output", str(d)],
     ]
     doc.add(Table(["", ""], rows, caption=f"{d.name}: what was trained, on what", kind="meta"))
