@@ -17,23 +17,23 @@ def _cli(*args: str) -> None:
 
 
 def test_agreement_and_selection_sections(tmp_path, tiny_model_dir):
+    from culturalign.datasets import load_any
+    from culturalign.judge.agreement import run_judge_agreement
+    from culturalign.judge.core import JUDGE_PARAMS
+    from culturalign.lm import load_lm
+    from culturalign.records import CulturalQuestion
     from culturalign.report.build import build_report
 
-    _cli(
-        "eval",
-        "judge-agreement",
-        "--judge",
-        f"hf:{tiny_model_dir}",
-        "--data",
-        str(SAMPLE / "care_prefs.jsonl"),
-        "--limit",
-        "4",
-        "--judge-max-new-tokens",
-        "8",
-        "--judge-retries",
-        "0",
-        "--out",
-        str(tmp_path / "agree"),
+    # in this process (what `eval judge-agreement` calls): a second interpreter and model load cost ~10 s
+    _, records = load_any(SAMPLE / "care_prefs.jsonl", None)
+    run_judge_agreement(
+        load_lm(f"hf:{tiny_model_dir}", cache=None),
+        [r for r in records if isinstance(r, CulturalQuestion)],
+        tmp_path / "agree",
+        judge_retries=0,
+        judge_params=JUDGE_PARAMS.model_copy(update={"max_new_tokens": 8}),
+        limit=4,
+        data_path=SAMPLE / "care_prefs.jsonl",
     )
     _cli(
         "select",
