@@ -198,7 +198,9 @@ def to_html(doc: Document) -> str:
 
 
 def _md_cell(text: Text) -> str:
-    if isinstance(text, Span) and text.href:
+    if isinstance(text, Span) and text.href and text.href.startswith("#"):
+        # links within the report only: a viewer link on every number would bury the
+        # Markdown table's text (the HTML report carries them)
         return f"[{_md_cell(text.text)}]({text.href})"
     return str(text).replace("|", "\\|").replace("\n", " ")
 
