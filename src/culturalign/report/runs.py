@@ -144,6 +144,16 @@ def name_runs(run_logs: Iterable[tuple[Path, dict[str, Any]]], train_dirs: Seque
         by_label.setdefault((str(log.get("kind")), names.labels[d]), []).append(d)
     for (_, label), dirs in by_label.items():
         if len(dirs) > 1 and len({names.specs.get(d) for d in dirs}) > 1:
-            for d in dirs:
-                names.labels[d] = f"{label} ({d.name})"
+            for d, tail in zip(dirs, _distinct_tails(dirs), strict=True):
+                names.labels[d] = f"{label} ({tail})"
     return names
+
+
+def _distinct_tails(dirs: Sequence[Path]) -> list[str]:
+    """The shortest trailing parts of the folders that tell them apart (``a/out`` and
+    ``c/out``, not ``out`` twice)."""
+    for k in range(1, max(len(d.parts) for d in dirs) + 1):
+        tails = ["/".join(d.parts[-k:]) for d in dirs]
+        if len(set(tails)) == len(tails):
+            return tails
+    return [d.as_posix() for d in dirs]
