@@ -317,8 +317,17 @@ def summary_section(
     others = sorted(k for k in found_runs.runs if k.startswith("eval") and k != "eval-care")
     if others:
         doc.add(Bullets([_other_text(k, found_runs.runs[k], names) for k in others]))
+    settings = sorted({f"{r.summary.mode or 'vanilla'}/{r.summary.lang or '?'}" for r in care_runs})
+    if len(settings) > 1:
+        doc.add(Paragraph(f"CARE prompting mode/language settings: {', '.join(settings)}."))
     if found_runs.train:
         doc.add(Paragraph(f"Training runs: {', '.join(t.name for t in found_runs.train)} (see Training)."))
+    if found_runs.studies:
+        doc.add(
+            Paragraph(
+                f"Training studies: {', '.join(t.name for t in found_runs.studies)} (see Training studies)."
+            )
+        )
     found: list[str] = []
     zero: list[str] = []
     small: list[str] = []
