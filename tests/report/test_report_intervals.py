@@ -84,4 +84,6 @@ def test_report_reads_study_changes_from_study_json(tmp_path):
     md = md_path.read_text()
     assert "+1.000 [+0.000, +2.000] (n=3); interval includes 0" in md
     assert "Interval includes 0 (no measurable change): 1.0 gap." in md
+    # and the summary lists it with its interval, as no measurable change
+    assert "- Data scaling (study), fraction=1.0, gap: +1.000 [+0.000, +2.000] on 3 items" in md
     assert "+1.000 [+0.000, +2.000]" in (tmp_path / "study" / "study.md").read_text()

@@ -264,6 +264,21 @@ def _train_findings(
             _sentence(who, "the held-out gap", "before", change, "held-out pairs", "", found, zero, small, 3)
 
 
+def _study_findings(dirs: Sequence[Path], found: list[str], zero: list[str], small: list[str]) -> None:
+    """Each study row's paired change against the study's reference row (``study.json``)."""
+    from culturalign.report.results import _study_table
+
+    for d in dirs:
+        table = _study_table(d)
+        if table is None:
+            continue
+        for row, per_metric in (table.changes or {}).items():
+            for metric, change in per_metric.items():
+                who = f"{table.title} ({d.name}), {table.key}={row}"
+                ref = f"{table.key}={table.reference}"
+                _sentence(who, metric, ref, change, "items", "", found, zero, small, 3)
+
+
 def _scored_items(d: Path) -> int | None:
     f = d / "items.jsonl"
     if not f.is_file():
@@ -334,6 +349,7 @@ def summary_section(
     _care_findings(care_runs, baseline, found, zero, small)
     _choice_findings(found_runs.runs, choice_kinds, names.label, baseline, found, zero, small)
     _train_findings(found_runs.train, names, found, zero, small)
+    _study_findings(found_runs.studies, found, zero, small)
     doc.add(Heading("Findings", level=3))
     comparable = any(len(d) > 1 for k, d in found_runs.runs.items() if k.startswith("eval"))
     if not baseline and comparable:
