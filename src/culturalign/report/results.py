@@ -278,7 +278,7 @@ def _train_run(doc: Document, d: Path, m: dict[str, Any], anchor: str | None, ga
 def studies_section(doc: Document, dirs: list[Path]) -> None:
     doc.add(Heading("Training studies"))
     for d in dirs:
-        table = _study_table(d)
+        table = study_table(d)
         if table is None:  # a study written before study.json: its CSV as it is
             headers, rows = read_csv(d / "study.csv")
             doc.add(Table(headers, rows, caption=d.name))
@@ -288,7 +288,7 @@ def studies_section(doc: Document, dirs: list[Path]) -> None:
             doc.add(Image(png, f"{d.name}: {png.stem}"))
 
 
-def _study_table(d: Path) -> Any:
+def study_table(d: Path) -> Any:
     from culturalign.train.study_report import StudyTable
 
     f = d / "study.json"

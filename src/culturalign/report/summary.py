@@ -266,10 +266,10 @@ def _train_findings(
 
 def _study_findings(dirs: Sequence[Path], found: list[str], zero: list[str], small: list[str]) -> None:
     """Each study row's paired change against the study's reference row (``study.json``)."""
-    from culturalign.report.results import _study_table
+    from culturalign.report.results import study_table
 
     for d in dirs:
-        table = _study_table(d)
+        table = study_table(d)
         if table is None:
             continue
         for row, per_metric in (table.changes or {}).items():
