@@ -83,6 +83,14 @@ def care_section(
         add_care_table(
             doc, table, notes=ct.averages_note(table.blocks), link=_linker(view, paths, "category")
         )
+        if not any(r.summary.overall.n_rated for r in group):  # an empty chart and dashes say nothing
+            doc.add(
+                Paragraph(
+                    f"Mode {mode}, language {lang}: no answer has a valid rating (see Invalid), so there is no "
+                    "chart, no change and no scope table to show."
+                )
+            )
+            continue
         png = care_bars(group, figs / f"care-{mode}-{lang}.png")
         if png:
             doc.add(
