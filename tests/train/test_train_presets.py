@@ -77,6 +77,21 @@ def test_accumulation_reaches_128_and_is_capped_for_small_data():
     assert fixed.accumulation == 3
 
 
+def test_a_warmup_as_long_as_the_run_shrinks_so_the_model_is_trained():
+    """A toy experiment's 6 DPO pairs at the cpu-demo batch make one optimizer step; its
+    warm-up of 2 steps put that step at learning rate 0 and the model never moved."""
+    toy = resolve_config({"preset": "cpu-demo", "epochs": 1})
+    one_step = plan_batches(toy, n_train=6, world=1)
+    assert one_step.warmup_steps == 0
+    assert "not shorter than the run (1 optimizer step" in one_step.warmup_note
+    # 3 epochs of 40 examples at batch 8: 15 steps, the configured 2 warm-up steps stay
+    assert plan_batches(resolve_config({"preset": "cpu-demo"}), n_train=40, world=1).warmup_steps == 2
+    paper = plan_batches(resolve_config({}), n_train=10_000, world=1)
+    assert (paper.warmup_steps, paper.warmup_note) == (resolve_config({}).warmup_steps, None)
+    forty = resolve_config({"warmup_steps": 50, "max_steps": 40})
+    assert plan_batches(forty, n_train=10_000, world=1).warmup_steps == 4  # a tenth of the run
+
+
 def test_unknown_trl_field_is_reported_with_its_yaml_line(tmp_path):
     from culturalign.train.trainers import trl_args
 

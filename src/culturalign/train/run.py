@@ -259,9 +259,10 @@ def train(
         heldout_note(held, data_path, cfg),
     ]
     plan = plan_batches(cfg, len(train_items))
-    if plan.note:
-        notes.append(plan.note)
-        log.warning(plan.note)
+    for note in (plan.note, plan.warmup_note):
+        if note:
+            notes.append(note)
+            log.warning(note)
     # the training arguments before the model: building them starts the processes and
     # switches on ZeRO-3's sharded initialisation and FSDP's rank-0-only loading, which
     # from_pretrained reads (built after it, every process loaded all the weights)

@@ -37,6 +37,9 @@ class BatchPlan:
     accumulation: int
     world_size: int
     note: str | None = None
+    # the warm-up the run gets (None: the config's), and why it differs
+    warmup_steps: int | None = None
+    warmup_note: str | None = None
 
     @property
     def effective(self) -> int:
@@ -56,7 +59,9 @@ def plan_batches(cfg: TrainConfig, n_train: int, world: int | None = None) -> Ba
     world = world or world_size()
     per = cfg.per_device_batch_size
     if cfg.gradient_accumulation_steps is not None:
-        return BatchPlan(per, cfg.gradient_accumulation_steps, world)
+        accumulation = cfg.gradient_accumulation_steps
+        warmup = plan_warmup(cfg, optimizer_steps(cfg, n_train, per, accumulation, world))
+        return BatchPlan(per, accumulation, world, None, *warmup)
     wanted = max(1, math.ceil(cfg.effective_batch_size / (per * world)))
     fits = max(1, math.ceil(n_train / (per * world)))
     note = None
@@ -71,7 +76,30 @@ def plan_batches(cfg: TrainConfig, n_train: int, world: int | None = None) -> Ba
             f"effective batch {cfg.effective_batch_size} is not a multiple of {per} x {world}: "
             f"using {per * wanted * world}"
         )
-    return BatchPlan(per, wanted, world, note)
+    warmup, warmup_note = plan_warmup(cfg, optimizer_steps(cfg, n_train, per, wanted, world))
+    return BatchPlan(per, wanted, world, note, warmup, warmup_note)
+
+
+def optimizer_steps(cfg: TrainConfig, n_train: int, per: int, accumulation: int, world: int) -> int:
+    """How many optimizer steps the trainer will take, counted as transformers counts them."""
+    if cfg.max_steps > 0:
+        return cfg.max_steps
+    batches = max(1, math.ceil(n_train / (per * world)))
+    per_epoch = max(1, math.ceil(batches / accumulation))
+    return max(1, math.ceil(cfg.epochs * per_epoch))
+
+
+def plan_warmup(cfg: TrainConfig, steps: int) -> tuple[int, str | None]:
+    """The scheduler's warm-up starts at learning rate 0, so a warm-up as long as the whole
+    run trains nothing at all on a one-step run (a toy experiment's 6 pairs at batch 8)
+    and little on a short one; there it shrinks to a tenth of the steps, and says so."""
+    if cfg.warmup_steps < steps:
+        return cfg.warmup_steps, None
+    shorter = steps // 10
+    return shorter, (
+        f"warm-up of {cfg.warmup_steps} steps is not shorter than the run ({steps} optimizer "
+        f"step{'s' if steps != 1 else ''}; its first step would use learning rate 0): using {shorter}"
+    )
 
 
 def _trl_classes(method: str):
@@ -134,7 +162,7 @@ def trl_args(
         "learning_rate": cfg.learning_rate,
         "num_train_epochs": cfg.epochs,
         "max_steps": cfg.max_steps,
-        "warmup_steps": cfg.warmup_steps,
+        "warmup_steps": cfg.warmup_steps if plan.warmup_steps is None else plan.warmup_steps,
         "lr_scheduler_type": cfg.lr_scheduler,
         "optim": _optimizer(cfg, notes),
         "weight_decay": cfg.weight_decay,
