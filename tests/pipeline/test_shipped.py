@@ -56,6 +56,8 @@ def care_overrides(model) -> list[str]:
         "train.dpo.config.preset=tiny-test", "generation.max_new_tokens=6",
         "evaluations.0.limit=2", "evaluations.0.modes=[vanilla, cot]",
         "evaluations.0.judge_generation.max_new_tokens=8", "evaluations.0.options.judge_retries=0",
+        # the random judge writes no rating: read its probabilities, so the tables have numbers
+        "evaluations.0.options.judge_score=expected",
         "evaluations.1.limit=2",
     )  # fmt: skip
 

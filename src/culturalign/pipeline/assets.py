@@ -16,15 +16,22 @@ from culturalign.io import fingerprint_file, stable_hash
 from culturalign.paths import package_data
 
 
+# files an output folder holds that carry the time they were written (the run log, and
+# lm-eval's results shape with its ``date``); hashing them would make every re-run of a
+# stage look like a change to the stages that read its folder
+TIMESTAMPED = frozenset({"run.json", "lm_eval_results.json"})
+
+
 def path_fingerprint(path: Path) -> str:
-    """Bytes of a file, or of every file in a folder (sorted, with relative names)."""
+    """Bytes of a file, or of every file in a folder (sorted, with relative names), leaving
+    out checkpoints and the ``TIMESTAMPED`` files."""
     path = Path(path)
     if path.is_file():
         return fingerprint_file(path)
     if path.is_dir():
         parts = []
         for p in sorted(path.rglob("*")):
-            if p.is_file() and "checkpoint-" not in str(p.relative_to(path)) and p.name != "run.json":
+            if p.is_file() and "checkpoint-" not in str(p.relative_to(path)) and p.name not in TIMESTAMPED:
                 parts.append((str(p.relative_to(path)), fingerprint_file(p)))
         return stable_hash(parts)
     return "missing"
