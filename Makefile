@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 TORCH_VERSION ?= 2.13.0
+# the suite runs one test file per worker at a time (pytest-xdist); each test is single-threaded
+TEST_WORKERS ?= 2
 # pip's record of what we installed, keyed on the files that decide it
 STAMP := $(VENV)/.culturalign-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 DEV_STAMP := $(STAMP)-dev
@@ -70,7 +72,7 @@ LEAN_VENV ?= /tmp/culturalign-lean-venv
 test: install-dev
 	@.ci/lean.sh $(LEAN_VENV) > $(LEAN_VENV).log 2>&1 &
 	$(VENV)/bin/ruff check src tests benchmarks
-	OMP_NUM_THREADS=1 $(VENV)/bin/pytest -q
+	OMP_NUM_THREADS=1 $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 	CULTURALIGN_LEAN_VENV=$(LEAN_VENV) OMP_NUM_THREADS=1 $(VENV)/bin/pytest -q tests/lean
 	@echo "lean install (status, seconds): $$(cat $(LEAN_VENV).rc)"
 
