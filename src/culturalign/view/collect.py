@@ -106,18 +106,11 @@ class Collection:
 
 
 def find_runs(roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
-    """(run directory, its run log) for every ``run.json`` under the roots, checkpoints left out."""
-    out: list[tuple[Path, dict[str, Any]]] = []
-    for root in roots:
-        root = Path(root)
-        if not root.exists():
-            raise ConfigError(f"{root}: no such run directory")
-        if not root.is_dir():
-            raise ConfigError(f"{root}: is a file; give the run directory that holds it")
-        for rj in sorted(root.rglob("run.json")):
-            if "checkpoint-" not in str(rj):
-                out.append((rj.parent, read_json_object(rj, "a JSON object (a run log)")))
-    return out
+    """(run directory, its run log) for every ``run.json`` under the roots, checkpoints left
+    out: the report's own discovery, so both find the same runs and fail the same way."""
+    from culturalign.report.build import discover
+
+    return [(d, log) for d, log in discover(roots).run_logs if "checkpoint-" not in str(d)]
 
 
 def collect(roots: Sequence[Path]) -> Collection:
