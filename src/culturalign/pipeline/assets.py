@@ -15,7 +15,6 @@ from pathlib import Path
 from culturalign.io import fingerprint_file, stable_hash
 from culturalign.paths import package_data
 
-
 # files an output folder holds that carry the time they were written (the run log, and
 # lm-eval's results shape with its ``date``); hashing them would make every re-run of a
 # stage look like a change to the stages that read its folder
