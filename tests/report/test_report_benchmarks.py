@@ -98,3 +98,20 @@ def test_a_judge_rated_benchmark_gets_a_column_but_stays_out_of_the_mean(tmp_pat
     assert "| base | 0.250 (n=4) | 0.500 (n=4) | 2.500 (n=2) | 0.375 (of 2 benchmarks) |" in md
     # one rating per culture: the value is shown, marked too small to read
     assert "| base | 2.000 (n=1, too small) | 3.000 (n=1, too small) | 2.500 (of 2 cultures) |" in md
+
+
+def test_a_run_kind_with_nothing_to_show_gets_no_empty_section(tmp_path):
+    """Rubric runs are read by the models × benchmarks tables; their own section had only
+    its heading (``## eval-culturebank-quality`` with nothing under it)."""
+    from culturalign.report.document import Document, Heading, Table
+    from culturalign.report.sections import other_section
+
+    empty, shown = tmp_path / "empty", tmp_path / "shown"
+    empty.mkdir()
+    shown.mkdir()
+    (shown / "table.csv").write_text("culture,mean\nJapan,0.5\n", encoding="utf-8")
+    doc = Document("t")
+    other_section(doc, "eval-culturebank-quality", [empty], lambda d: d.name)
+    assert not any(isinstance(b, Heading) for b in doc.blocks)
+    other_section(doc, "eval-other", [empty, shown], lambda d: d.name)
+    assert [type(b) for b in doc.blocks] == [Heading, Table] and doc.blocks[0].text == "eval-other"

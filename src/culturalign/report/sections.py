@@ -121,11 +121,16 @@ def selection_section(doc: Document, dirs: list[Path]) -> None:
 
 
 def other_section(doc: Document, kind: str, dirs: list[Path], label_of: Callable[[Path], str]) -> None:
-    doc.add(Heading(kind))
+    """Tables and figures of runs no section above reads; no heading when they have none
+    (a rubric run's numbers are already in the models × benchmarks tables)."""
+    blocks: list[Table | Image] = []
     for d in dirs:
         for f in ("table.csv",):
             if (d / f).exists():
                 headers, rows = read_csv(d / f)
-                doc.add(Table(headers, rows, caption=label_of(d)))
-        for png in sorted(d.glob("*.png")):
-            doc.add(Image(png, f"{label_of(d)}: {png.stem}"))
+                blocks.append(Table(headers, rows, caption=label_of(d)))
+        blocks += [Image(png, f"{label_of(d)}: {png.stem}") for png in sorted(d.glob("*.png"))]
+    if blocks:
+        doc.add(Heading(kind))
+        for block in blocks:
+            doc.add(block)
