@@ -109,17 +109,17 @@ def opinion_tasks(
     return [Task("culturalign_opinions", docs, metrics=metric, process_results="process_opinion")]
 
 
+def _mcq_letters_doc(prompts: ChoicePrompts, q: ChoiceItem, **fields: Any) -> dict[str, Any]:
+    """One lettered multiple-choice question as the ``mcq`` prompt asks it."""
+    text = _letters_prompt(prompts, "mcq", question=q.question, options=option_block(q.options))
+    return _doc(text, letters_for(len(q.options)), q.answer, id=q.id, **fields)
+
+
 def culturalbench_tasks(items: Sequence[Any], prompts: ChoicePrompts) -> list[Task]:
     from culturalign.evals.choice.culturalbench import TRUE_FALSE
 
     easy = [
-        _doc(
-            _letters_prompt(prompts, "mcq", question=q.question, options=option_block(q.options)),
-            letters_for(len(q.options)),
-            q.answer,
-            id=q.id,
-            country=q.culture,
-        )
+        _mcq_letters_doc(prompts, q, country=q.culture)
         for q in items
         if isinstance(q, ChoiceItem) and q.answer is not None
     ]
@@ -187,16 +187,7 @@ def mcq_tasks(
 ) -> list[Task]:
     questions = [q for q in items if isinstance(q, ChoiceItem) and q.answer is not None]
     if mode == "letters":
-        docs = [
-            _doc(
-                _letters_prompt(prompts, "mcq", question=q.question, options=option_block(q.options)),
-                letters_for(len(q.options)),
-                q.answer,
-                id=q.id,
-                culture=q.culture,
-            )
-            for q in questions
-        ]
+        docs = [_mcq_letters_doc(prompts, q, culture=q.culture) for q in questions]
         return [Task(f"culturalign_{name}", docs)]
     if mode != "text":
         raise ConfigError(f"unknown mode {mode!r}; use letters or text")
